@@ -1,0 +1,423 @@
+"""A synthetic but realistic city of platform workers, built on real divisions. Plain data, no Django.
+
+The generator takes the city's communities (code, name, street, county, lat, lon) and returns plain
+records; `xinye.demo.services` writes them. Every random choice comes from one numpy Generator and
+one Faker instance seeded with `seed`, in a fixed order, so the same inputs give the same city.
+
+Shape of the city (figures from docs/domain.md):
+- platform companies of each kind, each with a business architecture
+  headquarters -> business line -> region -> city -> station / fleet / park;
+- workers: riders and couriers around communities, ride-hailing drivers in fleets of car-rental
+  companies, truck drivers at logistics parks; some on two platforms; some in a union;
+- about 2 % members (formal or probationary; some floating, held elsewhere);
+- an organization tree that is realistically imperfect: an oversize branch, stations with >= 3 formal
+  members and no branch, a committee whose term has expired;
+- service stations with amenities and opening hours.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+from faker import Faker
+
+from xinye.algorithms import geo
+
+WORK_CELL_RESOLUTION = 8
+STATION_CELL_RESOLUTION = 9
+
+OCCUPATION_SHARES = {"delivery_rider": 0.45, "courier": 0.30, "ride_hailing_driver": 0.18, "truck_driver": 0.07}
+MEMBER_SHARE = 0.02
+
+# Fictional companies: (key, name, short name, kind)
+PLATFORMS = [
+    ("FD1", "{city}快马外卖科技有限公司", "快马外卖", "food_delivery", "外卖事业部"),
+    ("FD2", "{city}美食送网络科技有限公司", "美食送", "food_delivery", "即时配送事业部"),
+    ("EX1", "顺通速运有限公司{city}分公司", "顺通速运", "express", "快递事业部"),
+    ("EX2", "云达快递有限公司{city}分公司", "云达快递", "express", "网点事业部"),
+    ("RH1", "安行出行科技有限公司", "安行出行", "ride_hailing", "网约车事业部"),
+    ("RH2", "畅途打车网络有限公司", "畅途打车", "ride_hailing", "出行事业部"),
+    ("FR1", "货运通物流科技有限公司", "货运通", "freight", "同城货运事业部"),
+]
+FLEETS = [
+    ("CR1", "{city}鹏程汽车租赁有限公司", "鹏程租车", "car_rental"),
+    ("CR2", "{city}万顺汽车服务有限公司", "万顺汽车", "car_rental"),
+    ("CR3", "{city}宏达运力管理有限公司", "宏达运力", "car_rental"),
+]
+STANDARD_AMENITIES = ["seats", "toilet", "water", "microwave", "charging", "air_conditioning", "first_aid"]
+EXTENDED_AMENITIES = ["battery_swap", "shower", "washing_machine", "wifi", "legal_aid", "meals", "medicine"]
+OPENING_HOURS = [
+    ("24/7", 0.15),
+    ("Mo-Su 08:00-22:00", 0.30),
+    ("Mo-Fr 09:00-18:00; Sa,Su 10:00-16:00", 0.20),
+    ("Mo-Su 07:00-23:00", 0.20),
+    ("Mo-Su 10:00-02:00", 0.10),
+    ("Mo-Sa 08:30-20:30; PH off", 0.05),
+]
+
+
+@dataclass
+class Community:
+    code: str
+    name: str
+    street: str
+    county: str
+    lat: float
+    lon: float
+
+
+@dataclass
+class Unit:
+    key: str
+    company: str
+    parent: str | None
+    name: str
+    kind: str
+    division: str | None = None  # street or county code
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass
+class Worker:
+    idx: int
+    name: str
+    phone: str
+    occupation: str
+    platforms: list[str]
+    employer: str | None
+    unit: str | None
+    community: str
+    work_cell: int
+    union_name: str = ""
+    union_since: date | None = None
+
+
+@dataclass
+class Member:
+    worker: int
+    status: str
+    joined_on: date
+    floating: bool
+    home_organization: str = ""
+    home_place: str = ""
+    org: str | None = None  # key of the organization the member belongs to
+    last_contact_on: date | None = None
+
+
+@dataclass
+class Org:
+    key: str
+    parent: str | None
+    name: str
+    kind: str
+    anchor_kind: str
+    company: str | None
+    units: list[str] = field(default_factory=list)
+    community: str | None = None
+    division: str | None = None
+    founded_on: date | None = None
+    term_years: int = 3
+    term_started_on: date | None = None
+    term_ends_on: date | None = None
+    posts: list[tuple[int, str]] = field(default_factory=list)  # (worker idx, role)
+
+
+@dataclass
+class Station:
+    name: str
+    kind: str
+    operator_name: str
+    operator_company: str | None
+    lat: float
+    lon: float
+    h3_cell: int
+    community: str
+    amenities: list[str]
+    opening_hours: str
+    capacity: int
+    contact_phone: str
+    verified_on: date
+
+
+@dataclass
+class City:
+    companies: list[dict]
+    units: list[Unit]
+    workers: list[Worker]
+    members: list[Member]
+    orgs: list[Org]
+    stations: list[Station]
+    notes: dict = field(default_factory=dict)
+
+
+def generate_city(
+    *, city_code: str, city_name: str, county_names: dict[str, str], communities: list[Community],
+    workers: int, seed: int, today: date,
+) -> City:
+    if not communities:
+        raise ValueError(f"city {city_code} has no located communities")
+    rng = np.random.default_rng(seed)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    short_city = city_name.removesuffix("市")
+    communities = sorted(communities, key=lambda c: c.code)
+    by_street: dict[str, list[Community]] = defaultdict(list)
+    for c in communities:
+        by_street[c.street].append(c)
+    streets = sorted(by_street)
+    counties = sorted({c.county for c in communities})
+
+    companies: list[dict] = []
+    units: list[Unit] = []
+    station_units: dict[str, list[Unit]] = defaultdict(list)  # company key -> its stations/fleets/parks
+
+    def add_unit(u: Unit) -> Unit:
+        units.append(u)
+        return u
+
+    def street_centre(street: str) -> tuple[float, float]:
+        cs = by_street[street]
+        return float(np.mean([c.lat for c in cs])), float(np.mean([c.lon for c in cs]))
+
+    for key, name, short, kind, line in PLATFORMS:
+        companies.append({"key": key, "name": name.format(city=short_city), "short_name": short, "kind": kind,
+                          "is_platform": True, "division": city_code})
+        hq = add_unit(Unit(f"{key}-HQ", key, None, f"{short}总部", "headquarters"))
+        bl = add_unit(Unit(f"{key}-BL", key, hq.key, f"{short}{line}", "business_line"))
+        rg = add_unit(Unit(f"{key}-RG", key, bl.key, f"{short}华南大区", "region"))
+        ct = add_unit(Unit(f"{key}-{city_code}", key, rg.key, f"{short}{short_city}城市公司", "city", city_code))
+        if kind in ("food_delivery", "express"):
+            # riders and couriers work from a station serving one to three streets
+            per = 2 if kind == "food_delivery" else 1
+            for i in range(0, len(streets), per):
+                group = streets[i:i + per]
+                s = group[0]
+                lat, lon = street_centre(s)
+                sname = by_street[s][0].name.removesuffix("社区居委会").removesuffix("居委会").removesuffix("村委会")
+                station_units[key].append(add_unit(Unit(
+                    f"{key}-ST{i // per + 1:03d}", key, ct.key, f"{short}{sname}站", "station", s, lat, lon)))
+        elif kind == "freight":
+            for i, county in enumerate(counties[: max(2, len(counties) // 3)]):
+                station_units[key].append(add_unit(Unit(
+                    f"{key}-PK{i + 1:02d}", key, ct.key, f"{short}{county_names.get(county, county)}物流园",
+                    "park", county)))
+    for key, name, short, kind in FLEETS:
+        companies.append({"key": key, "name": name.format(city=short_city), "short_name": short, "kind": kind,
+                          "is_platform": False, "division": city_code})
+        hq = add_unit(Unit(f"{key}-HQ", key, None, f"{short}总部", "headquarters"))
+        for i, county in enumerate(counties):
+            if rng.random() < 0.6 or i == 0:
+                station_units[key].append(add_unit(Unit(
+                    f"{key}-FL{i + 1:02d}", key, hq.key, f"{short}{county_names.get(county, county)}车队", "fleet",
+                    county)))
+
+    # ---- workers
+    occ_names = list(OCCUPATION_SHARES)
+    occ = rng.choice(len(occ_names), size=workers, p=list(OCCUPATION_SHARES.values()))
+    comm_lat = np.array([c.lat for c in communities])
+    comm_lon = np.array([c.lon for c in communities])
+    platform_keys = {k: [p[0] for p in PLATFORMS if p[3] == k] for k in ("food_delivery", "express", "ride_hailing",
+                                                                          "freight")}
+    fleet_units = [u for k, *_ in FLEETS for u in station_units[k]]
+    out_workers: list[Worker] = []
+    for i in range(workers):
+        o = occ_names[occ[i]]
+        platforms: list[str]
+        employer = None
+        if o in ("delivery_rider", "courier"):
+            kind = "food_delivery" if o == "delivery_rider" else "express"
+            primary = platform_keys[kind][int(rng.integers(len(platform_keys[kind])))]
+            unit = station_units[primary][int(rng.integers(len(station_units[primary])))]
+            # work around a community of the station's streets
+            local = by_street[unit.division] if unit.division in by_street else communities
+            comm = local[int(rng.integers(len(local)))]
+            platforms = [primary]
+            if rng.random() < 0.2:  # many riders are on two platforms at once
+                other = [k for k in platform_keys[kind] if k != primary]
+                if other:
+                    platforms.append(other[0])
+            unit_key = unit.key
+        elif o == "ride_hailing_driver":
+            primary = platform_keys["ride_hailing"][int(rng.integers(2))]
+            platforms = [primary] if rng.random() < 0.7 else list(platform_keys["ride_hailing"])
+            fleet = fleet_units[int(rng.integers(len(fleet_units)))]
+            employer, unit_key = fleet.company, fleet.key
+            comm = communities[int(rng.integers(len(communities)))]
+        else:
+            primary = platform_keys["freight"][0]
+            platforms = [primary]
+            park = station_units[primary][int(rng.integers(len(station_units[primary])))]
+            unit_key = park.key
+            local = [c for c in communities if c.county == park.division] or communities
+            comm = local[int(rng.integers(len(local)))]
+        jlat, jlon = rng.normal(0.0, 0.004, size=2)
+        cell = geo.h3_cell(comm.lat + jlat, comm.lon + jlon, WORK_CELL_RESOLUTION)
+        w = Worker(i, fake.name(), fake.phone_number(), o, platforms, employer, unit_key, comm.code, cell)
+        if rng.random() < 0.3:
+            w.union_name = f"{city_name}{county_names.get(comm.county, '')}总工会"
+            w.union_since = today - timedelta(days=int(rng.integers(30, 2000)))
+        out_workers.append(w)
+
+    # ---- members: about 2 %, concentrated where the demo needs the structure to be interesting
+    n_members = max(3, round(workers * MEMBER_SHARE))
+    member_idx = np.sort(rng.choice(workers, size=min(n_members, workers), replace=False))
+    members: list[Member] = []
+    for i in member_idx:
+        status = "formal" if rng.random() < 0.9 else "probationary"
+        joined = today - timedelta(days=int(rng.integers(200 if status == "formal" else 30, 8000)))
+        floating = bool(rng.random() < 0.25)
+        m = Member(int(i), status, joined, floating)
+        if floating:
+            m.home_place = f"{fake.province()}{fake.city_name()}"
+            m.home_organization = f"{m.home_place}{fake.last_name()}家村党支部"
+        m.last_contact_on = today - timedelta(days=int(rng.integers(0, 300 if rng.random() < 0.95 else 400)))
+        members.append(m)
+
+    # ---- existing organizations, realistically imperfect
+    orgs: list[Org] = []
+    notes: dict = {"oversize_branch": None, "units_without_org": [], "expired_term": None}
+    members_by_unit: dict[str, list[Member]] = defaultdict(list)
+    for m in members:
+        members_by_unit[out_workers[m.worker].unit or ""].append(m)
+
+    def term(started: date, years: int) -> tuple[date, date]:
+        return started, date(started.year + years, started.month, min(started.day, 28))
+
+    for key, _name, short, kind, _line in PLATFORMS:
+        c_start, c_end = term(today - timedelta(days=int(rng.integers(100, 900))), 3)
+        committee = Org(f"O-{key}", None, f"中共{short}{short_city}城市公司委员会", "committee", "company", key,
+                        units=[f"{key}-{city_code}"], division=city_code, founded_on=c_start - timedelta(days=700),
+                        term_started_on=c_start, term_ends_on=c_end)
+        orgs.append(committee)
+        stations = station_units[key]
+        if not stations:
+            continue
+        # the city's largest unit group is run as one oversize branch (a realistic legacy of fast growth)
+        big_group: list[Unit] = []
+        if key == "FD1":
+            # gather stations until the branch is well over the soft cap of 50 members
+            for u in stations:
+                big_group.append(u)
+                if sum(len(members_by_unit[x.key]) for x in big_group) >= 60:
+                    break
+            org = Org(f"O-{key}-CITY", committee.key, f"中共{short}{short_city}配送支部", "branch", "business_units", key,
+                      units=[u.key for u in big_group], division=city_code,
+                      founded_on=today - timedelta(days=1500))
+            orgs.append(org)
+            for u in big_group:
+                for m in members_by_unit[u.key]:
+                    m.org = org.key
+            notes["oversize_branch"] = org.key
+            rest = stations[len(big_group):]
+        else:
+            rest = stations
+        small: list[Unit] = []
+        for u in rest:
+            ms = members_by_unit[u.key]
+            formal = [m for m in ms if m.status == "formal"]
+            if len(formal) >= 3 and rng.random() < 0.25:
+                notes["units_without_org"].append(u.key)  # members but no branch: the audit should say so
+                continue
+            if not ms:
+                continue
+            if len(formal) >= 3:
+                b = Org(f"O-{u.key}", committee.key, f"中共{u.name}支部", "branch", "business_units", key,
+                        units=[u.key], division=u.division, founded_on=today - timedelta(days=int(rng.integers(90, 2000))))
+                orgs.append(b)
+                for m in ms:
+                    m.org = b.key
+            else:
+                small.append(u)
+        # small units: most are grouped into joint branches of at most five; a few are left unorganized
+        for g in range(0, len(small), 5):
+            group = small[g:g + 5]
+            ms = [m for u in group for m in members_by_unit[u.key]]
+            if sum(m.status == "formal" for m in ms) < 3 or rng.random() < 0.2:
+                continue
+            jb = Org(f"O-{key}-J{g // 5 + 1:02d}", committee.key, f"中共{short}{group[0].name.removeprefix(short)}等站联合支部",
+                     "joint_branch", "business_units", key, units=[u.key for u in group], division=group[0].division,
+                     founded_on=today - timedelta(days=int(rng.integers(90, 2000))))
+            orgs.append(jb)
+            for m in ms:
+                m.org = jb.key
+    # ride-hailing drivers: branches in fleets of car-rental companies
+    for key, _name, short, _kind in FLEETS:
+        fleet_orgs = []
+        for u in station_units[key]:
+            ms = members_by_unit[u.key]
+            if sum(m.status == "formal" for m in ms) >= 3:
+                b = Org(f"O-{u.key}", None, f"中共{u.name}支部", "branch", "business_units", key, units=[u.key],
+                        division=u.division, founded_on=today - timedelta(days=int(rng.integers(90, 2000))))
+                fleet_orgs.append(b)
+                for m in ms:
+                    m.org = b.key
+        orgs.extend(fleet_orgs)
+
+    # an expired committee term (the first platform committee's term ended months ago)
+    expired = orgs[0]
+    expired.term_started_on = date(today.year - 4, today.month, min(today.day, 28))
+    expired.term_ends_on = date(today.year - 1, today.month, min(today.day, 28))
+    notes["expired_term"] = expired.key
+
+    # posts: a secretary for every branch, a deputy where it has 7+ members; committees get a secretary
+    members_by_org: dict[str, list[Member]] = defaultdict(list)
+    for m in members:
+        if m.org:
+            members_by_org[m.org].append(m)
+    for o in orgs:
+        ms = [m for m in members_by_org.get(o.key, []) if m.status == "formal"]
+        if o.kind == "committee":
+            below = [m for c in orgs if c.parent == o.key for m in members_by_org.get(c.key, [])
+                     if m.status == "formal"]
+            if below:
+                o.posts.append((below[-1].worker, "secretary"))
+        elif ms:
+            o.posts.append((ms[0].worker, "secretary"))
+            if len(ms) >= 7:
+                o.posts.append((ms[1].worker, "deputy"))
+        o.term_started_on = o.term_started_on or o.founded_on
+        if o.term_ends_on is None and o.term_started_on:
+            o.term_ends_on = term(o.term_started_on, o.term_years)[1]
+        if o.kind == "branch" and o.term_ends_on and o.term_ends_on < today:
+            # branches that outlived their first term were re-elected
+            o.term_started_on, o.term_ends_on = term(o.term_ends_on, o.term_years)
+
+    # ---- service stations: about one for every 120 workers, most standard amenities
+    n_stations = max(5, workers // 120)
+    hours, weights = zip(*OPENING_HOURS, strict=True)
+    stations: list[Station] = []
+    kinds = ["community_centre", "union", "platform", "host_business"]
+    for s in range(n_stations):
+        c = communities[int(rng.integers(len(communities)))]
+        lat = c.lat + float(rng.normal(0.0, 0.002))
+        lon = c.lon + float(rng.normal(0.0, 0.002))
+        kind = kinds[int(rng.choice(4, p=[0.35, 0.35, 0.15, 0.15]))]
+        cname = c.name.removesuffix("社区居委会").removesuffix("居委会").removesuffix("村委会")
+        operator_company = None
+        if kind == "community_centre":
+            name, operator = f"{cname}社区党群服务中心驿站", f"{cname}社区党委"
+        elif kind == "union":
+            operator = f"{city_name}{county_names.get(c.county, '')}总工会"
+            name = f"{cname}工会户外劳动者服务站"
+        elif kind == "platform":
+            p = PLATFORMS[int(rng.integers(len(PLATFORMS)))]
+            operator_company, operator = p[0], p[2]
+            name = f"{p[2]}{cname}骑手之家"
+        else:
+            host = ["银行网点", "加油站", "便利店", "邮政支局"][int(rng.integers(4))]
+            operator = f"{fake.company_prefix()}{host}"
+            name = f"{cname}{host}爱心驿站"
+        amen = [a for a in STANDARD_AMENITIES if rng.random() < 0.8] or ["water"]
+        amen += [a for a in EXTENDED_AMENITIES if rng.random() < 0.15]
+        oh = hours[int(rng.choice(len(hours), p=np.array(weights) / sum(weights)))]
+        stations.append(Station(
+            f"{name}{s + 1:04d}" if any(x.name == name for x in stations) else name, kind, operator,
+            operator_company, lat, lon, geo.h3_cell(lat, lon, STATION_CELL_RESOLUTION), c.code, amen, oh,
+            int(rng.integers(4, 40)), fake.phone_number(), today - timedelta(days=int(rng.integers(0, 365))),
+        ))
+
+    return City(companies, units, out_workers, members, orgs, stations, notes)

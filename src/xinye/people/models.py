@@ -1,0 +1,120 @@
+"""People (workers and members), their occupations, platforms, work area, consent and memberships.
+
+Privacy: a person's work area is a community and an H3 cell (resolution 8, about 0.7 km2), never a
+GPS track. Phone numbers are shown masked except to roles that need them.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from xinye.common.models import TimestampedModel
+from xinye.common.text import mask_phone
+
+#: H3 resolution of a work cell: about 0.74 km2, coarse enough to say "where they work", not "where they are".
+WORK_CELL_RESOLUTION = 8
+
+
+class Occupation(models.TextChoices):
+    COURIER = "courier", _("Express courier")
+    DELIVERY_RIDER = "delivery_rider", _("Food-delivery rider")
+    RIDE_HAILING_DRIVER = "ride_hailing_driver", _("Ride-hailing driver")
+    TRUCK_DRIVER = "truck_driver", _("Truck driver")
+    OTHER = "other", _("Other")
+
+
+class Person(TimestampedModel):
+    name = models.CharField(_("name"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=24, choices=Occupation.choices)
+    platforms = models.ManyToManyField(
+        "organizations.Company", blank=True, related_name="workers", verbose_name=_("platforms")
+    )
+    employer = models.ForeignKey(
+        "organizations.Company", on_delete=models.SET_NULL, null=True, blank=True, related_name="employees",
+        verbose_name=_("employer / fleet"),
+    )
+    business_unit = models.ForeignKey(
+        "organizations.BusinessUnit", on_delete=models.SET_NULL, null=True, blank=True, related_name="people",
+        verbose_name=_("business unit"),
+    )
+    work_community = models.ForeignKey(
+        "places.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="workers",
+        verbose_name=_("work community"),
+    )
+    work_cell = models.BigIntegerField(_("work cell (H3)"), null=True, blank=True, db_index=True)
+    union_name = models.CharField(_("trade union"), max_length=200, blank=True)
+    union_since = models.DateField(_("union member since"), null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person"
+    )
+    history = HistoricalRecords(m2m_fields=[platforms], excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def is_union_member(self) -> bool:
+        return bool(self.union_name)
+
+
+class ConsentRecord(TimestampedModel):
+    """What a person agreed to be stored and who may see it, and when (and whether withdrawn)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=200)
+    scope = models.TextField(_("what is stored and who sees it"))
+    policy_version = models.CharField(_("policy version"), max_length=20, default="1")
+    channel = models.CharField(_("channel"), max_length=40, default="web")
+    given_at = models.DateTimeField(_("given at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-given_at"]
+
+
+class MembershipStatus(models.TextChoices):
+    FORMAL = "formal", _("Formal member")
+    PROBATIONARY = "probationary", _("Probationary member")
+
+
+class Membership(TimestampedModel):
+    """A person's membership: status, the branch they belong to, and, if floating, where it is held.
+
+    `organization` is the branch the member belongs to here (empty: in no branch yet). A floating member's
+    membership is held elsewhere: `home_organization` and `home_place` say where, as text.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="memberships",
+        verbose_name=_("branch"),
+    )
+    status = models.CharField(_("status"), max_length=14, choices=MembershipStatus.choices)
+    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    floating = models.BooleanField(_("floating"), default=False)
+    home_organization = models.CharField(_("home organization"), max_length=200, blank=True)
+    home_place = models.CharField(_("home place"), max_length=200, blank=True)
+    since = models.DateField(_("since"))
+    until = models.DateField(_("until"), null=True, blank=True)
+    last_contact_on = models.DateField(_("last contact"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["person", "-since"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_status_display()})"
