@@ -1,3 +1,41 @@
-from django.urls import path
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list = []
+from xinye.accounts.views import LoginView
+from xinye.organizations import views as org_views
+from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
+from xinye.people import views as people_views
+from xinye.people.api import PersonViewSet
+from xinye.places import views as places_views
+from xinye.places.api import DivisionViewSet
+from xinye.reports import views as report_views
+from xinye.stations.api import StationViewSet
+
+router = DefaultRouter()
+router.register("divisions", DivisionViewSet, basename="division")
+router.register("people", PersonViewSet, basename="person")
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("companies", CompanyViewSet, basename="company")
+router.register("stations", StationViewSet, basename="station")
+
+urlpatterns = [
+    path("", report_views.dashboard, name="dashboard"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("places/", places_views.division_index, name="division_index"),
+    path("places/<str:code>/", places_views.division_detail, name="division_detail"),
+    path("people/", people_views.person_index, name="person_index"),
+    path("people/<int:pk>/", people_views.person_detail, name="person_detail"),
+    path("organizations/", org_views.organization_index, name="organization_index"),
+    path("organizations/<int:pk>/", org_views.organization_detail, name="organization_detail"),
+    path("companies/", org_views.company_index, name="company_index"),
+    path("companies/<int:pk>/", org_views.company_detail, name="company_detail"),
+    path("api/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("admin/", admin.site.urls),
+]

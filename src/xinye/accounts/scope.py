@@ -1,0 +1,80 @@
+"""The acting user's scope: which divisions, organizations, companies, people and stations they may see.
+
+Every selector takes a `Scope` and filters by it; anything outside is treated as missing (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from .models import Role, RoleKind
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None
+    is_admin: bool = False
+    roles: tuple[str, ...] = ()
+    division_prefixes: tuple[str, ...] = ()  # organizers: every division whose code starts with one of these
+    org_ids: frozenset[int] = field(default_factory=frozenset)  # organizations in staff/secretary subtrees
+    staff_company_ids: frozenset[int] = field(default_factory=frozenset)  # companies of organization staff
+    member_org_ids: frozenset[int] = field(default_factory=frozenset)  # a member's own branch(es)
+    person_id: int | None = None  # the user's own person record
+    operator_names: tuple[str, ...] = ()
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_admin
+
+    @property
+    def sees_full_phone(self) -> bool:
+        return self.is_admin or any(r in settings.XINYE_PHONE_VISIBLE_ROLES for r in self.roles)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.is_admin or self.division_prefixes or self.org_ids or self.member_org_ids
+                    or self.person_id or self.operator_names)
+
+
+ANONYMOUS = Scope(user_id=None)
+
+
+def scope_for(user) -> Scope:
+    """Compute the scope of a user from their roles (superusers are administrators)."""
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    roles = list(Role.objects.filter(user=user).select_related("division", "organization"))
+    kinds = tuple(sorted({r.kind for r in roles}))
+    is_admin = user.is_superuser or RoleKind.ADMIN in kinds
+    prefixes = tuple(sorted({r.division.code for r in roles if r.kind == RoleKind.ORGANIZER and r.division}))
+    org_ids: set[int] = set()
+    staff_companies: set[int] = set()
+    member_orgs: set[int] = set()
+    for r in roles:
+        if r.organization_id is None:
+            continue
+        if r.kind in (RoleKind.ORG_STAFF, RoleKind.SECRETARY):
+            subtree = list(r.organization.descendants(include_self=True).values_list("id", "company_id"))
+            org_ids.update(i for i, _ in subtree)
+            if r.kind == RoleKind.ORG_STAFF:
+                staff_companies.update(c for _, c in subtree if c)
+        elif r.kind == RoleKind.MEMBER:
+            member_orgs.add(r.organization_id)
+    person = getattr(user, "person", None)
+    operator_names = tuple(sorted({r.operator_name for r in roles if r.kind == RoleKind.STATION_OPERATOR}))
+    return Scope(
+        user_id=user.pk, is_admin=is_admin, roles=kinds, division_prefixes=prefixes, org_ids=frozenset(org_ids),
+        staff_company_ids=frozenset(staff_companies), member_org_ids=frozenset(member_orgs),
+        person_id=person.pk if person else None, operator_names=operator_names,
+    )
+
+
+def request_scope(request) -> Scope:
+    """The scope of the request's user, computed once per request."""
+    cached = getattr(request, "_xinye_scope", None)
+    if cached is None:
+        cached = scope_for(getattr(request, "user", None))
+        request._xinye_scope = cached
+    return cached

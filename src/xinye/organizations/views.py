@@ -1,0 +1,73 @@
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+
+from xinye.accounts.scope import request_scope
+from xinye.common.views import get_or_404, paginate
+from xinye.people.selectors import person_list
+
+from . import selectors
+from .models import CompanyKind, OrgKind
+
+
+@login_required
+def organization_index(request):
+    scope = request_scope(request)
+    q = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    as_of = None
+    error = ""
+    if request.GET.get("as_of"):
+        try:
+            as_of = date.fromisoformat(request.GET["as_of"])
+        except ValueError:
+            error = request.GET["as_of"]
+    if q or kind:
+        tree = [{"org": o, "children": []} for o in selectors.organization_list(scope=scope, search=q, kind=kind)]
+    else:
+        tree = selectors.organization_tree(scope=scope, as_of=as_of)
+    return render(request, "organizations/organization_list.html", {
+        "tree": tree, "q": q, "kind": kind, "kinds": OrgKind.choices, "as_of": as_of, "as_of_error": error,
+    })
+
+
+@login_required
+def organization_detail(request, pk: int):
+    scope = request_scope(request)
+    org = get_or_404(selectors.organization_get, scope=scope, pk=pk)
+    members = person_list(scope=scope, organization_id=org.pk)
+    return render(request, "organizations/organization_detail.html", {
+        "org": org,
+        "children": selectors.organization_list(scope=scope).filter(parent=org).order_by("name"),
+        "units": org.business_units.all(),
+        "posts": org.posts.select_related("person").filter(end_date__isnull=True),
+        "members": members[:200],
+        "member_total": members.count(),
+        "history": org.history.all()[:20],
+        "today": timezone.localdate(),
+    })
+
+
+@login_required
+def company_index(request):
+    scope = request_scope(request)
+    q = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    page = paginate(request, selectors.company_list(scope=scope, search=q, kind=kind))
+    return render(request, "organizations/company_list.html", {
+        "page": page, "q": q, "kind": kind, "kinds": CompanyKind.choices,
+    })
+
+
+@login_required
+def company_detail(request, pk: int):
+    scope = request_scope(request)
+    company = get_or_404(selectors.company_get, scope=scope, pk=pk)
+    units = list(company.units.with_tree_fields().select_related("division"))
+    return render(request, "organizations/company_detail.html", {
+        "company": company, "units": units,
+        "versions": company.versions.all(),
+        "organizations": selectors.organization_list(scope=scope).filter(company=company).order_by("name"),
+    })

@@ -1,0 +1,80 @@
+"""Reads of people, scoped to the acting user.
+
+Who sees whom:
+- administrators: everyone;
+- organizers: people whose work community lies in their division subtree;
+- organization staff: members of organizations in their subtree, and workers of the companies those
+  organizations are anchored to (by business unit or employer);
+- branch secretaries: members of their branch (and its sub-organizations);
+- members: themselves;
+- station operators: nobody.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from xinye.accounts.scope import Scope
+from xinye.places.selectors import division_q
+
+from .models import Membership, Person
+
+
+def person_q(scope: Scope) -> Q:
+    if scope.is_admin:
+        return Q()
+    q = division_q(scope, "work_community")
+    if scope.org_ids:
+        q |= Q(pk__in=Membership.objects.filter(organization_id__in=scope.org_ids, until__isnull=True)
+               .values("person_id"))
+    if scope.staff_company_ids:
+        q |= Q(business_unit__company_id__in=scope.staff_company_ids) | Q(employer_id__in=scope.staff_company_ids)
+    if scope.person_id:
+        q |= Q(pk=scope.person_id)
+    return q
+
+
+def person_list(*, scope: Scope, search: str = "", occupation: str = "", members_only: bool = False,
+                organization_id: int | None = None) -> QuerySet[Person]:
+    qs = Person.objects.filter(person_q(scope))
+    if search:
+        qs = qs.filter(name__contains=search)
+    if occupation:
+        qs = qs.filter(occupation=occupation)
+    if members_only:
+        qs = qs.filter(memberships__until__isnull=True).distinct()
+    if organization_id:
+        qs = qs.filter(memberships__organization_id=organization_id, memberships__until__isnull=True)
+    return qs.select_related("work_community", "business_unit").order_by("id")
+
+
+def person_get(*, scope: Scope, pk: int) -> Person:
+    """Raises Person.DoesNotExist (a 404) when the person is out of scope."""
+    return Person.objects.filter(person_q(scope)).select_related(
+        "work_community__parent__parent", "business_unit__company", "employer"
+    ).get(pk=pk)
+
+
+def membership_list(*, scope: Scope) -> QuerySet[Membership]:
+    return Membership.objects.filter(until__isnull=True, person__in=Person.objects.filter(person_q(scope)))
+
+
+def person_counts(*, scope: Scope) -> dict[str, int]:
+    people = Person.objects.filter(person_q(scope))
+    members = membership_list(scope=scope)
+    return {
+        "workers": people.count(),
+        "union_members": people.exclude(union_name="").count(),
+        "members": members.count(),
+        "formal_members": members.filter(status="formal").count(),
+        "probationary_members": members.filter(status="probationary").count(),
+        "floating_members": members.filter(floating=True).count(),
+        "members_without_branch": members.filter(organization__isnull=True).count(),
+    }
+
+
+def occupation_counts(*, scope: Scope) -> list[tuple[str, int]]:
+    from django.db.models import Count
+
+    rows = Person.objects.filter(person_q(scope)).values("occupation").annotate(n=Count("id")).order_by("-n")
+    return [(r["occupation"], r["n"]) for r in rows]

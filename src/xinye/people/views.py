@@ -1,0 +1,34 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from xinye.accounts.scope import request_scope
+from xinye.common.views import get_or_404, paginate
+
+from . import selectors
+from .models import Occupation
+
+
+@login_required
+def person_index(request):
+    scope = request_scope(request)
+    q = request.GET.get("q", "").strip()
+    occupation = request.GET.get("occupation", "")
+    members_only = request.GET.get("members") == "1"
+    page = paginate(request, selectors.person_list(scope=scope, search=q, occupation=occupation,
+                                                   members_only=members_only))
+    return render(request, "people/person_list.html", {
+        "page": page, "q": q, "occupation": occupation, "members_only": members_only,
+        "occupations": Occupation.choices,
+    })
+
+
+@login_required
+def person_detail(request, pk: int):
+    scope = request_scope(request)
+    person = get_or_404(selectors.person_get, scope=scope, pk=pk)
+    return render(request, "people/person_detail.html", {
+        "person": person,
+        "memberships": person.memberships.select_related("organization").order_by("-since"),
+        "platforms": person.platforms.all(),
+        "consents": person.consents.all(),
+    })

@@ -1,0 +1,40 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
+
+from xinye.common.api import ScopedReadOnlyViewSet
+
+from .models import Division
+
+
+class DivisionSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Division
+        fields = ["code", "name", "level", "parent", "lat", "lon"]
+
+
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("parent", str, description="code of the parent division"),
+    OpenApiParameter("q", str, description="name contains, or code starts with"),
+]))
+class DivisionViewSet(ScopedReadOnlyViewSet):
+    """Administrative divisions (public reference data)."""
+
+    serializer_class = DivisionSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"\d{2,12}"
+
+    def scoped_queryset(self, scope):
+        qs = Division.objects.select_related("parent").order_by("code")
+        if self.action == "list":
+            params = self.request.query_params
+            if params.get("q"):
+                from django.db.models import Q
+
+                qs = qs.filter(Q(name__contains=params["q"]) | Q(code__startswith=params["q"]))
+            elif params.get("parent"):
+                qs = qs.filter(parent__code=params["parent"])
+            else:
+                qs = qs.filter(parent__isnull=True)
+        return qs

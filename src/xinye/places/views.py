@@ -1,0 +1,59 @@
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.shortcuts import render
+
+from xinye.accounts.scope import request_scope
+from xinye.common.views import get_or_404
+from xinye.people.models import Person
+from xinye.people.selectors import person_q
+
+from . import selectors
+from .models import Level
+
+
+@login_required
+def division_index(request):
+    scope = request_scope(request)
+    q = request.GET.get("q", "").strip()
+    divisions = selectors.division_list(search=q)[:200] if q else selectors.division_roots_for(scope)
+    return render(request, "places/division_list.html", {"divisions": divisions, "q": q, "division": None})
+
+
+@login_required
+def division_detail(request, code: str):
+    scope = request_scope(request)
+    division = get_or_404(selectors.division_get, code=code)
+    children = list(selectors.division_list(parent=division))
+    # workers per child, within the actor's scope
+    counts = {}
+    if children:
+        length = len(children[0].code)
+        from django.db.models.functions import Substr
+
+        rows = (
+            Person.objects.filter(person_q(scope), work_community__code__startswith=division.code)
+            .annotate(prefix=Substr("work_community__code", 1, length)).values("prefix").annotate(n=Count("id"))
+        )
+        counts = {r["prefix"]: r["n"] for r in rows}
+    for c in children:
+        c.worker_count = counts.get(c.code, 0)
+    map_data = None
+    if division.level in (Level.CITY, Level.COUNTY, Level.PROVINCE):
+        counties = selectors.county_boundaries(code_prefix=division.code)
+        if counties:
+            map_data = {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {"name": c.name, "code": c.code},
+                              "geometry": c.boundary} for c in counties],
+            }
+    points = []
+    if division.level in (Level.CITY, Level.COUNTY, Level.STREET):
+        from .models import Division
+
+        points = [[d.lon, d.lat, d.name] for d in Division.objects.filter(
+            level=Level.COMMUNITY, code__startswith=division.code, lat__isnull=False).only("lon", "lat", "name")]
+    return render(request, "places/division_detail.html", {
+        "division": division, "children": children, "ancestors": selectors.division_ancestors(division),
+        "map_data": map_data, "points": points,
+        "total_workers": sum(counts.values()),
+    })

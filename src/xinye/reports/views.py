@@ -1,0 +1,22 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from xinye.accounts.scope import request_scope
+from xinye.organizations.selectors import company_list, organization_counts
+from xinye.people.models import Occupation
+from xinye.people.selectors import occupation_counts, person_counts
+from xinye.stations.selectors import station_counts
+
+
+@login_required
+def dashboard(request):
+    scope = request_scope(request)
+    labels = dict(Occupation.choices)
+    occupations = [{"name": str(labels.get(k, k)), "value": n} for k, n in occupation_counts(scope=scope)]
+    return render(request, "reports/dashboard.html", {
+        "people": person_counts(scope=scope),
+        "orgs": organization_counts(scope=scope),
+        "stations": station_counts(scope=scope),
+        "companies": company_list(scope=scope).count(),
+        "occupations": occupations,
+    })
