@@ -1,9 +1,9 @@
 """The `xinye` console script: every Django management command and Xinye's own.
 
-    xinye --help            list every command
-    xinye migrate           Django's commands work as with manage.py
-    xinye places import --city 4403
-    xinye demo --city 4403 --workers 50000 --seed 1
+xinye --help            list every command
+xinye migrate           Django's commands work as with manage.py
+xinye places import --city 4403
+xinye demo --city 4403 --workers 50000 --seed 1
 """
 
 from __future__ import annotations

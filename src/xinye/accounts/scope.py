@@ -34,8 +34,14 @@ class Scope:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.is_admin or self.division_prefixes or self.org_ids or self.member_org_ids
-                    or self.person_id or self.operator_names)
+        return not (
+            self.is_admin
+            or self.division_prefixes
+            or self.org_ids
+            or self.member_org_ids
+            or self.person_id
+            or self.operator_names
+        )
 
 
 ANONYMOUS = Scope(user_id=None)
@@ -65,9 +71,15 @@ def scope_for(user) -> Scope:
     person = getattr(user, "person", None)
     operator_names = tuple(sorted({r.operator_name for r in roles if r.kind == RoleKind.STATION_OPERATOR}))
     return Scope(
-        user_id=user.pk, is_admin=is_admin, roles=kinds, division_prefixes=prefixes, org_ids=frozenset(org_ids),
-        staff_company_ids=frozenset(staff_companies), member_org_ids=frozenset(member_orgs),
-        person_id=person.pk if person else None, operator_names=operator_names,
+        user_id=user.pk,
+        is_admin=is_admin,
+        roles=kinds,
+        division_prefixes=prefixes,
+        org_ids=frozenset(org_ids),
+        staff_company_ids=frozenset(staff_companies),
+        member_org_ids=frozenset(member_orgs),
+        person_id=person.pk if person else None,
+        operator_names=operator_names,
     )
 
 

@@ -20,8 +20,12 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
     from rich.console import Console
 
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(file=sys.stderr), transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(file=sys.stderr),
+        transient=False,
     ) as bar:
         tasks: dict[str, int] = {}
 

@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 HOME = Path(os.environ.get("XINYE_HOME", PACKAGE_DIR.parent.parent)).resolve()
@@ -213,4 +212,3 @@ XINYE_RULES = {}
 
 # Roles that may see full phone numbers (everyone else sees 138****1234).
 XINYE_PHONE_VISIBLE_ROLES = ["admin", "organizer"]
-

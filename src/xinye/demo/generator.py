@@ -31,6 +31,7 @@ STATION_CELL_RESOLUTION = 9
 
 OCCUPATION_SHARES = {"delivery_rider": 0.45, "courier": 0.30, "ride_hailing_driver": 0.18, "truck_driver": 0.07}
 MEMBER_SHARE = 0.02
+OVERSIZE_BRANCH_MEMBERS = 55
 
 # Fictional companies: (key, name, short name, kind)
 PLATFORMS = [
@@ -155,8 +156,14 @@ class City:
 
 
 def generate_city(
-    *, city_code: str, city_name: str, county_names: dict[str, str], communities: list[Community],
-    workers: int, seed: int, today: date,
+    *,
+    city_code: str,
+    city_name: str,
+    county_names: dict[str, str],
+    communities: list[Community],
+    workers: int,
+    seed: int,
+    today: date,
 ) -> City:
     if not communities:
         raise ValueError(f"city {city_code} has no located communities")
@@ -184,8 +191,16 @@ def generate_city(
         return float(np.mean([c.lat for c in cs])), float(np.mean([c.lon for c in cs]))
 
     for key, name, short, kind, line in PLATFORMS:
-        companies.append({"key": key, "name": name.format(city=short_city), "short_name": short, "kind": kind,
-                          "is_platform": True, "division": city_code})
+        companies.append(
+            {
+                "key": key,
+                "name": name.format(city=short_city),
+                "short_name": short,
+                "kind": kind,
+                "is_platform": True,
+                "division": city_code,
+            }
+        )
         hq = add_unit(Unit(f"{key}-HQ", key, None, f"{short}总部", "headquarters"))
         bl = add_unit(Unit(f"{key}-BL", key, hq.key, f"{short}{line}", "business_line"))
         rg = add_unit(Unit(f"{key}-RG", key, bl.key, f"{short}华南大区", "region"))
@@ -194,34 +209,62 @@ def generate_city(
             # riders and couriers work from a station serving one to three streets
             per = 2 if kind == "food_delivery" else 1
             for i in range(0, len(streets), per):
-                group = streets[i:i + per]
+                group = streets[i : i + per]
                 s = group[0]
                 lat, lon = street_centre(s)
                 sname = by_street[s][0].name.removesuffix("社区居委会").removesuffix("居委会").removesuffix("村委会")
-                station_units[key].append(add_unit(Unit(
-                    f"{key}-ST{i // per + 1:03d}", key, ct.key, f"{short}{sname}站", "station", s, lat, lon)))
+                station_units[key].append(
+                    add_unit(
+                        Unit(f"{key}-ST{i // per + 1:03d}", key, ct.key, f"{short}{sname}站", "station", s, lat, lon)
+                    )
+                )
         elif kind == "freight":
             for i, county in enumerate(counties[: max(2, len(counties) // 3)]):
-                station_units[key].append(add_unit(Unit(
-                    f"{key}-PK{i + 1:02d}", key, ct.key, f"{short}{county_names.get(county, county)}物流园",
-                    "park", county)))
+                station_units[key].append(
+                    add_unit(
+                        Unit(
+                            f"{key}-PK{i + 1:02d}",
+                            key,
+                            ct.key,
+                            f"{short}{county_names.get(county, county)}物流园",
+                            "park",
+                            county,
+                        )
+                    )
+                )
     for key, name, short, kind in FLEETS:
-        companies.append({"key": key, "name": name.format(city=short_city), "short_name": short, "kind": kind,
-                          "is_platform": False, "division": city_code})
+        companies.append(
+            {
+                "key": key,
+                "name": name.format(city=short_city),
+                "short_name": short,
+                "kind": kind,
+                "is_platform": False,
+                "division": city_code,
+            }
+        )
         hq = add_unit(Unit(f"{key}-HQ", key, None, f"{short}总部", "headquarters"))
         for i, county in enumerate(counties):
             if rng.random() < 0.6 or i == 0:
-                station_units[key].append(add_unit(Unit(
-                    f"{key}-FL{i + 1:02d}", key, hq.key, f"{short}{county_names.get(county, county)}车队", "fleet",
-                    county)))
+                station_units[key].append(
+                    add_unit(
+                        Unit(
+                            f"{key}-FL{i + 1:02d}",
+                            key,
+                            hq.key,
+                            f"{short}{county_names.get(county, county)}车队",
+                            "fleet",
+                            county,
+                        )
+                    )
+                )
 
     # ---- workers
     occ_names = list(OCCUPATION_SHARES)
     occ = rng.choice(len(occ_names), size=workers, p=list(OCCUPATION_SHARES.values()))
-    comm_lat = np.array([c.lat for c in communities])
-    comm_lon = np.array([c.lon for c in communities])
-    platform_keys = {k: [p[0] for p in PLATFORMS if p[3] == k] for k in ("food_delivery", "express", "ride_hailing",
-                                                                          "freight")}
+    platform_keys = {
+        k: [p[0] for p in PLATFORMS if p[3] == k] for k in ("food_delivery", "express", "ride_hailing", "freight")
+    }
     fleet_units = [u for k, *_ in FLEETS for u in station_units[k]]
     out_workers: list[Worker] = []
     for i in range(workers):
@@ -265,6 +308,19 @@ def generate_city(
     # ---- members: about 2 %, concentrated where the demo needs the structure to be interesting
     n_members = max(3, round(workers * MEMBER_SHARE))
     member_idx = np.sort(rng.choice(workers, size=min(n_members, workers), replace=False))
+    # The first food-delivery platform runs a group of its stations as one legacy branch; make sure that
+    # branch is over the soft cap of 50 (an "oversize branch") whenever the city has members enough.
+    fd1 = station_units[PLATFORMS[0][0]]
+    big_units = {u.key for u in fd1[: max(3, len(fd1) // 6)]}
+    target = OVERSIZE_BRANCH_MEMBERS if len(member_idx) >= 2 * OVERSIZE_BRANCH_MEMBERS else 0
+    in_big = [i for i in member_idx if out_workers[i].unit in big_units]
+    if len(in_big) < target:
+        chosen = set(member_idx.tolist())
+        candidates = [w.idx for w in out_workers if w.unit in big_units and w.idx not in chosen]
+        add = rng.choice(candidates, size=min(target - len(in_big), len(candidates)), replace=False)
+        removable = [i for i in member_idx.tolist() if out_workers[i].unit not in big_units]
+        remove = rng.choice(removable, size=len(add), replace=False)
+        member_idx = np.array(sorted((chosen - set(remove.tolist())) | set(add.tolist())))
     members: list[Member] = []
     for i in member_idx:
         status = "formal" if rng.random() < 0.9 else "probationary"
@@ -287,46 +343,68 @@ def generate_city(
     def term(started: date, years: int) -> tuple[date, date]:
         return started, date(started.year + years, started.month, min(started.day, 28))
 
-    for key, _name, short, kind, _line in PLATFORMS:
+    for key, _name, short, _kind, _line in PLATFORMS:
         c_start, c_end = term(today - timedelta(days=int(rng.integers(100, 900))), 3)
-        committee = Org(f"O-{key}", None, f"中共{short}{short_city}城市公司委员会", "committee", "company", key,
-                        units=[f"{key}-{city_code}"], division=city_code, founded_on=c_start - timedelta(days=700),
-                        term_started_on=c_start, term_ends_on=c_end)
+        committee = Org(
+            f"O-{key}",
+            None,
+            f"中共{short}{short_city}城市公司委员会",
+            "committee",
+            "company",
+            key,
+            units=[f"{key}-{city_code}"],
+            division=city_code,
+            founded_on=c_start - timedelta(days=700),
+            term_started_on=c_start,
+            term_ends_on=c_end,
+        )
         orgs.append(committee)
         stations = station_units[key]
         if not stations:
             continue
         # the city's largest unit group is run as one oversize branch (a realistic legacy of fast growth)
-        big_group: list[Unit] = []
-        if key == "FD1":
-            # gather stations until the branch is well over the soft cap of 50 members
-            for u in stations:
-                big_group.append(u)
-                if sum(len(members_by_unit[x.key]) for x in big_group) >= 60:
-                    break
-            org = Org(f"O-{key}-CITY", committee.key, f"中共{short}{short_city}配送支部", "branch", "business_units", key,
-                      units=[u.key for u in big_group], division=city_code,
-                      founded_on=today - timedelta(days=1500))
+        big_group = [u for u in stations if u.key in big_units]
+        if big_group:
+            org = Org(
+                f"O-{key}-CITY",
+                committee.key,
+                f"中共{short}{short_city}配送支部",
+                "branch",
+                "business_units",
+                key,
+                units=[u.key for u in big_group],
+                division=city_code,
+                founded_on=today - timedelta(days=1500),
+            )
             orgs.append(org)
             for u in big_group:
                 for m in members_by_unit[u.key]:
                     m.org = org.key
             notes["oversize_branch"] = org.key
-            rest = stations[len(big_group):]
+            rest = [u for u in stations if u.key not in big_units]
         else:
             rest = stations
         small: list[Unit] = []
         for u in rest:
             ms = members_by_unit[u.key]
             formal = [m for m in ms if m.status == "formal"]
-            if len(formal) >= 3 and rng.random() < 0.25:
+            if len(formal) >= 3 and (not notes["units_without_org"] or rng.random() < 0.25):
                 notes["units_without_org"].append(u.key)  # members but no branch: the audit should say so
                 continue
             if not ms:
                 continue
             if len(formal) >= 3:
-                b = Org(f"O-{u.key}", committee.key, f"中共{u.name}支部", "branch", "business_units", key,
-                        units=[u.key], division=u.division, founded_on=today - timedelta(days=int(rng.integers(90, 2000))))
+                b = Org(
+                    f"O-{u.key}",
+                    committee.key,
+                    f"中共{u.name}支部",
+                    "branch",
+                    "business_units",
+                    key,
+                    units=[u.key],
+                    division=u.division,
+                    founded_on=today - timedelta(days=int(rng.integers(90, 2000))),
+                )
                 orgs.append(b)
                 for m in ms:
                     m.org = b.key
@@ -334,24 +412,41 @@ def generate_city(
                 small.append(u)
         # small units: most are grouped into joint branches of at most five; a few are left unorganized
         for g in range(0, len(small), 5):
-            group = small[g:g + 5]
+            group = small[g : g + 5]
             ms = [m for u in group for m in members_by_unit[u.key]]
             if sum(m.status == "formal" for m in ms) < 3 or rng.random() < 0.2:
                 continue
-            jb = Org(f"O-{key}-J{g // 5 + 1:02d}", committee.key, f"中共{short}{group[0].name.removeprefix(short)}等站联合支部",
-                     "joint_branch", "business_units", key, units=[u.key for u in group], division=group[0].division,
-                     founded_on=today - timedelta(days=int(rng.integers(90, 2000))))
+            jb = Org(
+                f"O-{key}-J{g // 5 + 1:02d}",
+                committee.key,
+                f"中共{short}{group[0].name.removeprefix(short)}等站联合支部",
+                "joint_branch",
+                "business_units",
+                key,
+                units=[u.key for u in group],
+                division=group[0].division,
+                founded_on=today - timedelta(days=int(rng.integers(90, 2000))),
+            )
             orgs.append(jb)
             for m in ms:
                 m.org = jb.key
     # ride-hailing drivers: branches in fleets of car-rental companies
-    for key, _name, short, _kind in FLEETS:
+    for key, _name, _short, _kind in FLEETS:
         fleet_orgs = []
         for u in station_units[key]:
             ms = members_by_unit[u.key]
             if sum(m.status == "formal" for m in ms) >= 3:
-                b = Org(f"O-{u.key}", None, f"中共{u.name}支部", "branch", "business_units", key, units=[u.key],
-                        division=u.division, founded_on=today - timedelta(days=int(rng.integers(90, 2000))))
+                b = Org(
+                    f"O-{u.key}",
+                    None,
+                    f"中共{u.name}支部",
+                    "branch",
+                    "business_units",
+                    key,
+                    units=[u.key],
+                    division=u.division,
+                    founded_on=today - timedelta(days=int(rng.integers(90, 2000))),
+                )
                 fleet_orgs.append(b)
                 for m in ms:
                     m.org = b.key
@@ -371,8 +466,9 @@ def generate_city(
     for o in orgs:
         ms = [m for m in members_by_org.get(o.key, []) if m.status == "formal"]
         if o.kind == "committee":
-            below = [m for c in orgs if c.parent == o.key for m in members_by_org.get(c.key, [])
-                     if m.status == "formal"]
+            below = [
+                m for c in orgs if c.parent == o.key for m in members_by_org.get(c.key, []) if m.status == "formal"
+            ]
             if below:
                 o.posts.append((below[-1].worker, "secretary"))
         elif ms:
@@ -414,10 +510,22 @@ def generate_city(
         amen = [a for a in STANDARD_AMENITIES if rng.random() < 0.8] or ["water"]
         amen += [a for a in EXTENDED_AMENITIES if rng.random() < 0.15]
         oh = hours[int(rng.choice(len(hours), p=np.array(weights) / sum(weights)))]
-        stations.append(Station(
-            f"{name}{s + 1:04d}" if any(x.name == name for x in stations) else name, kind, operator,
-            operator_company, lat, lon, geo.h3_cell(lat, lon, STATION_CELL_RESOLUTION), c.code, amen, oh,
-            int(rng.integers(4, 40)), fake.phone_number(), today - timedelta(days=int(rng.integers(0, 365))),
-        ))
+        stations.append(
+            Station(
+                f"{name}{s + 1:04d}" if any(x.name == name for x in stations) else name,
+                kind,
+                operator,
+                operator_company,
+                lat,
+                lon,
+                geo.h3_cell(lat, lon, STATION_CELL_RESOLUTION),
+                c.code,
+                amen,
+                oh,
+                int(rng.integers(4, 40)),
+                fake.phone_number(),
+                today - timedelta(days=int(rng.integers(0, 365))),
+            )
+        )
 
     return City(companies, units, out_workers, members, orgs, stations, notes)

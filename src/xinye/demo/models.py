@@ -9,3 +9,6 @@ class DemoRun(models.Model):
     seed = models.IntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     summary = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"demo {self.city_code} ({self.workers} workers, seed {self.seed})"

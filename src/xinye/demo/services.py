@@ -37,18 +37,25 @@ def demo_exists(*, city: str) -> DemoRun | None:
 
 
 @transaction.atomic
-def demo_build(*, city: str, workers: int, seed: int, progress: ProgressCallback = _noop,
-               today: date | None = None) -> DemoRun:
+def demo_build(
+    *, city: str, workers: int, seed: int, progress: ProgressCallback = _noop, today: date | None = None
+) -> DemoRun:
     """Build a demo city on the real divisions of `city` (4-digit code). One transaction: all or nothing."""
     if not (city.isdigit() and len(city) == 4):
-        raise InputError([RowError("--city", None, None, city, "a city code has 4 digits, e.g. 4403")],
-                         summary=f"bad city code {city!r}")
+        raise InputError(
+            [RowError("--city", None, None, city, "a city code has 4 digits, e.g. 4403")],
+            summary=f"bad city code {city!r}",
+        )
     if workers < 100:
-        raise InputError([RowError("--workers", None, None, workers, "at least 100 workers")],
-                         summary="too few workers for a demo city")
+        raise InputError(
+            [RowError("--workers", None, None, workers, "at least 100 workers")],
+            summary="too few workers for a demo city",
+        )
     if demo_exists(city=city):
-        raise InputError([RowError("--city", None, None, city, "a demo of this city exists; use --reset")],
-                         summary="demo already built")
+        raise InputError(
+            [RowError("--city", None, None, city, "a demo of this city exists; use --reset")],
+            summary="demo already built",
+        )
     today = today or timezone.localdate()
     if not Division.objects.filter(code=city).exists():
         places_services.division_import(code=city, progress=progress)
@@ -59,18 +66,29 @@ def demo_build(*, city: str, workers: int, seed: int, progress: ProgressCallback
     counties = {d.code: d.name for d in Division.objects.filter(level=Level.COUNTY, code__startswith=city)}
     comms = [
         generator.Community(d.code, d.name, d.parent.code, d.parent.parent_id and d.code[:6], d.lat, d.lon)
-        for d in Division.objects.filter(level=Level.COMMUNITY, code__startswith=city, lat__isnull=False)
-        .select_related("parent")
+        for d in Division.objects.filter(
+            level=Level.COMMUNITY, code__startswith=city, lat__isnull=False
+        ).select_related("parent")
     ]
-    c = generator.generate_city(city_code=city, city_name=city_div.name, county_names=counties, communities=comms,
-                                workers=workers, seed=seed, today=today)
+    c = generator.generate_city(
+        city_code=city,
+        city_name=city_div.name,
+        county_names=counties,
+        communities=comms,
+        workers=workers,
+        seed=seed,
+        today=today,
+    )
     progress("generated", 1, 1)
     divisions = {d.code: d for d in Division.objects.filter(code__startswith=city)}
 
     companies = {}
     for rec in c.companies:
         companies[rec["key"]] = Company(
-            name=rec["name"], short_name=rec["short_name"], kind=rec["kind"], is_platform=rec["is_platform"],
+            name=rec["name"],
+            short_name=rec["short_name"],
+            kind=rec["kind"],
+            is_platform=rec["is_platform"],
             division=divisions.get(rec["division"]),
         )
     bulk_create_with_history(list(companies.values()), Company, default_change_reason="demo")
@@ -81,43 +99,66 @@ def demo_build(*, city: str, workers: int, seed: int, progress: ProgressCallback
     units: dict[str, BusinessUnit] = {}
     for u in c.units:  # parents come before children in the generator's order
         units[u.key] = BusinessUnit.objects.create(
-            parent=units.get(u.parent) if u.parent else None, company=companies[u.company], key=u.key, name=u.name,
-            kind=u.kind, division=divisions.get(u.division) if u.division else None, valid_from=today,
+            parent=units.get(u.parent) if u.parent else None,
+            company=companies[u.company],
+            key=u.key,
+            name=u.name,
+            kind=u.kind,
+            division=divisions.get(u.division) if u.division else None,
+            valid_from=today,
         )
     progress("companies and business units", len(c.units), len(c.units))
 
     people = [
-        Person(name=w.name, phone=w.phone, occupation=w.occupation,
-               employer=companies[w.employer] if w.employer else None,
-               business_unit=units.get(w.unit) if w.unit else None, work_community=divisions[w.community],
-               work_cell=w.work_cell, union_name=w.union_name, union_since=w.union_since)
+        Person(
+            name=w.name,
+            phone=w.phone,
+            occupation=w.occupation,
+            employer=companies[w.employer] if w.employer else None,
+            business_unit=units.get(w.unit) if w.unit else None,
+            work_community=divisions[w.community],
+            work_cell=w.work_cell,
+            union_name=w.union_name,
+            union_since=w.union_since,
+        )
         for w in c.workers
     ]
     batch = 5000
     created: list[Person] = []
     for i in range(0, len(people), batch):
-        created += bulk_create_with_history(people[i:i + batch], Person, batch_size=batch,
-                                            default_change_reason="demo")
+        created += bulk_create_with_history(
+            people[i : i + batch], Person, batch_size=batch, default_change_reason="demo"
+        )
         progress("workers", min(i + batch, len(people)), len(people))
-    people = list(Person.objects.order_by("id"))[-len(c.workers):]
+    people = list(Person.objects.order_by("id"))[-len(c.workers) :]
     through = Person.platforms.through
     links = [through(person_id=people[w.idx].id, company_id=companies[k].id) for w in c.workers for k in w.platforms]
     through.objects.bulk_create(links, batch_size=5000)
     given = timezone.make_aware(datetime.combine(today, time(9, 0)))
-    consents = [ConsentRecord(person=p, purpose="registration with the community", scope=CONSENT_SCOPE,
-                              channel="demo", given_at=given) for p in people]
+    consents = [
+        ConsentRecord(
+            person=p, purpose="registration with the community", scope=CONSENT_SCOPE, channel="demo", given_at=given
+        )
+        for p in people
+    ]
     for i in range(0, len(consents), batch):
-        bulk_create_with_history(consents[i:i + batch], ConsentRecord, batch_size=batch, default_change_reason="demo")
+        bulk_create_with_history(consents[i : i + batch], ConsentRecord, batch_size=batch, default_change_reason="demo")
         progress("consent records", min(i + batch, len(consents)), len(consents))
 
     orgs: dict[str, Organization] = {}
     for o in c.orgs:
         org = Organization.objects.create(
-            parent=orgs.get(o.parent) if o.parent else None, name=o.name, kind=o.kind, anchor_kind=o.anchor_kind,
+            parent=orgs.get(o.parent) if o.parent else None,
+            name=o.name,
+            kind=o.kind,
+            anchor_kind=o.anchor_kind,
             company=companies.get(o.company) if o.company else None,
             community=divisions.get(o.community) if o.community else None,
-            division=divisions.get(o.division) if o.division else None, founded_on=o.founded_on,
-            term_years=o.term_years, term_started_on=o.term_started_on, term_ends_on=o.term_ends_on,
+            division=divisions.get(o.division) if o.division else None,
+            founded_on=o.founded_on,
+            term_years=o.term_years,
+            term_started_on=o.term_started_on,
+            term_ends_on=o.term_ends_on,
         )
         if o.units:
             org.business_units.set([units[k] for k in o.units])
@@ -127,21 +168,38 @@ def demo_build(*, city: str, workers: int, seed: int, progress: ProgressCallback
     progress("organizations", len(c.orgs), len(c.orgs))
 
     memberships = [
-        Membership(person=people[m.worker], organization=orgs.get(m.org) if m.org else None, status=m.status,
-                   joined_on=m.joined_on, floating=m.floating, home_organization=m.home_organization,
-                   home_place=m.home_place, since=max(m.joined_on, today.replace(year=today.year - 3)),
-                   last_contact_on=m.last_contact_on)
+        Membership(
+            person=people[m.worker],
+            organization=orgs.get(m.org) if m.org else None,
+            status=m.status,
+            joined_on=m.joined_on,
+            floating=m.floating,
+            home_organization=m.home_organization,
+            home_place=m.home_place,
+            since=max(m.joined_on, today.replace(year=today.year - 3)),
+            last_contact_on=m.last_contact_on,
+        )
         for m in c.members
     ]
     bulk_create_with_history(memberships, Membership, batch_size=2000, default_change_reason="demo")
     progress("members", len(memberships), len(memberships))
 
     stations = [
-        Station(name=s.name, kind=s.kind, operator_name=s.operator_name,
-                operator_company=companies.get(s.operator_company) if s.operator_company else None,
-                lat=s.lat, lon=s.lon, h3_cell=s.h3_cell, division=divisions[s.community], amenities=s.amenities,
-                opening_hours=s.opening_hours, capacity=s.capacity, contact_phone=s.contact_phone,
-                verified_on=s.verified_on)
+        Station(
+            name=s.name,
+            kind=s.kind,
+            operator_name=s.operator_name,
+            operator_company=companies.get(s.operator_company) if s.operator_company else None,
+            lat=s.lat,
+            lon=s.lon,
+            h3_cell=s.h3_cell,
+            division=divisions[s.community],
+            amenities=s.amenities,
+            opening_hours=s.opening_hours,
+            capacity=s.capacity,
+            contact_phone=s.contact_phone,
+            verified_on=s.verified_on,
+        )
         for s in c.stations
     ]
     bulk_create_with_history(stations, Station, batch_size=2000, default_change_reason="demo")
@@ -149,9 +207,14 @@ def demo_build(*, city: str, workers: int, seed: int, progress: ProgressCallback
 
     logins = _demo_users(city_div=city_div, orgs=orgs, c=c, people=people, stations=stations)
     summary = {
-        "companies": len(companies), "business_units": len(units), "workers": len(people),
-        "members": len(memberships), "organizations": len(orgs), "stations": len(stations),
-        "logins": logins, "imperfections": c.notes,
+        "companies": len(companies),
+        "business_units": len(units),
+        "workers": len(people),
+        "members": len(memberships),
+        "organizations": len(orgs),
+        "stations": len(stations),
+        "logins": logins,
+        "imperfections": c.notes,
     }
     return DemoRun.objects.create(city_code=city, workers=workers, seed=seed, summary=summary)
 
@@ -211,6 +274,7 @@ def demo_reset() -> None:
             model.objects.filter(children__isnull=True).delete()
     BusinessVersion.objects.all().delete()
     Company.objects.all().delete()
-    get_user_model().objects.filter(username__in=["admin", "organizer", "district", "staff", "secretary", "member",
-                                                  "operator"]).delete()
+    get_user_model().objects.filter(
+        username__in=["admin", "organizer", "district", "staff", "secretary", "member", "operator"]
+    ).delete()
     DemoRun.objects.all().delete()

@@ -14,14 +14,31 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = ["id", "name", "kind", "parent", "anchor_kind", "company", "business_units", "community",
-                  "division", "founded_on", "term_started_on", "term_ends_on", "member_count"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "parent",
+            "anchor_kind",
+            "company",
+            "business_units",
+            "community",
+            "division",
+            "founded_on",
+            "term_started_on",
+            "term_ends_on",
+            "member_count",
+        ]
 
 
-@extend_schema_view(list=extend_schema(parameters=[
-    OpenApiParameter("q", str, description="name contains"),
-    OpenApiParameter("kind", str, enum=[c for c, _ in OrgKind.choices]),
-]))
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="name contains"),
+            OpenApiParameter("kind", str, enum=[c for c, _ in OrgKind.choices]),
+        ]
+    )
+)
 class OrganizationViewSet(ScopedReadOnlyViewSet):
     """Organizations (committees, general branches, branches) visible to the caller."""
 
@@ -30,8 +47,11 @@ class OrganizationViewSet(ScopedReadOnlyViewSet):
     def scoped_queryset(self, scope):
         p = self.request.query_params
         kind = p.get("kind", "") if p.get("kind", "") in dict(OrgKind.choices) else ""
-        return selectors.organization_list(scope=scope, search=p.get("q", ""), kind=kind).prefetch_related(
-            "business_units").order_by("id")
+        return (
+            selectors.organization_list(scope=scope, search=p.get("q", ""), kind=kind)
+            .prefetch_related("business_units")
+            .order_by("id")
+        )
 
 
 class BusinessUnitSerializer(serializers.ModelSerializer):
@@ -48,10 +68,14 @@ class CompanySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "short_name", "kind", "is_platform", "unit_count"]
 
 
-@extend_schema_view(list=extend_schema(parameters=[
-    OpenApiParameter("q", str, description="name contains"),
-    OpenApiParameter("kind", str, enum=[c for c, _ in CompanyKind.choices]),
-]))
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="name contains"),
+            OpenApiParameter("kind", str, enum=[c for c, _ in CompanyKind.choices]),
+        ]
+    )
+)
 class CompanyViewSet(ScopedReadOnlyViewSet):
     """Platform and fleet companies visible to the caller."""
 

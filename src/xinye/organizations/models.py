@@ -11,7 +11,7 @@ from xinye.common.models import TimestampedModel
 
 class CompanyKind(models.TextChoices):
     FOOD_DELIVERY = "food_delivery", _("Food delivery platform")
-    EXPRESS = "express", _("Express courier")
+    EXPRESS = "express", _("Express courier company")
     RIDE_HAILING = "ride_hailing", _("Ride-hailing platform")
     CAR_RENTAL = "car_rental", _("Car rental / fleet company")
     FREIGHT = "freight", _("Freight platform")
@@ -89,7 +89,12 @@ class BusinessUnit(TreeNode, TimestampedModel):
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from", verbose_name=_("merged into")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        verbose_name=_("merged into"),
     )
     history = HistoricalRecords()
 
@@ -140,17 +145,30 @@ class Organization(TreeNode, TimestampedModel):
     kind = models.CharField(_("kind"), max_length=24, choices=OrgKind.choices)
     anchor_kind = models.CharField(_("anchored to"), max_length=20, choices=AnchorKind.choices)
     company = models.ForeignKey(
-        Company, on_delete=models.PROTECT, null=True, blank=True, related_name="organizations", verbose_name=_("company")
+        Company,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organizations",
+        verbose_name=_("company"),
     )
     business_units = models.ManyToManyField(
         BusinessUnit, blank=True, related_name="organizations", verbose_name=_("business units")
     )
     community = models.ForeignKey(
-        "places.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="anchored_organizations",
+        "places.Division",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="anchored_organizations",
         verbose_name=_("anchor community"),
     )
     division = models.ForeignKey(
-        "places.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="organizations",
+        "places.Division",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organizations",
         verbose_name=_("located in"),
     )
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
@@ -194,5 +212,3 @@ class Post(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.person}"
-
-

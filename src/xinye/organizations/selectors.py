@@ -37,9 +37,11 @@ def organization_list(*, scope: Scope, search: str = "", kind: str = "") -> Quer
 
 
 def organization_get(*, scope: Scope, pk: int) -> Organization:
-    return Organization.objects.filter(organization_q(scope)).select_related(
-        "company", "division", "community", "parent"
-    ).get(pk=pk)
+    return (
+        Organization.objects.filter(organization_q(scope))
+        .select_related("company", "division", "community", "parent")
+        .get(pk=pk)
+    )
 
 
 def organization_tree(*, scope: Scope, as_of: date | None = None) -> list[dict]:

@@ -28,9 +28,18 @@ def organization_index(request):
         tree = [{"org": o, "children": []} for o in selectors.organization_list(scope=scope, search=q, kind=kind)]
     else:
         tree = selectors.organization_tree(scope=scope, as_of=as_of)
-    return render(request, "organizations/organization_list.html", {
-        "tree": tree, "q": q, "kind": kind, "kinds": OrgKind.choices, "as_of": as_of, "as_of_error": error,
-    })
+    return render(
+        request,
+        "organizations/organization_list.html",
+        {
+            "tree": tree,
+            "q": q,
+            "kind": kind,
+            "kinds": OrgKind.choices,
+            "as_of": as_of,
+            "as_of_error": error,
+        },
+    )
 
 
 @login_required
@@ -38,16 +47,20 @@ def organization_detail(request, pk: int):
     scope = request_scope(request)
     org = get_or_404(selectors.organization_get, scope=scope, pk=pk)
     members = person_list(scope=scope, organization_id=org.pk)
-    return render(request, "organizations/organization_detail.html", {
-        "org": org,
-        "children": selectors.organization_list(scope=scope).filter(parent=org).order_by("name"),
-        "units": org.business_units.all(),
-        "posts": org.posts.select_related("person").filter(end_date__isnull=True),
-        "members": members[:200],
-        "member_total": members.count(),
-        "history": org.history.all()[:20],
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "organizations/organization_detail.html",
+        {
+            "org": org,
+            "children": selectors.organization_list(scope=scope).filter(parent=org).order_by("name"),
+            "units": org.business_units.all(),
+            "posts": org.posts.select_related("person").filter(end_date__isnull=True),
+            "members": members[:200],
+            "member_total": members.count(),
+            "history": org.history.all()[:20],
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -56,9 +69,16 @@ def company_index(request):
     q = request.GET.get("q", "").strip()
     kind = request.GET.get("kind", "")
     page = paginate(request, selectors.company_list(scope=scope, search=q, kind=kind))
-    return render(request, "organizations/company_list.html", {
-        "page": page, "q": q, "kind": kind, "kinds": CompanyKind.choices,
-    })
+    return render(
+        request,
+        "organizations/company_list.html",
+        {
+            "page": page,
+            "q": q,
+            "kind": kind,
+            "kinds": CompanyKind.choices,
+        },
+    )
 
 
 @login_required
@@ -66,8 +86,13 @@ def company_detail(request, pk: int):
     scope = request_scope(request)
     company = get_or_404(selectors.company_get, scope=scope, pk=pk)
     units = list(company.units.with_tree_fields().select_related("division"))
-    return render(request, "organizations/company_detail.html", {
-        "company": company, "units": units,
-        "versions": company.versions.all(),
-        "organizations": selectors.organization_list(scope=scope).filter(company=company).order_by("name"),
-    })
+    return render(
+        request,
+        "organizations/company_detail.html",
+        {
+            "company": company,
+            "units": units,
+            "versions": company.versions.all(),
+            "organizations": selectors.organization_list(scope=scope).filter(company=company).order_by("name"),
+        },
+    )

@@ -12,8 +12,17 @@ from .models import Membership, Occupation, Person
 class MembershipSerializer(serializers.ModelSerializer):
     class Meta:
         model = Membership
-        fields = ["id", "organization", "status", "joined_on", "floating", "home_organization", "home_place",
-                  "since", "until"]
+        fields = [
+            "id",
+            "organization",
+            "status",
+            "joined_on",
+            "floating",
+            "home_organization",
+            "home_place",
+            "since",
+            "until",
+        ]
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -23,8 +32,20 @@ class PersonSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Person
-        fields = ["id", "name", "phone", "occupation", "platforms", "employer", "business_unit",
-                  "work_community", "work_cell", "union_name", "union_since", "memberships"]
+        fields = [
+            "id",
+            "name",
+            "phone",
+            "occupation",
+            "platforms",
+            "employer",
+            "business_unit",
+            "work_community",
+            "work_cell",
+            "union_name",
+            "union_since",
+            "memberships",
+        ]
 
     def get_phone(self, obj) -> str:
         """Masked (138****1234) unless the caller's role needs the full number."""
@@ -35,11 +56,15 @@ class PersonSerializer(serializers.ModelSerializer):
         return MembershipSerializer([m for m in obj.memberships.all() if m.until is None], many=True).data
 
 
-@extend_schema_view(list=extend_schema(parameters=[
-    OpenApiParameter("q", str, description="name contains"),
-    OpenApiParameter("occupation", str, enum=[c for c, _ in Occupation.choices]),
-    OpenApiParameter("members", bool, description="only people with a current membership"),
-]))
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="name contains"),
+            OpenApiParameter("occupation", str, enum=[c for c, _ in Occupation.choices]),
+            OpenApiParameter("members", bool, description="only people with a current membership"),
+        ]
+    )
+)
 class PersonViewSet(ScopedReadOnlyViewSet):
     """Workers and members visible to the caller. Phone numbers are masked for most roles."""
 
@@ -51,6 +76,8 @@ class PersonViewSet(ScopedReadOnlyViewSet):
         if occupation not in dict(Occupation.choices):
             occupation = ""
         return selectors.person_list(
-            scope=scope, search=p.get("q", ""), occupation=occupation,
+            scope=scope,
+            search=p.get("q", ""),
+            occupation=occupation,
             members_only=p.get("members") in ("1", "true", "True"),
         ).prefetch_related("platforms", "memberships")

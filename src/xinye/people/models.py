@@ -32,15 +32,27 @@ class Person(TimestampedModel):
         "organizations.Company", blank=True, related_name="workers", verbose_name=_("platforms")
     )
     employer = models.ForeignKey(
-        "organizations.Company", on_delete=models.SET_NULL, null=True, blank=True, related_name="employees",
+        "organizations.Company",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="employees",
         verbose_name=_("employer / fleet"),
     )
     business_unit = models.ForeignKey(
-        "organizations.BusinessUnit", on_delete=models.SET_NULL, null=True, blank=True, related_name="people",
+        "organizations.BusinessUnit",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="people",
         verbose_name=_("business unit"),
     )
     work_community = models.ForeignKey(
-        "places.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="workers",
+        "places.Division",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="workers",
         verbose_name=_("work community"),
     )
     work_cell = models.BigIntegerField(_("work cell (H3)"), null=True, blank=True, db_index=True)
@@ -98,7 +110,11 @@ class Membership(TimestampedModel):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="memberships",
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
         verbose_name=_("branch"),
     )
     status = models.CharField(_("status"), max_length=14, choices=MembershipStatus.choices)

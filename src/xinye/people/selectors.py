@@ -25,8 +25,9 @@ def person_q(scope: Scope) -> Q:
         return Q()
     q = division_q(scope, "work_community")
     if scope.org_ids:
-        q |= Q(pk__in=Membership.objects.filter(organization_id__in=scope.org_ids, until__isnull=True)
-               .values("person_id"))
+        q |= Q(
+            pk__in=Membership.objects.filter(organization_id__in=scope.org_ids, until__isnull=True).values("person_id")
+        )
     if scope.staff_company_ids:
         q |= Q(business_unit__company_id__in=scope.staff_company_ids) | Q(employer_id__in=scope.staff_company_ids)
     if scope.person_id:
@@ -34,8 +35,14 @@ def person_q(scope: Scope) -> Q:
     return q
 
 
-def person_list(*, scope: Scope, search: str = "", occupation: str = "", members_only: bool = False,
-                organization_id: int | None = None) -> QuerySet[Person]:
+def person_list(
+    *,
+    scope: Scope,
+    search: str = "",
+    occupation: str = "",
+    members_only: bool = False,
+    organization_id: int | None = None,
+) -> QuerySet[Person]:
     qs = Person.objects.filter(person_q(scope))
     if search:
         qs = qs.filter(name__contains=search)
@@ -50,9 +57,11 @@ def person_list(*, scope: Scope, search: str = "", occupation: str = "", members
 
 def person_get(*, scope: Scope, pk: int) -> Person:
     """Raises Person.DoesNotExist (a 404) when the person is out of scope."""
-    return Person.objects.filter(person_q(scope)).select_related(
-        "work_community__parent__parent", "business_unit__company", "employer"
-    ).get(pk=pk)
+    return (
+        Person.objects.filter(person_q(scope))
+        .select_related("work_community__parent__parent", "business_unit__company", "employer")
+        .get(pk=pk)
+    )
 
 
 def membership_list(*, scope: Scope) -> QuerySet[Membership]:

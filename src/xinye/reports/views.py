@@ -13,10 +13,14 @@ def dashboard(request):
     scope = request_scope(request)
     labels = dict(Occupation.choices)
     occupations = [{"name": str(labels.get(k, k)), "value": n} for k, n in occupation_counts(scope=scope)]
-    return render(request, "reports/dashboard.html", {
-        "people": person_counts(scope=scope),
-        "orgs": organization_counts(scope=scope),
-        "stations": station_counts(scope=scope),
-        "companies": company_list(scope=scope).count(),
-        "occupations": occupations,
-    })
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "people": person_counts(scope=scope),
+            "orgs": organization_counts(scope=scope),
+            "stations": station_counts(scope=scope),
+            "companies": company_list(scope=scope).count(),
+            "occupations": occupations,
+        },
+    )

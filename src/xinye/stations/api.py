@@ -11,8 +11,20 @@ class StationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Station
-        fields = ["id", "name", "kind", "operator_name", "lat", "lon", "division", "amenities", "opening_hours",
-                  "capacity", "status", "verified_on"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "operator_name",
+            "lat",
+            "lon",
+            "division",
+            "amenities",
+            "opening_hours",
+            "capacity",
+            "status",
+            "verified_on",
+        ]
 
 
 class StationViewSet(ScopedReadOnlyViewSet):

@@ -50,7 +50,11 @@ class Station(TimestampedModel):
     lon = models.FloatField(_("longitude"))
     h3_cell = models.BigIntegerField(_("H3 cell"), db_index=True)
     division = models.ForeignKey(
-        "places.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="stations",
+        "places.Division",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stations",
         verbose_name=_("community"),
     )
     amenities = models.JSONField(_("amenities"), default=list, blank=True)

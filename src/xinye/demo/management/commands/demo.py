@@ -26,14 +26,15 @@ class Command(BaseCommand):
             if o["reset"]:
                 services.demo_reset()
             with progress_bar(o["verbosity"] > 0) as bar:
-                run = run_or_fail(services.demo_build, city=o["city"], workers=o["workers"], seed=o["seed"],
-                                  progress=bar)
+                run = run_or_fail(
+                    services.demo_build, city=o["city"], workers=o["workers"], seed=o["seed"], progress=bar
+                )
             s = run.summary
             self.stdout.write(
                 f"demo city {o['city']}: {s['companies']} companies, {s['business_units']} business units, "
                 f"{s['workers']} workers, {s['members']} members, {s['organizations']} organizations, "
                 f"{s['stations']} stations"
             )
-        self.stdout.write("logins (password for all: %s):" % services.DEMO_PASSWORD)
+        self.stdout.write(f"logins (password for all: {services.DEMO_PASSWORD}):")
         for login in run.summary["logins"]:
             self.stdout.write(f"  {login['username']:<10} {login['role']}")

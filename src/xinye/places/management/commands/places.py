@@ -20,15 +20,24 @@ class Command(BaseCommand):
         imp.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
         loc = sub.add_parser("locate", help="Import division locations from a CSV (code, lat, lon)")
         loc.add_argument("file", type=Path)
-        loc.add_argument("--crs", default="wgs84", choices=["wgs84", "gcj02", "bd09"],
-                         help="coordinate system of the file; stored as WGS-84")
+        loc.add_argument(
+            "--crs",
+            default="wgs84",
+            choices=["wgs84", "gcj02", "bd09"],
+            help="coordinate system of the file; stored as WGS-84",
+        )
         loc.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
 
     def handle(self, *args, action, **opts):
         if action == "import":
             with progress_bar(opts["verbosity"] > 0) as bar:
-                r = run_or_fail(services.division_import, code=opts["city"], data_dir=opts["data_dir"],
-                                progress=bar, dry_run=opts["dry_run"])
+                r = run_or_fail(
+                    services.division_import,
+                    code=opts["city"],
+                    data_dir=opts["data_dir"],
+                    progress=bar,
+                    dry_run=opts["dry_run"],
+                )
             verb = "would be" if opts["dry_run"] else ""
             levels = ", ".join(f"{k} {v}" for k, v in r.by_level.items())
             self.stdout.write(f"{r.code}: {levels}")

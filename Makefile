@@ -1,0 +1,60 @@
+# Xinye: every command in one place.  `make demo` shows it, `make test` checks it.
+VENV    ?= .venv
+PYTHON  ?= python3
+XINYE   := $(VENV)/bin/xinye
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CITY    ?= 4403
+WORKERS ?= 50000
+SEED    ?= 1
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+MO := src/xinye/locale/zh_Hans/LC_MESSAGES/django.mo
+PO := src/xinye/locale/zh_Hans/LC_MESSAGES/django.po
+
+.PHONY: setup demo serve test test-fast lint bench messages clean
+
+## setup: virtual environment, Python and front-end packages (does nothing the second time)
+setup: $(PY_STAMP) $(NODE_STAMP) $(MO)
+
+$(PY_STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check --upgrade "pip>=24"
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The compiled catalogue is committed; rebuild it when the .po changes and msgfmt is available.
+$(MO): $(PO)
+	@if command -v msgfmt >/dev/null; then msgfmt --check -o $@ $<; else echo "msgfmt not found: using the committed $@"; touch $@; fi
+
+## demo: migrate, load the demo city and serve it on http://$(HOST):$(PORT)
+demo: setup
+	$(XINYE) migrate --noinput -v0
+	$(XINYE) places import --city $(CITY)
+	$(XINYE) demo --city $(CITY) --workers $(WORKERS) --seed $(SEED) --if-missing
+	@echo ""
+	@echo "  Xinye is running on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo ""
+	$(XINYE) runserver $(HOST):$(PORT) --noreload
+
+serve: setup
+	$(XINYE) runserver $(HOST):$(PORT)
+
+## test: the whole suite (SQLite by default; set DATABASE_URL=postgres://... for PostgreSQL)
+test: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+
+messages: setup
+	cd src/xinye && ../../$(VENV)/bin/django-admin makemessages -l zh_Hans --settings=xinye.config.settings -i "migrations/*"
+	$(MAKE) $(MO)
+
+clean:
+	rm -rf $(VENV) node_modules var

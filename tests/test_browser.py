@@ -1,0 +1,117 @@
+"""Playwright driving Debian's chromium: log in, see the dashboard in both languages, on a desktop and a
+phone, and open each main page. Issue #2.
+
+Skipped when /usr/bin/chromium is missing, unless XINYE_REQUIRE_BROWSER=1 (as in CI).
+All checks live in one test: a live server needs a transactional database, which is emptied after each
+such test, and the demo city is loaded once per session.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from xinye.demo.services import DEMO_PASSWORD
+
+CHROMIUM = os.environ.get("XINYE_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+    if os.environ.get("XINYE_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"chromium not found at {CHROMIUM}; install Debian's chromium (see .ci/run)")
+    pytestmark = pytest.mark.skip(reason="Debian chromium is not installed")
+else:
+    pytestmark = pytest.mark.browser
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(live_server, browser):
+    base = live_server.url
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    # A Chinese browser gets Chinese by default.
+    zh = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    page = zh.new_page()
+    page.goto(f"{base}/accounts/login/")
+    assert page.locator("h1").inner_text() == "登录"
+    _login(page, base, "organizer")
+    assert page.locator("h1").inner_text() == "工作台"
+    assert int(page.locator("[data-count=workers]").inner_text().replace(",", "")) > 0
+    page.wait_for_selector("#occupations canvas")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-zh.png"), full_page=True)
+
+    # Each main page opens and shows its own heading.
+    for path, heading in [
+        ("/organizations/", "组织"),
+        ("/people/", "人员"),
+        ("/companies/", "企业"),
+        ("/places/", "行政区划"),
+    ]:
+        page.goto(base + path)
+        assert page.locator("h1").inner_text().startswith(heading), path
+    page.goto(f"{base}/places/4403/")
+    page.wait_for_selector("#map canvas")
+    page.click("text=南山区")
+    assert "440305" in page.url
+    page.goto(f"{base}/organizations/")
+    page.locator("ul.tree a").first.click()
+    assert page.locator("h1 .badge").count() == 1
+
+    # The switcher changes the language, and the choice sticks.
+    page.goto(f"{base}/")
+    page.select_option("select[name=language]", "en")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Dashboard"
+    page.goto(f"{base}/people/")
+    assert page.locator("h1").inner_text().startswith("People")
+    page.goto(f"{base}/")
+    page.wait_for_selector("#occupations canvas")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-en.png"), full_page=True)
+    zh.close()
+
+    # On a phone: no horizontal scrolling on the dashboard; the people list is usable.
+    phone = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    page = phone.new_page()
+    _login(page, base, "secretary")
+    assert page.locator("h1").inner_text() == "工作台"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-phone.png"), full_page=False)
+    page.goto(f"{base}/people/")
+    masked = page.locator("td.hide-sm").count()
+    assert masked > 0 and page.locator("tbody tr").count() > 0
+    phone.close()
