@@ -102,6 +102,7 @@ TEMPLATES = [
 _default_sqlite = f"sqlite:///{VAR_DIR / 'xinye.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets the web server read while a command writes; IMMEDIATE avoids "database is locked"
     # upgrades in write transactions.
     DATABASES["default"]["OPTIONS"] = {
