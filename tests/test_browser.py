@@ -91,8 +91,8 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
 
     # The switcher changes the language, and the choice sticks.
     page.goto(f"{base}/")
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
     assert page.locator("h1").inner_text() == "Dashboard"
     page.goto(f"{base}/people/")
     assert page.locator("h1").inner_text().startswith("People")
