@@ -1,48 +1,5 @@
-"""Errors that say what was wrong and where."""
+"""Errors that say what was wrong and where (defined in the pure core, shared by every app)."""
 
-from __future__ import annotations
+from xinye.algorithms.errors import InputError, RowError, XinyeError
 
-from dataclasses import dataclass, field
-
-
-class XinyeError(Exception):
-    """Base class for errors meant to be shown to a user as they are."""
-
-
-@dataclass
-class RowError:
-    """One problem in an input file: which file, row (1-based, header is row 1), column and value."""
-
-    file: str
-    row: int | None
-    column: str | None
-    value: object
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f", row {self.row}"
-        if self.column:
-            where += f", column {self.column!r}"
-        if self.value is not None and self.value != "":
-            return f"{where}: {self.message} (value {self.value!r})"
-        return f"{where}: {self.message}"
-
-
-@dataclass
-class InputError(XinyeError):
-    """Raised when an input (file, code, argument) is bad. Nothing has been written."""
-
-    errors: list[RowError] = field(default_factory=list)
-    summary: str = ""
-
-    def __post_init__(self) -> None:
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        head = self.summary or f"{len(self.errors)} error(s) in input; nothing was written"
-        lines = [head] + [f"  {e}" for e in self.errors[:50]]
-        if len(self.errors) > 50:
-            lines.append(f"  ... and {len(self.errors) - 50} more")
-        return "\n".join(lines)
+__all__ = ["InputError", "RowError", "XinyeError"]

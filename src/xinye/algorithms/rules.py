@@ -1,0 +1,151 @@
+"""Organization sizing rules as data.
+
+A `RuleSet` holds every figure the structure planner and auditor use; nothing in `structure.py` is a
+constant. Two rule sets ship: `cpc` (the defaults of docs/domain.md section 1) and `union` (trade-union
+groups and grassroots union committees), and a deployment overrides any figure through Django's
+`XINYE_RULES` setting (the Django side passes it as `overrides`),
+e.g. ``XINYE_RULES = {"cpc": {"branch_cap": 40}}``.
+
+References
+----------
+Regulations on the Work of Party Branches (trial, 2018), ch. 2 and 6; Regulations on Party Member Education
+and Management (2019), art. 24-25; Party Constitution, art. 31; Trade Union Law of the PRC (2021), art. 11.
+
+Examples
+--------
+>>> r = get_rules("cpc")
+>>> (r.min_formal_members, r.branch_cap, r.joint_max_units)
+(3, 50, 5)
+>>> get_rules("cpc", overrides={"branch_cap": 40}).branch_cap
+40
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+
+class RulesError(ValueError):
+    """An unknown rule set or a bad override."""
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    label: str
+    #: kinds used by the planner, by role: the basic unit, the joint basic unit, and the upper levels
+    branch_kind: str = "branch"
+    joint_kind: str = "joint_branch"
+    general_kind: str = "general_branch"
+    secondary_kind: str = "secondary_committee"
+    committee_kind: str = "committee"
+    #: a unit with at least this many formal members sets up its own branch
+    min_formal_members: int = 3
+    #: a joint branch covers at most this many units
+    joint_max_units: int = 5
+    #: a branch generally has at most this many members (formal + probationary); larger ones are split
+    branch_cap: int = 50
+    #: a branch with at least this many formal members elects a committee (else a secretary)
+    committee_at: int = 7
+    #: a unit with at least this many members, over two or more branches, gets a general branch
+    general_branch_at: int = 50
+    #: a unit with at least this many members gets a primary committee
+    primary_committee_at: int = 100
+    #: inside a company with a primary committee, a sub-unit with at least this many members over two or more
+    #: groups gets a secondary committee (0: never)
+    secondary_committee_at: int = 100
+    #: at least this many members: a congress instead of a general meeting
+    congress_at: int = 500
+    #: term of office in years, by kind; community branches may differ (see `community_term_years`)
+    term_years: dict[str, int] = field(
+        default_factory=lambda: {"branch": 3, "joint_branch": 3, "general_branch": 3, "secondary_committee": 5,
+                                 "committee": 5}
+    )
+    community_term_years: int = 5
+    #: a term ending within this many days is reported as expiring
+    expiring_days: int = 90
+    #: where each figure comes from
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def source(self, rule: str) -> str:
+        return self.sources.get(rule, "")
+
+    @property
+    def branch_kinds(self) -> tuple[str, str]:
+        return (self.branch_kind, self.joint_kind)
+
+    @property
+    def upper_kinds(self) -> tuple[str, str, str]:
+        return (self.general_kind, self.secondary_kind, self.committee_kind)
+
+
+_CPC_SOURCES = {
+    "min_formal_members": "Regulations on the Work of Party Branches (2018), art. 5: a unit with 3 or more formal "
+    "members sets up a branch",
+    "joint_max_units": "Regulations on the Work of Party Branches (2018), art. 5: units with fewer than 3 formal "
+    "members form a joint branch, generally of no more than 5 units",
+    "branch_cap": "Regulations on the Work of Party Branches (2018), art. 6: a branch generally has no more than "
+    "50 members",
+    "committee_at": "Regulations on the Work of Party Branches (2018), art. 18: 7 or more formal members elect a "
+    "branch committee of 3 to 5",
+    "general_branch_at": "Party Constitution art. 31; Regulations on the Work of Party Branches (2018), art. 4: "
+    "50 to 100 members set up a general branch",
+    "primary_committee_at": "Party Constitution art. 31: 100 or more members set up a primary committee",
+    "secondary_committee_at": "Platform companies' practice: secondary committees inside large companies "
+    "(no national figure; configurable)",
+    "term_years": "Regulations on the Work of Party Branches (2018), art. 19: branch terms 3 years (community "
+    "and village 5 years); primary committees 3 to 5 years",
+    "placement": "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
+    "to exactly one branch",
+    "anchor": "Organization follows the business: a branch is set up on a business unit",
+}
+
+RULE_SETS: dict[str, RuleSet] = {
+    "cpc": RuleSet(name="cpc", label="Party organizations (default)", sources=_CPC_SOURCES),
+    "union": RuleSet(
+        name="union",
+        label="Trade-union groups and grassroots union committees",
+        branch_kind="union_group",
+        joint_kind="joint_union_group",
+        general_kind="union_general_group",
+        secondary_kind="union_subcommittee",
+        committee_kind="union_committee",
+        min_formal_members=3,
+        joint_max_units=10,
+        branch_cap=30,
+        committee_at=10,
+        general_branch_at=25,
+        primary_committee_at=25,
+        secondary_committee_at=200,
+        congress_at=100,
+        term_years={"union_group": 3, "joint_union_group": 3, "union_general_group": 5, "union_subcommittee": 5,
+                    "union_committee": 5},
+        community_term_years=5,
+        sources={
+            "primary_committee_at": "Trade Union Law (2021), art. 11: 25 or more members set up a grassroots "
+            "union committee; fewer may elect an organizer or form a joint union",
+            "joint_max_units": "Trade Union Law (2021), art. 11: members of two or more units may form a joint "
+            "grassroots union (figure configurable)",
+            "min_formal_members": "Union groups of at least 3 members (configurable)",
+            "branch_cap": "Union groups of at most 30 members (configurable)",
+        },
+    ),
+}
+
+_INT_FIELDS = {f.name for f in fields(RuleSet) if f.type in ("int", int)}
+
+
+def get_rules(name: str = "cpc", *, overrides: dict | None = None) -> RuleSet:
+    """The rule set `name` with `overrides` applied (a deployment passes its XINYE_RULES[name] here)."""
+    if name not in RULE_SETS:
+        raise RulesError(f"unknown rule set {name!r}; choose one of {', '.join(sorted(RULE_SETS))}")
+    rules = RULE_SETS[name]
+    merged = dict(overrides or {})
+    if not merged:
+        return rules
+    for key, value in merged.items():
+        if key not in _INT_FIELDS and key not in {"term_years", "sources", "label"}:
+            raise RulesError(f"rule set {name!r}: unknown figure {key!r}")
+        if key in _INT_FIELDS and (not isinstance(value, int) or value < 0):
+            raise RulesError(f"rule set {name!r}: {key} must be a whole number >= 0, not {value!r}")
+    return replace(rules, **merged)
