@@ -58,8 +58,13 @@ class RuleSet:
     congress_at: int = 500
     #: term of office in years, by kind; community branches may differ (see `community_term_years`)
     term_years: dict[str, int] = field(
-        default_factory=lambda: {"branch": 3, "joint_branch": 3, "general_branch": 3, "secondary_committee": 5,
-                                 "committee": 5}
+        default_factory=lambda: {
+            "branch": 3,
+            "joint_branch": 3,
+            "general_branch": 3,
+            "secondary_committee": 5,
+            "committee": 5,
+        }
     )
     community_term_years: int = 5
     #: a term ending within this many days is reported as expiring
@@ -118,8 +123,13 @@ RULE_SETS: dict[str, RuleSet] = {
         primary_committee_at=25,
         secondary_committee_at=200,
         congress_at=100,
-        term_years={"union_group": 3, "joint_union_group": 3, "union_general_group": 5, "union_subcommittee": 5,
-                    "union_committee": 5},
+        term_years={
+            "union_group": 3,
+            "joint_union_group": 3,
+            "union_general_group": 5,
+            "union_subcommittee": 5,
+            "union_committee": 5,
+        },
         community_term_years=5,
         sources={
             "primary_committee_at": "Trade Union Law (2021), art. 11: 25 or more members set up a grassroots "

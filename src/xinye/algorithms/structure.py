@@ -110,8 +110,13 @@ class Org:
     committee: bool | None = None  # has an elected committee (None: not known)
 
     def to_json(self) -> dict:
-        d = {"id": self.id, "parent": self.parent, "kind": self.kind, "units": list(self.units),
-             "members": list(self.members)}
+        d = {
+            "id": self.id,
+            "parent": self.parent,
+            "kind": self.kind,
+            "units": list(self.units),
+            "members": list(self.members),
+        }
         if self.name:
             d["name"] = self.name
         if self.term_ends:
@@ -142,8 +147,14 @@ class Finding:
 class Business:
     """A validated business tree with its members. Build it with `Business.build` (raises InputError)."""
 
-    def __init__(self, units: dict[str, Unit], members: dict[str, Member], order: list[str],
-                 children: dict[str, list[str]], roots: list[str]):
+    def __init__(
+        self,
+        units: dict[str, Unit],
+        members: dict[str, Member],
+        order: list[str],
+        children: dict[str, list[str]],
+        roots: list[str],
+    ):
         self.units = units
         self.members = members
         self.order = order  # pre-order, children sorted by id
@@ -197,8 +208,15 @@ class Business:
         if len(order) < len(by_id) and not errors:
             seen = set(order)
             cyc = sorted(u for u in by_id if u not in seen)
-            errors.append(RowError(file, f"unit {cyc[0]!r}", "parent", by_id[cyc[0]].parent,
-                                   f"the parent links form a cycle ({', '.join(cyc[:6])})"))
+            errors.append(
+                RowError(
+                    file,
+                    f"unit {cyc[0]!r}",
+                    "parent",
+                    by_id[cyc[0]].parent,
+                    f"the parent links form a cycle ({', '.join(cyc[:6])})",
+                )
+            )
         mems: dict[str, Member] = {}
         for i, m in enumerate(members):
             where = f"members[{i}] (id {m.id!r})"
@@ -258,8 +276,15 @@ def validate_orgs(orgs: Sequence[Org], business: Business, rules: RuleSet, *, fi
             errors.append(RowError(file, where, "id", o.id, "duplicate organization id"))
         ids[o.id] = o
         if o.kind not in kinds:
-            errors.append(RowError(file, where, "kind", o.kind,
-                                   f"kind must be one of {', '.join(sorted(kinds))} (rule set {rules.name})"))
+            errors.append(
+                RowError(
+                    file,
+                    where,
+                    "kind",
+                    o.kind,
+                    f"kind must be one of {', '.join(sorted(kinds))} (rule set {rules.name})",
+                )
+            )
         for m in o.members:
             if m not in business.members:
                 errors.append(RowError(file, where, "members", m, "member not in the business file"))
@@ -272,8 +297,9 @@ def validate_orgs(orgs: Sequence[Org], business: Business, rules: RuleSet, *, fi
             p = o.parent
             while p is not None:
                 if p in seen:
-                    errors.append(RowError(file, f"organization {o.id!r}", "parent", o.parent,
-                                           "the parent links form a cycle"))
+                    errors.append(
+                        RowError(file, f"organization {o.id!r}", "parent", o.parent, "the parent links form a cycle")
+                    )
                     break
                 seen.add(p)
                 p = ids[p].parent
@@ -337,8 +363,9 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
     company_formal = sum(1 for m in business.members.values() if m.status == FORMAL)
 
     def add(code, severity, rule, subject, subject_id, message, suggestion, related=()):
-        findings.append(Finding(code, severity, rule, rules.source(rule), subject, subject_id, message, suggestion,
-                                tuple(related)))
+        findings.append(
+            Finding(code, severity, rule, rules.source(rule), subject, subject_id, message, suggestion, tuple(related))
+        )
 
     # members: in no branch, or in two
     placed: dict[str, list[str]] = defaultdict(list)
@@ -351,77 +378,160 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
         if not where:
             unplaced_by_unit[m.unit].append(m.id)
         elif len(where) > 1:
-            add("member_in_two_branches", "error", "placement", "member", m.id,
+            add(
+                "member_in_two_branches",
+                "error",
+                "placement",
+                "member",
+                m.id,
                 f"member {m.id} is in {len(where)} branches: {', '.join(where)}",
-                "keep the member in the branch of their unit and remove them from the others", where)
+                "keep the member in the branch of their unit and remove them from the others",
+                where,
+            )
     for u, ms in sorted(unplaced_by_unit.items()):
-        add("members_in_no_branch", "error", "placement", "unit", u,
+        add(
+            "members_in_no_branch",
+            "error",
+            "placement",
+            "unit",
+            u,
             f"{len(ms)} member(s) of unit {_label(business, u)} are in no branch",
-            "place them in the branch of their unit, or set one up", ms)
+            "place them in the branch of their unit, or set one up",
+            ms,
+        )
 
     # branches: floor, cap, committee, general-branch threshold, joint size
     for b in branches:
         formal, total = _counts(business, b.members)
         if formal < rules.min_formal_members:
             whole = company_formal < rules.min_formal_members
-            add("branch_below_floor", "info" if whole else "error", "min_formal_members", "organization", b.id,
+            add(
+                "branch_below_floor",
+                "info" if whole else "error",
+                "min_formal_members",
+                "organization",
+                b.id,
                 f"{_olabel(b)} has {formal} formal member(s), fewer than {rules.min_formal_members}",
-                "the whole company has fewer formal members: keep it" if whole
-                else "merge it into a joint branch with nearby units, or into the branch of its parent unit")
+                "the whole company has fewer formal members: keep it"
+                if whole
+                else "merge it into a joint branch with nearby units, or into the branch of its parent unit",
+            )
         if total > rules.branch_cap:
             has_sub = any(business.children.get(u) for u in b.units if u in business.units)
-            add("branch_over_cap", "warning", "branch_cap", "organization", b.id,
+            add(
+                "branch_over_cap",
+                "warning",
+                "branch_cap",
+                "organization",
+                b.id,
                 f"{_olabel(b)} has {total} members, more than {rules.branch_cap}",
-                "split it along its sub-units" if has_sub else "split it into balanced branches")
+                "split it along its sub-units" if has_sub else "split it into balanced branches",
+            )
         if total >= rules.general_branch_at:
-            add("general_branch_due", "warning", "general_branch_at", "organization", b.id,
+            add(
+                "general_branch_due",
+                "warning",
+                "general_branch_at",
+                "organization",
+                b.id,
                 f"{_olabel(b)} has {total} members: {rules.general_branch_at} or more call for a general branch",
-                "set up a general branch with branches under it")
+                "set up a general branch with branches under it",
+            )
         if formal >= rules.committee_at and b.committee is False:
-            add("committee_due", "warning", "committee_at", "organization", b.id,
+            add(
+                "committee_due",
+                "warning",
+                "committee_at",
+                "organization",
+                b.id,
                 f"{_olabel(b)} has {formal} formal members but no branch committee",
-                f"elect a branch committee (with {rules.committee_at} or more formal members)")
+                f"elect a branch committee (with {rules.committee_at} or more formal members)",
+            )
         if b.kind == rules.joint_kind and len(b.units) > rules.joint_max_units:
-            add("joint_branch_too_many_units", "error", "joint_max_units", "organization", b.id,
+            add(
+                "joint_branch_too_many_units",
+                "error",
+                "joint_max_units",
+                "organization",
+                b.id,
                 f"{_olabel(b)} covers {len(b.units)} units, more than {rules.joint_max_units}",
-                "split it into joint branches of nearby units", b.units)
+                "split it into joint branches of nearby units",
+                b.units,
+            )
 
     # upper levels: thresholds crossed
     subtree_members = _org_subtree_members(orgs)
     has_committee = any(o.kind == rules.committee_kind for o in orgs)
     if len(business.members) >= rules.primary_committee_at and not has_committee and orgs:
         top = [o for o in orgs if o.parent is None]
-        add("primary_committee_due", "warning", "primary_committee_at", "organization",
-            top[0].id if top else "", f"the company has {len(business.members)} members and no primary committee",
-            f"set up a primary committee ({rules.primary_committee_at} or more members)", [o.id for o in top])
+        add(
+            "primary_committee_due",
+            "warning",
+            "primary_committee_at",
+            "organization",
+            top[0].id if top else "",
+            f"the company has {len(business.members)} members and no primary committee",
+            f"set up a primary committee ({rules.primary_committee_at} or more members)",
+            [o.id for o in top],
+        )
     for o in orgs:
         if o.kind == rules.general_kind and subtree_members.get(o.id, 0) >= rules.primary_committee_at:
-            add("primary_committee_due", "warning", "primary_committee_at", "organization", o.id,
+            add(
+                "primary_committee_due",
+                "warning",
+                "primary_committee_at",
+                "organization",
+                o.id,
                 f"{_olabel(o)} has {subtree_members[o.id]} members",
-                f"a primary committee is due at {rules.primary_committee_at} members")
+                f"a primary committee is due at {rules.primary_committee_at} members",
+            )
 
     # anchors: missing, dissolved or merged units; moved out from under the parent organization
     for o in orgs:
         for u in o.units:
             if u not in business.units:
-                add("anchor_missing", "error", "anchor", "organization", o.id,
+                add(
+                    "anchor_missing",
+                    "error",
+                    "anchor",
+                    "organization",
+                    o.id,
                     f"{_olabel(o)} is anchored to unit {u}, which no longer exists",
-                    "re-anchor it to the unit that took over, or dissolve it", [u])
+                    "re-anchor it to the unit that took over, or dissolve it",
+                    [u],
+                )
             elif business.units[u].status != "active":
                 unit = business.units[u]
-                hint = (f"re-anchor it to {_label(business, unit.merged_into)}" if unit.merged_into
-                        else "re-anchor it or dissolve it")
-                add("anchor_dissolved", "error", "anchor", "organization", o.id,
-                    f"{_olabel(o)} is anchored to unit {_label(business, u)}, which was {unit.status}", hint, [u])
+                hint = (
+                    f"re-anchor it to {_label(business, unit.merged_into)}"
+                    if unit.merged_into
+                    else "re-anchor it or dissolve it"
+                )
+                add(
+                    "anchor_dissolved",
+                    "error",
+                    "anchor",
+                    "organization",
+                    o.id,
+                    f"{_olabel(o)} is anchored to unit {_label(business, u)}, which was {unit.status}",
+                    hint,
+                    [u],
+                )
         parent = by_id.get(o.parent) if o.parent else None
         if parent and parent.units and o.units:
             anchors = set(parent.units)
             for u in o.units:
                 if u in business.units and u not in anchors and not anchors & set(business.ancestors(u)):
-                    add("anchor_moved", "warning", "anchor", "organization", o.id,
-                        f"unit {_label(business, u)} of {_olabel(o)} is no longer under "
-                        f"{_olabel(parent)}'s units", "move the organization under the one that covers its unit",
-                        [u])
+                    add(
+                        "anchor_moved",
+                        "warning",
+                        "anchor",
+                        "organization",
+                        o.id,
+                        f"unit {_label(business, u)} of {_olabel(o)} is no longer under {_olabel(parent)}'s units",
+                        "move the organization under the one that covers its unit",
+                        [u],
+                    )
                     break
 
     # terms
@@ -430,11 +540,25 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
         if o.term_ends is None:
             continue
         if o.term_ends < today:
-            add("term_expired", "error", "term_years", "organization", o.id,
-                f"the term of {_olabel(o)} ended on {o.term_ends.isoformat()}", "hold an election")
+            add(
+                "term_expired",
+                "error",
+                "term_years",
+                "organization",
+                o.id,
+                f"the term of {_olabel(o)} ended on {o.term_ends.isoformat()}",
+                "hold an election",
+            )
         elif o.term_ends <= soon:
-            add("term_expiring", "warning", "term_years", "organization", o.id,
-                f"the term of {_olabel(o)} ends on {o.term_ends.isoformat()}", "prepare the election")
+            add(
+                "term_expiring",
+                "warning",
+                "term_years",
+                "organization",
+                o.id,
+                f"the term of {_olabel(o)} ends on {o.term_ends.isoformat()}",
+                "prepare the election",
+            )
 
     # units with enough formal members and no organization; groups of small units without one
     findings.extend(_unorganized_units(business, branches, rules))
@@ -455,7 +579,8 @@ def _unorganized_units(business: Business, branches: Sequence[Org], rules: RuleS
         kids = business.children.get(u, [])
         has_branch_below[u] = u in anchored or any(has_branch_below[c] for c in kids)
         formal_below[u] = sum(business.is_formal(m) for m in business.members_of.get(u, ())) + sum(
-            formal_below[c] for c in kids)
+            formal_below[c] for c in kids
+        )
     out = []
     floor = rules.min_formal_members
     # maximal subtrees with no branch at all, under a unit that has a branch somewhere (or at the root)
@@ -467,22 +592,39 @@ def _unorganized_units(business: Business, branches: Sequence[Org], rules: RuleS
         if p is not None and not covered[p] and not has_branch_below[p]:
             continue  # not maximal: the parent's subtree has no branch either
         if formal_below[u] >= floor:
-            out.append(Finding(
-                "unit_without_organization", "error", "min_formal_members", rules.source("min_formal_members"),
-                "unit", u, f"unit {_label(business, u)} has {formal_below[u]} formal members and no organization",
-                f"set up a branch on {_label(business, u)}"))
+            out.append(
+                Finding(
+                    "unit_without_organization",
+                    "error",
+                    "min_formal_members",
+                    rules.source("min_formal_members"),
+                    "unit",
+                    u,
+                    f"unit {_label(business, u)} has {formal_below[u]} formal members and no organization",
+                    f"set up a branch on {_label(business, u)}",
+                )
+            )
         else:
             small_by_parent[p].append(u)
     for p, us in sorted(small_by_parent.items(), key=lambda kv: kv[0] or ""):
         total = sum(formal_below[u] for u in us)
         if total >= floor:
-            groups = [us[i:i + rules.joint_max_units] for i in range(0, len(us), rules.joint_max_units)]
+            groups = [us[i : i + rules.joint_max_units] for i in range(0, len(us), rules.joint_max_units)]
             for g in groups:
-                out.append(Finding(
-                    "units_need_joint_branch", "warning", "joint_max_units", rules.source("joint_max_units"), "unit",
-                    g[0], f"{len(g)} unit(s) under {_label(business, p) if p else 'the top'} have fewer than "
-                    f"{floor} formal members each and no organization",
-                    "set up a joint branch for " + ", ".join(_label(business, u) for u in g), tuple(g)))
+                out.append(
+                    Finding(
+                        "units_need_joint_branch",
+                        "warning",
+                        "joint_max_units",
+                        rules.source("joint_max_units"),
+                        "unit",
+                        g[0],
+                        f"{len(g)} unit(s) under {_label(business, p) if p else 'the top'} have fewer than "
+                        f"{floor} formal members each and no organization",
+                        "set up a joint branch for " + ", ".join(_label(business, u) for u in g),
+                        tuple(g),
+                    )
+                )
     return out
 
 
@@ -527,10 +669,13 @@ class Plan:
     unplaced: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"organizations": [o.to_json() for o in self.organizations],
-                "findings": [f.to_json() for f in self.findings],
-                "remaining_findings": [f.to_json() for f in self.remaining],
-                "stats": self.stats, "unplaced": self.unplaced}
+        return {
+            "organizations": [o.to_json() for o in self.organizations],
+            "findings": [f.to_json() for f in self.findings],
+            "remaining_findings": [f.to_json() for f in self.remaining],
+            "stats": self.stats,
+            "unplaced": self.unplaced,
+        }
 
 
 @dataclass
@@ -553,8 +698,9 @@ class _NewBranch:
     part: int = 0  # for balanced parts of one unit
 
 
-def plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None,
-         progress: Progress = _noop) -> Plan:
+def plan(
+    business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None, progress: Progress = _noop
+) -> Plan:
     """Propose a compliant organization tree for `business`, keeping what is valid in `orgs`."""
     validate_orgs(orgs, business, rules)
     findings = audit(business, orgs, rules, today=today)
@@ -578,12 +724,14 @@ def plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date
     new_branches, leftovers = _form(business, claimed, rules)
     unplaced: list[dict] = []
     branch_list: list[tuple[str | None, _NewBranch | Org]] = [(b.id, b) for b in kept] + [
-        (None, nb) for nb in new_branches]
+        (None, nb) for nb in new_branches
+    ]
     if leftovers:
         if not branch_list:
             members = [m for p in leftovers for m in p.members]
-            root_units = tuple(sorted({business.roots[0]} if len(business.roots) == 1 else
-                                      {u for p in leftovers for u in p.units}))
+            root_units = tuple(
+                sorted({business.roots[0]} if len(business.roots) == 1 else {u for p in leftovers for u in p.units})
+            )
             branch_list.append((None, _NewBranch(root_units, members, joint=len(root_units) > 1)))
         else:
             unplaced = _attach_leftovers(business, leftovers, branch_list, rules)
@@ -591,8 +739,13 @@ def plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date
 
     # 3. ids, upper levels, parents
     planned = _finish(business, orgs, branch_list, regions, rules)
-    churn = sum(1 for o in planned if o.kind in rules.branch_kinds for m in o.members
-                if current_branch.get(m) not in (None, o.id))
+    churn = sum(
+        1
+        for o in planned
+        if o.kind in rules.branch_kinds
+        for m in o.members
+        if current_branch.get(m) not in (None, o.id)
+    )
     newly = sum(1 for o in planned if o.kind in rules.branch_kinds for m in o.members if m not in current_branch)
     old_ids = {o.id for o in orgs}
     new_ids = {o.id for o in planned}
@@ -622,7 +775,11 @@ def plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date
 
 def _same(a: Org, b: Org) -> bool:
     return (a.parent, a.kind, tuple(sorted(a.units)), tuple(sorted(a.members))) == (
-        b.parent, b.kind, tuple(sorted(b.units)), tuple(sorted(b.members)))
+        b.parent,
+        b.kind,
+        tuple(sorted(b.units)),
+        tuple(sorted(b.members)),
+    )
 
 
 def _current_branch_of(orgs: Sequence[Org], rules: RuleSet) -> dict[str, str]:
@@ -677,8 +834,9 @@ def _form(business: Business, claimed: set[str], rules: RuleSet) -> tuple[list[_
         # too many for one branch: joint branches of small sub-units first, then the unit's own members
         groups, rest = _pack(kids, rules, business)
         for g in groups:
-            out.append(_NewBranch(tuple(sorted(x for p in g for x in p.units)), [m for p in g for m in p.members],
-                                  joint=True))
+            out.append(
+                _NewBranch(tuple(sorted(x for p in g for x in p.units)), [m for p in g for m in p.members], joint=True)
+            )
         rest_formal = own_formal + sum(p.formal for p in rest)
         rest_total = len(own) + sum(p.total for p in rest)
         if rest_formal >= floor and rest_total <= cap:
@@ -695,8 +853,14 @@ def _merge_up(u: str, own: list[str], own_formal: int, kids: list[_Piece], busin
     """Leftovers of unit u for its parent. If u has unorganized members of its own, u becomes one piece
     (a branch on u would take its whole remaining subtree anyway); otherwise the sub-units' pieces go up."""
     if own:
-        return [_Piece((u,), own + [m for p in kids for m in p.members], own_formal + sum(p.formal for p in kids),
-                       business.units[u].division)]
+        return [
+            _Piece(
+                (u,),
+                own + [m for p in kids for m in p.members],
+                own_formal + sum(p.formal for p in kids),
+                business.units[u].division,
+            )
+        ]
     return kids
 
 
@@ -711,8 +875,7 @@ def _pack(pieces: list[_Piece], rules: RuleSet, business: Business) -> tuple[lis
     rest: list[_Piece] = [p for p in pieces if not p.units]
     for p in ordered:
         n_units = sum(len(x.units) for x in open_group)
-        if open_group and (n_units + len(p.units) > max_units
-                           or sum(x.total for x in open_group) + p.total > cap):
+        if open_group and (n_units + len(p.units) > max_units or sum(x.total for x in open_group) + p.total > cap):
             if sum(x.formal for x in open_group) >= floor:
                 groups.append(open_group)
             else:
@@ -727,8 +890,11 @@ def _pack(pieces: list[_Piece], rules: RuleSet, business: Business) -> tuple[lis
     if rest and groups:
         last = groups[-1]
         for p in list(rest):
-            if (p.units and sum(len(x.units) for x in last) + len(p.units) <= max_units
-                    and sum(x.total for x in last) + p.total <= cap):
+            if (
+                p.units
+                and sum(len(x.units) for x in last) + len(p.units) <= max_units
+                and sum(x.total for x in last) + p.total <= cap
+            ):
                 last.append(p)
                 rest.remove(p)
     return groups, rest
@@ -752,8 +918,13 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
     unplaced = []
     for piece in leftovers:
         if not piece.units:
-            unplaced.append({"members": piece.members, "units": [],
-                             "reason": "their units are dissolved and no active unit above them has room"})
+            unplaced.append(
+                {
+                    "members": piece.members,
+                    "units": [],
+                    "reason": "their units are dissolved and no active unit above them has room",
+                }
+            )
             continue
         best = None
         for idx, (_, b) in enumerate(branch_list):
@@ -762,19 +933,26 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
             size = len(b.members)
             if not joint_ok or size + piece.total > rules.branch_cap:
                 continue
-            depth = max((business.depth.get(business.lca(u, v) or "", -1) if business.lca(u, v) else -1)
-                        for u in units if u in business.units for v in piece.units)
+            depth = max(
+                (business.depth.get(business.lca(u, v) or "", -1) if business.lca(u, v) else -1)
+                for u in units
+                if u in business.units
+                for v in piece.units
+            )
             same_division = any(business.units[u].division == piece.division for u in units if u in business.units)
             key = (-depth, not same_division, size, idx)
             if best is None or key < best[0]:
                 best = (key, idx)
         if best is None:
-            unplaced.append({
-                "members": piece.members, "units": list(piece.units),
-                "reason": f"fewer than {rules.min_formal_members} formal members in reach, and no branch nearby "
-                f"with room (at most {rules.joint_max_units} units and {rules.branch_cap} members)",
-                "suggestion": "join a neighbouring street's branch, or a community-based joint branch",
-            })
+            unplaced.append(
+                {
+                    "members": piece.members,
+                    "units": list(piece.units),
+                    "reason": f"fewer than {rules.min_formal_members} formal members in reach, and no branch nearby "
+                    f"with room (at most {rules.joint_max_units} units and {rules.branch_cap} members)",
+                    "suggestion": "join a neighbouring street's branch, or a community-based joint branch",
+                }
+            )
             continue
         idx = best[1]
         old_id, b = branch_list[idx]
@@ -788,8 +966,9 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
     return unplaced
 
 
-def _finish(business: Business, orgs: Sequence[Org], branch_list: list, regions: dict[str, list[str]],
-            rules: RuleSet) -> list[Org]:
+def _finish(
+    business: Business, orgs: Sequence[Org], branch_list: list, regions: dict[str, list[str]], rules: RuleSet
+) -> list[Org]:
     """Ids for new branches, upper levels at the units where the business branches out, parents."""
     old = {o.id: o for o in orgs}
     used: set[str] = set()
@@ -798,8 +977,9 @@ def _finish(business: Business, orgs: Sequence[Org], branch_list: list, regions:
     for old_id, b in branch_list:
         if old_id is not None and isinstance(b, Org):
             o = old[old_id]
-            branches.append(Org(o.id, None, o.kind, tuple(o.units), tuple(sorted(regions[o.id])), o.name,
-                                o.term_ends, o.committee))
+            branches.append(
+                Org(o.id, None, o.kind, tuple(o.units), tuple(sorted(regions[o.id])), o.name, o.term_ends, o.committee)
+            )
             used.add(o.id)
     dropped = [o for o in orgs if o.kind in rules.branch_kinds and o.id not in used]
     member_sets = {o.id: set(o.members) for o in dropped}
@@ -817,14 +997,14 @@ def _finish(business: Business, orgs: Sequence[Org], branch_list: list, regions:
                 match = cand
         if match is None and nb.members:
             mset = set(nb.members)
-            best = max(((len(mset & member_sets[o.id]), o.id) for o in dropped if o.id not in used),
-                       default=(0, None))
+            best = max(((len(mset & member_sets[o.id]), o.id) for o in dropped if o.id not in used), default=(0, None))
             if best[1] is not None and best[0] * 2 >= len(mset):
                 match = old[best[1]]
         if match is not None and match.id not in used:
             used.add(match.id)
-            branches.append(Org(match.id, None, kind, key, tuple(sorted(nb.members)), match.name, match.term_ends,
-                                match.committee))
+            branches.append(
+                Org(match.id, None, kind, key, tuple(sorted(nb.members)), match.name, match.term_ends, match.committee)
+            )
         else:
             base = "+".join(key) if len(key) <= 2 else f"{key[0]}+{len(key) - 1}"
             counter[base] += 1
@@ -836,8 +1016,13 @@ def _finish(business: Business, orgs: Sequence[Org], branch_list: list, regions:
     uppers = _upper_levels(business, branches, orgs, rules, used)
     _link_parents(business, branches, uppers)
     result = uppers + branches
-    result.sort(key=lambda o: (business.depth.get(o.units[0], 0) if o.units and o.units[0] in business.depth
-                               else 0, o.kind not in rules.upper_kinds, o.id))
+    result.sort(
+        key=lambda o: (
+            business.depth.get(o.units[0], 0) if o.units and o.units[0] in business.depth else 0,
+            o.kind not in rules.upper_kinds,
+            o.id,
+        )
+    )
     return result
 
 
@@ -854,13 +1039,19 @@ def _new_name(business: Business, units: tuple[str, ...], kind: str, part: int, 
     base = (first.name or first.id) if first else "?"
     if len(units) > 1:
         base = f"{base} +{len(units) - 1}"
-    label = {rules.branch_kind: "branch", rules.joint_kind: "joint branch", rules.general_kind: "general branch",
-             rules.secondary_kind: "secondary committee", rules.committee_kind: "committee"}.get(kind, kind)
+    label = {
+        rules.branch_kind: "branch",
+        rules.joint_kind: "joint branch",
+        rules.general_kind: "general branch",
+        rules.secondary_kind: "secondary committee",
+        rules.committee_kind: "committee",
+    }.get(kind, kind)
     return f"{base} {label}" + (f" {part}" if part else "")
 
 
-def _upper_levels(business: Business, branches: list[Org], orgs: Sequence[Org], rules: RuleSet,
-                  used: set[str]) -> list[Org]:
+def _upper_levels(
+    business: Business, branches: list[Org], orgs: Sequence[Org], rules: RuleSet, used: set[str]
+) -> list[Org]:
     anchor_of: dict[str, str] = {}
     for b in branches:
         if not b.units:
@@ -920,12 +1111,18 @@ def _upper_levels(business: Business, branches: list[Org], orgs: Sequence[Org], 
             u, inside = stack.pop()
             here = inside
             if groups[u] >= 2 or branches_at[u] >= 2:
-                if (inside == "committee" and rules.secondary_committee_at
-                        and sub_members[u] >= rules.secondary_committee_at):
+                if (
+                    inside == "committee"
+                    and rules.secondary_committee_at
+                    and sub_members[u] >= rules.secondary_committee_at
+                ):
                     make(u, rules.secondary_kind)
                     here = "secondary"
-                elif (inside in ("committee", "secondary") and sub_members[u] >= rules.general_branch_at
-                      and sub_branches[u] >= 2):
+                elif (
+                    inside in ("committee", "secondary")
+                    and sub_members[u] >= rules.general_branch_at
+                    and sub_branches[u] >= 2
+                ):
                     make(u, rules.general_kind)
                     here = "general"
             if here == "general":
@@ -963,8 +1160,9 @@ class BusinessDiff:
 
     @property
     def unchanged(self) -> bool:
-        return not (self.added or self.removed or self.moved or self.renamed or self.merged or self.split
-                    or self.members_moved)
+        return not (
+            self.added or self.removed or self.moved or self.renamed or self.merged or self.split or self.members_moved
+        )
 
     def to_json(self) -> dict:
         d = asdict(self)

@@ -1,0 +1,211 @@
+"""Read and write the structure planner's files: JSON, CSV and .xlsx. No database, no Django.
+
+BUSINESS: `units` (id, parent, name, kind, division[, status, merged_into]) and `members` (id, unit, status
+formal|probationary). As JSON: {"units": [...], "members": [...]}; as .xlsx: sheets `units` and `members`;
+as CSV: the units file, with the members file given separately.
+
+ORGS (and PLAN.json's `organizations`): id, parent, kind, units, members[, name, term_ends, committee]. In CSV
+and .xlsx, `units` and `members` are lists separated by ";" (or spaces).
+
+Every error names the file, the record (row for CSV/.xlsx, index and id for JSON), the column and the value.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+from .errors import InputError, RowError
+from .structure import Business, Member, Org, Unit
+
+UNIT_COLUMNS = ["id", "parent", "name", "kind", "division", "status", "merged_into"]
+MEMBER_COLUMNS = ["id", "unit", "status"]
+ORG_COLUMNS = ["id", "parent", "kind", "units", "members", "name", "term_ends", "committee"]
+
+
+def _rows_from_csv(path: Path) -> list[tuple[int, dict]]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            reader.fieldnames = [h.strip().lower() for h in (reader.fieldnames or [])]
+            return [(i, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader, start=2)]
+    except OSError as exc:
+        raise InputError([RowError(str(path), None, None, None, f"cannot read: {exc.strerror}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError([RowError(str(path), None, None, None, "not UTF-8 text; save the CSV as UTF-8")]) from exc
+
+
+def _rows_from_sheet(path: Path, sheet: str) -> list[tuple[int, dict]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several kinds for a damaged or foreign file
+        raise InputError([RowError(str(path), None, None, None, f"not a readable .xlsx file ({exc})")]) from exc
+    if sheet not in wb.sheetnames:
+        raise InputError([RowError(str(path), None, None, sheet, f"no sheet named {sheet!r}")])
+    rows = wb[sheet].iter_rows(values_only=True)
+    header = [str(h).strip().lower() if h is not None else "" for h in next(rows, [])]
+    out = []
+    for i, r in enumerate(rows, start=2):
+        if r is None or all(v is None or str(v).strip() == "" for v in r):
+            continue
+        out.append((i, {h: ("" if v is None else str(v).strip()) for h, v in zip(header, r, strict=False) if h}))
+    return out
+
+
+def _records_from_json(path: Path, key: str) -> list[tuple[str, dict]]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError([RowError(str(path), None, None, None, f"cannot read: {exc.strerror}")]) from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [RowError(str(path), f"line {exc.lineno} column {exc.colno}", None, None, f"not valid JSON: {exc.msg}")]
+        ) from exc
+    if isinstance(data, list) and key == "organizations":
+        items = data
+    elif isinstance(data, dict) and isinstance(data.get(key, []), list):
+        items = data.get(key, [])
+    else:
+        raise InputError([RowError(str(path), None, key, None, f"expected a list under {key!r}")])
+    out = []
+    for i, item in enumerate(items):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            raise InputError([RowError(str(path), where, None, item, "expected an object")])
+        out.append((where + (f" (id {item.get('id')!r})" if "id" in item else ""), item))
+    return out
+
+
+def _text(v) -> str:
+    return "" if v is None else str(v).strip()
+
+
+def _need(file: str, where, rec: dict, col: str, errors: list[RowError]) -> str:
+    v = _text(rec.get(col))
+    if not v:
+        errors.append(RowError(file, where, col, None, f"{col} is required"))
+    return v
+
+
+def _records(path: Path, key: str, sheet_rows=None) -> list[tuple[object, dict]]:
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return _records_from_json(path, key)
+    if suffix in (".xlsx", ".xlsm"):
+        return _rows_from_sheet(path, key)
+    if suffix == ".csv":
+        return _rows_from_csv(path)
+    raise InputError([RowError(str(path), None, None, suffix, "use a .json, .csv or .xlsx file")])
+
+
+def load_business(path: Path, *, members_path: Path | None = None) -> Business:
+    """Read BUSINESS (JSON, .xlsx, or a units CSV plus `members_path`) and validate it."""
+    path = Path(path)
+    file = str(path)
+    errors: list[RowError] = []
+    units: list[Unit] = []
+    for where, rec in _records(path, "units"):
+        uid = _need(file, where, rec, "id", errors)
+        status = _text(rec.get("status")) or "active"
+        units.append(
+            Unit(
+                uid,
+                _text(rec.get("parent")) or None,
+                _text(rec.get("name")),
+                _text(rec.get("kind")),
+                _text(rec.get("division")),
+                status,
+                _text(rec.get("merged_into")) or None,
+            )
+        )
+    if path.suffix.lower() == ".csv":
+        if members_path is None:
+            raise InputError([RowError(file, None, None, None, "a units CSV needs its members CSV (--members FILE)")])
+        mfile, mrecords = str(members_path), _records(Path(members_path), "members")
+    else:
+        mfile, mrecords = file, _records(path, "members")
+    members: list[Member] = []
+    for where, rec in mrecords:
+        mid = _need(mfile, where, rec, "id", errors)
+        unit = _need(mfile, where, rec, "unit", errors)
+        members.append(Member(mid, unit, (_text(rec.get("status")) or "formal").lower()))
+    if errors:
+        raise InputError(errors, summary=f"{len(errors)} error(s) in {file}; nothing was written")
+    return Business.build(units, members, file=file)
+
+
+def _split_list(v) -> tuple[str, ...]:
+    if isinstance(v, list):
+        return tuple(_text(x) for x in v if _text(x))
+    return tuple(x for x in _text(v).replace(";", " ").replace(",", " ").split() if x)
+
+
+def load_orgs(path: Path) -> list[Org]:
+    path = Path(path)
+    file = str(path)
+    errors: list[RowError] = []
+    out = []
+    for where, rec in _records(path, "organizations"):
+        oid = _need(file, where, rec, "id", errors)
+        kind = _need(file, where, rec, "kind", errors)
+        term = _text(rec.get("term_ends"))
+        term_ends = None
+        if term:
+            try:
+                term_ends = date.fromisoformat(term[:10])
+            except ValueError:
+                errors.append(RowError(file, where, "term_ends", term, "not a date (YYYY-MM-DD)"))
+        committee = rec.get("committee")
+        if isinstance(committee, str):
+            committee = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(
+                committee.strip().lower()
+            )
+        out.append(
+            Org(
+                oid,
+                _text(rec.get("parent")) or None,
+                kind,
+                _split_list(rec.get("units")),
+                _split_list(rec.get("members")),
+                _text(rec.get("name")),
+                term_ends,
+                committee if isinstance(committee, bool) else None,
+            )
+        )
+    if errors:
+        raise InputError(errors, summary=f"{len(errors)} error(s) in {file}; nothing was written")
+    return out
+
+
+def write_json(path: Path, data: dict) -> None:
+    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+def write_template(path: Path) -> None:
+    """An .xlsx template with the three sheets, their columns and a worked example."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "units"
+    ws.append(UNIT_COLUMNS)
+    for row in (
+        ["hq", "", "Headquarters", "headquarters", "", "active", ""],
+        ["sz", "hq", "Shenzhen city company", "city", "4403", "active", ""],
+        ["st1", "sz", "Nanshan station", "station", "440305", "active", ""],
+        ["st2", "sz", "Futian station", "station", "440304", "active", ""],
+    ):
+        ws.append(row)
+    ms = wb.create_sheet("members")
+    ms.append(MEMBER_COLUMNS)
+    for i in range(4):
+        ms.append([f"m{i + 1}", "st1", "formal"])
+    ms.append(["m5", "st2", "probationary"])
+    os_ = wb.create_sheet("organizations")
+    os_.append(ORG_COLUMNS)
+    os_.append(["b1", "", "branch", "st1", "m1;m2;m3;m4", "Nanshan station branch", "2027-06-30", "false"])
+    wb.save(path)

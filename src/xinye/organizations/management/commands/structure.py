@@ -1,0 +1,92 @@
+"""`xinye structure audit|plan|diff|template`: the structure planner on files, without the database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from xinye.algorithms import structure, structure_io
+from xinye.algorithms.errors import XinyeError
+from xinye.algorithms.rules import RULE_SETS, RulesError, get_rules
+from xinye.common.progress import progress_bar
+
+
+class Command(BaseCommand):
+    help = "Audit and plan an organization tree against a business architecture (files in, files out)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+
+        def common(p):
+            p.add_argument("business", type=Path, help="BUSINESS.json, .xlsx (sheets units, members) or units .csv")
+            p.add_argument("--members", type=Path, help="members CSV, when BUSINESS is a units CSV")
+            p.add_argument("--orgs", type=Path, help="current organizations: ORGS.json, .csv or .xlsx")
+            p.add_argument("--rules", default="cpc", choices=sorted(RULE_SETS), help="rule set (default cpc)")
+
+        a = sub.add_parser("audit", help="list every finding")
+        common(a)
+        a.add_argument("--json", action="store_true", help="print the findings as JSON")
+        p = sub.add_parser("plan", help="propose a compliant tree")
+        common(p)
+        p.add_argument("-o", "--output", type=Path, required=True, help="PLAN.json")
+        d = sub.add_parser("diff", help="what changed between two versions of a business architecture")
+        d.add_argument("old", type=Path)
+        d.add_argument("new", type=Path)
+        t = sub.add_parser("template", help="write an .xlsx template with the three sheets")
+        t.add_argument("-o", "--output", type=Path, required=True)
+
+    def handle(self, *args, action, **o):
+        try:
+            getattr(self, f"do_{action}")(**o)
+        except (XinyeError, RulesError) as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _load(self, o):
+        rules = get_rules(o["rules"], overrides=getattr(settings, "XINYE_RULES", {}).get(o["rules"]))
+        business = structure_io.load_business(o["business"], members_path=o.get("members"))
+        orgs = structure_io.load_orgs(o["orgs"]) if o.get("orgs") else []
+        structure.validate_orgs(orgs, business, rules, file=str(o.get("orgs") or "organizations"))
+        return rules, business, orgs
+
+    def do_audit(self, **o):
+        rules, business, orgs = self._load(o)
+        findings = structure.audit(business, orgs, rules, today=timezone.localdate())
+        if o["json"]:
+            self.stdout.write(json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=1))
+            return
+        for f in findings:
+            self.stdout.write(f"{f.severity.upper():7} {f.code:30} {f.subject} {f.subject_id}: {f.message}")
+            self.stdout.write(f"{'':8}-> {f.suggestion}")
+        counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
+        self.stdout.write(
+            f"{len(findings)} finding(s): {counts['error']} error(s), {counts['warning']} warning(s), "
+            f"{counts['info']} info"
+        )
+
+    def do_plan(self, **o):
+        rules, business, orgs = self._load(o)
+        with progress_bar(o["verbosity"] > 0 and len(business.members) > 50_000) as bar:
+            result = structure.plan(business, orgs, rules, today=timezone.localdate(), progress=bar)
+        structure_io.write_json(o["output"], result.to_json())
+        s = result.stats
+        self.stdout.write(
+            f"{s['organizations']} organizations ({', '.join(f'{k} {v}' for k, v in s['by_kind'].items())}); "
+            f"kept {s['kept']}, changed {s['changed']}, new {s['new']}, dissolved {len(s['dissolved'])}; "
+            f"churn {s['churn']} member(s), newly placed {s['newly_placed']}, unplaced {s['unplaced']}; "
+            f"findings {s['findings_before']} -> {s['findings_after']}"
+        )
+        self.stdout.write(f"written to {o['output']}")
+
+    def do_diff(self, **o):
+        old = structure_io.load_business(o["old"])
+        new = structure_io.load_business(o["new"])
+        d = structure.diff_business(old, new)
+        self.stdout.write(json.dumps(d.to_json(), ensure_ascii=False, indent=1))
+
+    def do_template(self, **o):
+        structure_io.write_template(o["output"])
+        self.stdout.write(f"template written to {o['output']}")
