@@ -169,6 +169,11 @@ class Business:
             self.members_of[m.unit].append(m.id)
         for lst in self.members_of.values():
             lst.sort()
+        self.formal: frozenset[str] = frozenset(m.id for m in members.values() if m.status == FORMAL)
+        self.unit_formal: dict[str, int] = defaultdict(int)
+        for m in members.values():
+            if m.status == FORMAL:
+                self.unit_formal[m.unit] += 1
 
     @classmethod
     def build(cls, units: Iterable[Unit], members: Iterable[Member], *, file: str = "business") -> Business:
@@ -259,7 +264,7 @@ class Business:
         return u in self.units and self.units[u].status == "active"
 
     def is_formal(self, m: str) -> bool:
-        return self.members[m].status == FORMAL
+        return m in self.formal
 
 
 def validate_orgs(orgs: Sequence[Org], business: Business, rules: RuleSet, *, file: str = "organizations") -> None:
@@ -343,12 +348,9 @@ def _regions(business: Business, branches: Sequence[Org]) -> dict[str, list[str]
     return out
 
 
-def _counts(business: Business, members: Iterable[str]) -> tuple[int, int]:
-    formal = total = 0
-    for m in members:
-        total += 1
-        formal += business.members[m].status == FORMAL
-    return formal, total
+def _counts(business: Business, members: Sequence[str]) -> tuple[int, int]:
+    formal = business.formal
+    return sum(1 for m in members if m in formal), len(members)
 
 
 # ----------------------------------------------------------------------------------------------- audit
@@ -360,7 +362,7 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
     findings: list[Finding] = []
     by_id = {o.id: o for o in orgs}
     branches = [o for o in orgs if o.kind in rules.branch_kinds]
-    company_formal = sum(1 for m in business.members.values() if m.status == FORMAL)
+    company_formal = len(business.formal)
 
     def add(code, severity, rule, subject, subject_id, message, suggestion, related=()):
         findings.append(
@@ -709,7 +711,7 @@ def plan(
 
     # 1. keep the valid existing branches (re-checking as dropped regions flow to enclosing branches)
     candidates = [o for o in orgs if o.kind in rules.branch_kinds]
-    company_formal = sum(1 for m in business.members.values() if m.status == FORMAL)
+    company_formal = len(business.formal)
     while True:
         regions = _regions(business, candidates)
         invalid = {b.id for b in candidates if not _valid_branch(business, b, regions[b.id], rules, company_formal)}
@@ -759,7 +761,7 @@ def plan(
         "organizations": len(planned),
         "by_kind": dict(sorted(kinds.items())),
         "kept": len(unchanged),
-        "changed": len([i for i in new_ids & old_ids if i not in set(unchanged)]),
+        "changed": len(new_ids & old_ids - set(unchanged)),
         "new": len(new_ids - old_ids),
         "dissolved": sorted(old_ids - new_ids),
         "churn": churn,
@@ -914,45 +916,50 @@ def _split(u: str, members: list[str], business: Business, rules: RuleSet) -> li
 
 
 def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: list, rules: RuleSet) -> list[dict]:
-    """Put the last small pieces into the nearest branch with room; report those that fit nowhere."""
+    """Put the last small pieces into the nearest branch with room (the deepest common ancestor first, then
+    the same division, then the smallest); report those that fit nowhere."""
+    # every branch is listed under each ancestor of its units, so the nearest candidates are found by
+    # walking up from the piece instead of scanning every branch
+    near: dict[str, set[int]] = defaultdict(set)
+    for idx, (_, b) in enumerate(branch_list):
+        seen: set[str] = set()
+        for u in b.units:
+            if u not in business.units:
+                continue
+            for a in [u, *business.ancestors(u)]:
+                if a in seen:
+                    break
+                seen.add(a)
+                near[a].add(idx)
     unplaced = []
     for piece in leftovers:
         if not piece.units:
-            unplaced.append(
-                {
-                    "members": piece.members,
-                    "units": [],
-                    "reason": "their units are dissolved and no active unit above them has room",
-                }
-            )
+            unplaced.append({"members": piece.members, "units": [],
+                             "reason": "their units are dissolved and no active unit above them has room"})
             continue
         best = None
-        for idx, (_, b) in enumerate(branch_list):
-            units = b.units
-            joint_ok = len(set(units) | set(piece.units)) <= rules.joint_max_units
-            size = len(b.members)
-            if not joint_ok or size + piece.total > rules.branch_cap:
-                continue
-            depth = max(
-                (business.depth.get(business.lca(u, v) or "", -1) if business.lca(u, v) else -1)
-                for u in units
-                if u in business.units
-                for v in piece.units
-            )
-            same_division = any(business.units[u].division == piece.division for u in units if u in business.units)
-            key = (-depth, not same_division, size, idx)
-            if best is None or key < best[0]:
-                best = (key, idx)
+        start = piece.units[0]
+        for a in [start, *business.ancestors(start)]:
+            for idx in near.get(a, ()):
+                b = branch_list[idx][1]
+                if len(set(b.units) | set(piece.units)) > rules.joint_max_units:
+                    continue
+                if len(b.members) + piece.total > rules.branch_cap:
+                    continue
+                same_division = any(business.units[u].division == piece.division for u in b.units
+                                    if u in business.units)
+                key = (not same_division, len(b.members), idx)
+                if best is None or key < best[0]:
+                    best = (key, idx)
+            if best is not None:
+                break
         if best is None:
-            unplaced.append(
-                {
-                    "members": piece.members,
-                    "units": list(piece.units),
-                    "reason": f"fewer than {rules.min_formal_members} formal members in reach, and no branch nearby "
-                    f"with room (at most {rules.joint_max_units} units and {rules.branch_cap} members)",
-                    "suggestion": "join a neighbouring street's branch, or a community-based joint branch",
-                }
-            )
+            unplaced.append({
+                "members": piece.members, "units": list(piece.units),
+                "reason": f"fewer than {rules.min_formal_members} formal members in reach, and no branch nearby "
+                f"with room (at most {rules.joint_max_units} units and {rules.branch_cap} members)",
+                "suggestion": "join a neighbouring street's branch, or a community-based joint branch",
+            })
             continue
         idx = best[1]
         old_id, b = branch_list[idx]
@@ -963,6 +970,9 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
         b.units = tuple(sorted(set(b.units) | set(piece.units)))
         b.members = b.members + piece.members
         b.joint = len(b.units) > 1
+        for u in piece.units:
+            for a in [u, *business.ancestors(u)]:
+                near[a].add(idx)
     return unplaced
 
 
