@@ -57,7 +57,8 @@ def _login(page, base: str, username: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(live_server, browser):
+def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(live_server, browser, settings):
+    settings.XINYE_JOBS_INLINE = True
     base = live_server.url
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
@@ -88,6 +89,18 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     page.goto(f"{base}/organizations/")
     page.locator("ul.tree a").first.click()
     assert page.locator("h1 .badge").count() == 1
+
+    # Structure: audit a company, make a plan, review it side by side and approve it.
+    page.goto(f"{base}/companies/?q=快马外卖")
+    page.locator("tbody a").first.click()
+    page.click("a.btn")
+    assert int(page.locator("[data-count=errors]").inner_text()) > 0
+    page.click("text=生成调整方案")
+    page.wait_for_selector("text=调整后")
+    assert int(page.locator("[data-count=churn]").inner_text()) > 0
+    page.screenshot(path=str(SCREENSHOTS / "structure-plan-zh.png"), full_page=False)
+    page.click("button[value=approve]")
+    page.wait_for_selector("text=方案已批准并实施")
 
     # The switcher changes the language, and the choice sticks.
     page.goto(f"{base}/")

@@ -322,3 +322,18 @@ def test_plan_invariants(b):
     # parents exist and form a tree
     ids = {o.id for o in p.organizations}
     assert all(o.parent is None or o.parent in ids for o in p.organizations)
+
+
+def test_translated_finding_templates_use_the_same_fields_as_the_english_ones():
+    from string import Formatter
+
+    from xinye.algorithms.structure import MESSAGES
+    from xinye.organizations.findings import TEMPLATES
+
+    def fields(text):
+        return {f for _, f, _, _ in Formatter().parse(str(text)) if f}
+
+    assert set(TEMPLATES) == set(MESSAGES)
+    for key, (message, suggestion) in MESSAGES.items():
+        assert fields(TEMPLATES[key][0]) == fields(message), key
+        assert fields(TEMPLATES[key][1]) == fields(suggestion), key

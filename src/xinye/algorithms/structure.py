@@ -137,6 +137,8 @@ class Finding:
     message: str
     suggestion: str
     related: tuple[str, ...] = ()
+    text: str = ""  # key of MESSAGES the message and suggestion come from
+    params: dict = field(default_factory=dict, compare=False, hash=False)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -356,6 +358,50 @@ def _counts(business: Business, members: Sequence[str]) -> tuple[int, int]:
 # ----------------------------------------------------------------------------------------------- audit
 
 
+#: English texts of each finding: (message, suggestion) templates over the finding's `params`. The web pages
+#: translate the same templates (see xinye.organizations.findings), so the two must keep the same fields.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "member_in_two_branches": ("member {member} is in {count} branches: {branches}",
+                               "keep the member in the branch of their unit and remove them from the others"),
+    "members_in_no_branch": ("{count} member(s) of unit {unit} are in no branch",
+                             "place them in the branch of their unit, or set one up"),
+    "branch_below_floor": ("{org} has {formal} formal member(s), fewer than {floor}",
+                           "merge it into a joint branch with nearby units, or into the branch of its parent unit"),
+    "branch_below_floor_whole": ("{org} has {formal} formal member(s), fewer than {floor}",
+                                 "the whole company has fewer formal members: keep it"),
+    "branch_over_cap": ("{org} has {total} members, more than {cap}", "split it along its sub-units"),
+    "branch_over_cap_leaf": ("{org} has {total} members, more than {cap}", "split it into balanced branches"),
+    "general_branch_due": ("{org} has {total} members: {threshold} or more call for a general branch",
+                           "set up a general branch with branches under it"),
+    "committee_due": ("{org} has {formal} formal members but no branch committee",
+                      "elect a branch committee (with {threshold} or more formal members)"),
+    "joint_branch_too_many_units": ("{org} covers {count} units, more than {limit}",
+                                    "split it into joint branches of nearby units"),
+    "primary_committee_due": ("{org} has {total} members and no primary committee",
+                              "set up a primary committee ({threshold} or more members)"),
+    "anchor_missing": ("{org} is anchored to unit {unit}, which no longer exists",
+                       "re-anchor it to the unit that took over, or dissolve it"),
+    "anchor_dissolved": ("{org} is anchored to unit {unit}, which was {status}", "re-anchor it or dissolve it"),
+    "anchor_merged": ("{org} is anchored to unit {unit}, which was {status}", "re-anchor it to {target}"),
+    "anchor_moved": ("unit {unit} of {org} is no longer under {parent}'s units",
+                     "move the organization under the one that covers its unit"),
+    "term_expired": ("the term of {org} ended on {date}", "hold an election"),
+    "term_expiring": ("the term of {org} ends on {date}", "prepare the election"),
+    "unit_without_organization": ("unit {unit} has {formal} formal members and no organization",
+                                  "set up a branch on {unit}"),
+    "units_need_joint_branch": ("{count} unit(s) under {parent} have fewer than {floor} formal members each and no "
+                                "organization", "set up a joint branch for {units}"),
+}
+
+
+def _finding(rules: RuleSet, code: str, severity: str, rule: str, subject: str, subject_id: str, related=(),
+             *, text: str | None = None, **params) -> Finding:
+    message, suggestion = MESSAGES[text or code]
+    params = {k: str(v) for k, v in params.items()}
+    return Finding(code, severity, rule, rules.source(rule), subject, subject_id, message.format(**params),
+                   suggestion.format(**params), tuple(related), text or code, params)
+
+
 def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None) -> list[Finding]:
     """Every finding about `orgs` against `business` under `rules`, most severe first."""
     today = today or date.today()  # noqa: DTZ011 - a calendar date; callers in the apps pass their local date
@@ -364,10 +410,8 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
     branches = [o for o in orgs if o.kind in rules.branch_kinds]
     company_formal = len(business.formal)
 
-    def add(code, severity, rule, subject, subject_id, message, suggestion, related=()):
-        findings.append(
-            Finding(code, severity, rule, rules.source(rule), subject, subject_id, message, suggestion, tuple(related))
-        )
+    def add(*args, **kwargs):
+        findings.append(_finding(rules, *args, **kwargs))
 
     # members: in no branch, or in two
     placed: dict[str, list[str]] = defaultdict(list)
@@ -380,160 +424,65 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
         if not where:
             unplaced_by_unit[m.unit].append(m.id)
         elif len(where) > 1:
-            add(
-                "member_in_two_branches",
-                "error",
-                "placement",
-                "member",
-                m.id,
-                f"member {m.id} is in {len(where)} branches: {', '.join(where)}",
-                "keep the member in the branch of their unit and remove them from the others",
-                where,
-            )
+            add("member_in_two_branches", "error", "placement", "member", m.id, where, member=m.id, count=len(where),
+                branches=", ".join(_olabel(by_id[w]) for w in where))
     for u, ms in sorted(unplaced_by_unit.items()):
-        add(
-            "members_in_no_branch",
-            "error",
-            "placement",
-            "unit",
-            u,
-            f"{len(ms)} member(s) of unit {_label(business, u)} are in no branch",
-            "place them in the branch of their unit, or set one up",
-            ms,
-        )
+        add("members_in_no_branch", "error", "placement", "unit", u, ms, count=len(ms), unit=_label(business, u))
 
     # branches: floor, cap, committee, general-branch threshold, joint size
     for b in branches:
         formal, total = _counts(business, b.members)
+        org = _olabel(b)
         if formal < rules.min_formal_members:
             whole = company_formal < rules.min_formal_members
-            add(
-                "branch_below_floor",
-                "info" if whole else "error",
-                "min_formal_members",
-                "organization",
-                b.id,
-                f"{_olabel(b)} has {formal} formal member(s), fewer than {rules.min_formal_members}",
-                "the whole company has fewer formal members: keep it"
-                if whole
-                else "merge it into a joint branch with nearby units, or into the branch of its parent unit",
-            )
+            add("branch_below_floor", "info" if whole else "error", "min_formal_members", "organization", b.id,
+                text="branch_below_floor_whole" if whole else None, org=org, formal=formal,
+                floor=rules.min_formal_members)
         if total > rules.branch_cap:
             has_sub = any(business.children.get(u) for u in b.units if u in business.units)
-            add(
-                "branch_over_cap",
-                "warning",
-                "branch_cap",
-                "organization",
-                b.id,
-                f"{_olabel(b)} has {total} members, more than {rules.branch_cap}",
-                "split it along its sub-units" if has_sub else "split it into balanced branches",
-            )
+            add("branch_over_cap", "warning", "branch_cap", "organization", b.id,
+                text=None if has_sub else "branch_over_cap_leaf", org=org, total=total, cap=rules.branch_cap)
         if total >= rules.general_branch_at:
-            add(
-                "general_branch_due",
-                "warning",
-                "general_branch_at",
-                "organization",
-                b.id,
-                f"{_olabel(b)} has {total} members: {rules.general_branch_at} or more call for a general branch",
-                "set up a general branch with branches under it",
-            )
+            add("general_branch_due", "warning", "general_branch_at", "organization", b.id, org=org, total=total,
+                threshold=rules.general_branch_at)
         if formal >= rules.committee_at and b.committee is False:
-            add(
-                "committee_due",
-                "warning",
-                "committee_at",
-                "organization",
-                b.id,
-                f"{_olabel(b)} has {formal} formal members but no branch committee",
-                f"elect a branch committee (with {rules.committee_at} or more formal members)",
-            )
+            add("committee_due", "warning", "committee_at", "organization", b.id, org=org, formal=formal,
+                threshold=rules.committee_at)
         if b.kind == rules.joint_kind and len(b.units) > rules.joint_max_units:
-            add(
-                "joint_branch_too_many_units",
-                "error",
-                "joint_max_units",
-                "organization",
-                b.id,
-                f"{_olabel(b)} covers {len(b.units)} units, more than {rules.joint_max_units}",
-                "split it into joint branches of nearby units",
-                b.units,
-            )
+            add("joint_branch_too_many_units", "error", "joint_max_units", "organization", b.id, b.units, org=org,
+                count=len(b.units), limit=rules.joint_max_units)
 
     # upper levels: thresholds crossed
     subtree_members = _org_subtree_members(orgs)
     has_committee = any(o.kind == rules.committee_kind for o in orgs)
     if len(business.members) >= rules.primary_committee_at and not has_committee and orgs:
         top = [o for o in orgs if o.parent is None]
-        add(
-            "primary_committee_due",
-            "warning",
-            "primary_committee_at",
-            "organization",
-            top[0].id if top else "",
-            f"the company has {len(business.members)} members and no primary committee",
-            f"set up a primary committee ({rules.primary_committee_at} or more members)",
-            [o.id for o in top],
-        )
+        add("primary_committee_due", "warning", "primary_committee_at", "organization", top[0].id if top else "",
+            [o.id for o in top], org=_olabel(top[0]) if top else "-", total=len(business.members),
+            threshold=rules.primary_committee_at)
     for o in orgs:
-        if o.kind == rules.general_kind and subtree_members.get(o.id, 0) >= rules.primary_committee_at:
-            add(
-                "primary_committee_due",
-                "warning",
-                "primary_committee_at",
-                "organization",
-                o.id,
-                f"{_olabel(o)} has {subtree_members[o.id]} members",
-                f"a primary committee is due at {rules.primary_committee_at} members",
-            )
+        big = subtree_members.get(o.id, 0) >= rules.primary_committee_at
+        if o.kind == rules.general_kind and big and has_committee:
+            add("primary_committee_due", "warning", "primary_committee_at", "organization", o.id, org=_olabel(o),
+                total=subtree_members[o.id], threshold=rules.primary_committee_at)
 
     # anchors: missing, dissolved or merged units; moved out from under the parent organization
     for o in orgs:
         for u in o.units:
             if u not in business.units:
-                add(
-                    "anchor_missing",
-                    "error",
-                    "anchor",
-                    "organization",
-                    o.id,
-                    f"{_olabel(o)} is anchored to unit {u}, which no longer exists",
-                    "re-anchor it to the unit that took over, or dissolve it",
-                    [u],
-                )
+                add("anchor_missing", "error", "anchor", "organization", o.id, [u], org=_olabel(o), unit=u)
             elif business.units[u].status != "active":
                 unit = business.units[u]
-                hint = (
-                    f"re-anchor it to {_label(business, unit.merged_into)}"
-                    if unit.merged_into
-                    else "re-anchor it or dissolve it"
-                )
-                add(
-                    "anchor_dissolved",
-                    "error",
-                    "anchor",
-                    "organization",
-                    o.id,
-                    f"{_olabel(o)} is anchored to unit {_label(business, u)}, which was {unit.status}",
-                    hint,
-                    [u],
-                )
+                add("anchor_dissolved", "error", "anchor", "organization", o.id, [u],
+                    text="anchor_merged" if unit.merged_into else None, org=_olabel(o), unit=_label(business, u),
+                    status=unit.status, target=_label(business, unit.merged_into))
         parent = by_id.get(o.parent) if o.parent else None
         if parent and parent.units and o.units:
             anchors = set(parent.units)
             for u in o.units:
                 if u in business.units and u not in anchors and not anchors & set(business.ancestors(u)):
-                    add(
-                        "anchor_moved",
-                        "warning",
-                        "anchor",
-                        "organization",
-                        o.id,
-                        f"unit {_label(business, u)} of {_olabel(o)} is no longer under {_olabel(parent)}'s units",
-                        "move the organization under the one that covers its unit",
-                        [u],
-                    )
+                    add("anchor_moved", "warning", "anchor", "organization", o.id, [u], unit=_label(business, u),
+                        org=_olabel(o), parent=_olabel(parent))
                     break
 
     # terms
@@ -542,25 +491,11 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
         if o.term_ends is None:
             continue
         if o.term_ends < today:
-            add(
-                "term_expired",
-                "error",
-                "term_years",
-                "organization",
-                o.id,
-                f"the term of {_olabel(o)} ended on {o.term_ends.isoformat()}",
-                "hold an election",
-            )
+            add("term_expired", "error", "term_years", "organization", o.id, org=_olabel(o),
+                date=o.term_ends.isoformat())
         elif o.term_ends <= soon:
-            add(
-                "term_expiring",
-                "warning",
-                "term_years",
-                "organization",
-                o.id,
-                f"the term of {_olabel(o)} ends on {o.term_ends.isoformat()}",
-                "prepare the election",
-            )
+            add("term_expiring", "warning", "term_years", "organization", o.id, org=_olabel(o),
+                date=o.term_ends.isoformat())
 
     # units with enough formal members and no organization; groups of small units without one
     findings.extend(_unorganized_units(business, branches, rules))
@@ -580,9 +515,7 @@ def _unorganized_units(business: Business, branches: Sequence[Org], rules: RuleS
     for u in reversed(business.order):
         kids = business.children.get(u, [])
         has_branch_below[u] = u in anchored or any(has_branch_below[c] for c in kids)
-        formal_below[u] = sum(business.is_formal(m) for m in business.members_of.get(u, ())) + sum(
-            formal_below[c] for c in kids
-        )
+        formal_below[u] = business.unit_formal.get(u, 0) + sum(formal_below[c] for c in kids)
     out = []
     floor = rules.min_formal_members
     # maximal subtrees with no branch at all, under a unit that has a branch somewhere (or at the root)
@@ -594,39 +527,18 @@ def _unorganized_units(business: Business, branches: Sequence[Org], rules: RuleS
         if p is not None and not covered[p] and not has_branch_below[p]:
             continue  # not maximal: the parent's subtree has no branch either
         if formal_below[u] >= floor:
-            out.append(
-                Finding(
-                    "unit_without_organization",
-                    "error",
-                    "min_formal_members",
-                    rules.source("min_formal_members"),
-                    "unit",
-                    u,
-                    f"unit {_label(business, u)} has {formal_below[u]} formal members and no organization",
-                    f"set up a branch on {_label(business, u)}",
-                )
-            )
+            out.append(_finding(rules, "unit_without_organization", "error", "min_formal_members", "unit", u,
+                                unit=_label(business, u), formal=formal_below[u]))
         else:
             small_by_parent[p].append(u)
     for p, us in sorted(small_by_parent.items(), key=lambda kv: kv[0] or ""):
         total = sum(formal_below[u] for u in us)
         if total >= floor:
-            groups = [us[i : i + rules.joint_max_units] for i in range(0, len(us), rules.joint_max_units)]
-            for g in groups:
-                out.append(
-                    Finding(
-                        "units_need_joint_branch",
-                        "warning",
-                        "joint_max_units",
-                        rules.source("joint_max_units"),
-                        "unit",
-                        g[0],
-                        f"{len(g)} unit(s) under {_label(business, p) if p else 'the top'} have fewer than "
-                        f"{floor} formal members each and no organization",
-                        "set up a joint branch for " + ", ".join(_label(business, u) for u in g),
-                        tuple(g),
-                    )
-                )
+            for i in range(0, len(us), rules.joint_max_units):
+                g = us[i : i + rules.joint_max_units]
+                out.append(_finding(rules, "units_need_joint_branch", "warning", "joint_max_units", "unit", g[0], g,
+                                    count=len(g), parent=_label(business, p) if p else "-", floor=floor,
+                                    units=", ".join(_label(business, u) for u in g)))
     return out
 
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from xinye.accounts.views import LoginView
+from xinye.organizations import structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
 from xinye.people import views as people_views
@@ -34,6 +35,11 @@ urlpatterns = [
     path("organizations/<int:pk>/", org_views.organization_detail, name="organization_detail"),
     path("companies/", org_views.company_index, name="company_index"),
     path("companies/<int:pk>/", org_views.company_detail, name="company_detail"),
+    path("companies/<int:pk>/structure/", structure_views.company_structure, name="company_structure"),
+    path("companies/<int:pk>/structure/plan/", structure_views.company_plan, name="company_plan"),
+    path("proposals/<int:pk>/", structure_views.proposal_detail, name="proposal_detail"),
+    path("proposals/<int:pk>/decide/", structure_views.proposal_decide, name="proposal_decide"),
+    path("jobs/<int:pk>/", structure_views.job_detail, name="job_detail"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),

@@ -60,6 +60,14 @@ OPENING_HOURS = [
 ]
 
 
+def short_place(name: str) -> str:
+    """社区居民委员会 / 居委会 / 村民委员会 suffixes dropped: 布心社区居民委员会 -> 布心."""
+    for suffix in ("社区居民委员会", "社区居委会", "居民委员会", "村民委员会", "居委会", "村委会", "社区"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 @dataclass
 class Community:
     code: str
@@ -212,7 +220,7 @@ def generate_city(
                 group = streets[i : i + per]
                 s = group[0]
                 lat, lon = street_centre(s)
-                sname = by_street[s][0].name.removesuffix("社区居委会").removesuffix("居委会").removesuffix("村委会")
+                sname = short_place(by_street[s][0].name)
                 station_units[key].append(
                     add_unit(
                         Unit(f"{key}-ST{i // per + 1:03d}", key, ct.key, f"{short}{sname}站", "station", s, lat, lon)
@@ -475,10 +483,15 @@ def generate_city(
             o.posts.append((ms[0].worker, "secretary"))
             if len(ms) >= 7:
                 o.posts.append((ms[1].worker, "deputy"))
+                # branches of 7+ formal members elect a committee; one was never elected (an imperfection)
+                if notes.get("branch_without_committee") or o.kind != "branch":
+                    o.posts.append((ms[2].worker, "committee_member"))
+                else:
+                    notes["branch_without_committee"] = o.key
         o.term_started_on = o.term_started_on or o.founded_on
         if o.term_ends_on is None and o.term_started_on:
             o.term_ends_on = term(o.term_started_on, o.term_years)[1]
-        if o.kind == "branch" and o.term_ends_on and o.term_ends_on < today:
+        if o.kind in ("branch", "joint_branch") and o.term_ends_on and o.term_ends_on < today:
             # branches that outlived their first term were re-elected
             o.term_started_on, o.term_ends_on = term(o.term_ends_on, o.term_years)
 
@@ -492,7 +505,7 @@ def generate_city(
         lat = c.lat + float(rng.normal(0.0, 0.002))
         lon = c.lon + float(rng.normal(0.0, 0.002))
         kind = kinds[int(rng.choice(4, p=[0.35, 0.35, 0.15, 0.15]))]
-        cname = c.name.removesuffix("社区居委会").removesuffix("居委会").removesuffix("村委会")
+        cname = short_place(c.name)
         operator_company = None
         if kind == "community_centre":
             name, operator = f"{cname}社区党群服务中心驿站", f"{cname}社区党委"

@@ -212,3 +212,38 @@ class Post(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.person}"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    APPROVED = "approved", _("Approved and applied")
+    REJECTED = "rejected", _("Rejected")
+    STALE = "stale", _("Out of date")
+
+
+class Proposal(TimestampedModel):
+    """A proposed organization tree for a company, made by the structure planner, reviewed by a person.
+
+    `before` is the tree the plan was made from (so the review shows both side by side, and approval can
+    refuse a plan whose starting point has changed); `plan` is the planner's output (organizations,
+    findings, remaining findings, stats, unplaced members), with ids of existing organizations as strings
+    and new ones as "new:...".
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="proposals")
+    rules = models.CharField(_("rule set"), max_length=20, default="cpc")
+    status = models.CharField(_("status"), max_length=10, choices=ProposalStatus.choices,
+                              default=ProposalStatus.PENDING)
+    before = models.JSONField(_("tree before"))
+    plan = models.JSONField(_("proposed tree"))
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.company} plan #{self.pk}"

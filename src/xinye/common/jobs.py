@@ -1,0 +1,69 @@
+"""Background jobs: a row in the database, run in a thread of the web process (or inline in tests and
+commands), reporting progress that pages poll. A failed job records its error and leaves the data as it
+was, because each job's work is one transaction in its service.
+
+Job functions are registered by name: ``@job("structure_plan") def run(job, **params) -> str`` returns the
+URL of the result page.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from .models import Job
+
+log = logging.getLogger(__name__)
+_REGISTRY: dict[str, Callable] = {}
+
+
+def job(name: str):
+    def register(func: Callable) -> Callable:
+        _REGISTRY[name] = func
+        return func
+
+    return register
+
+
+def job_submit(*, kind: str, params: dict, user=None) -> Job:
+    """Create a job and start it: in a thread, or inline when XINYE_JOBS_INLINE is set (tests, commands)."""
+    if kind not in _REGISTRY:
+        raise KeyError(f"no job named {kind!r}")
+    j = Job.objects.create(kind=kind, params=params, created_by=user if user and user.is_authenticated else None)
+    if getattr(settings, "XINYE_JOBS_INLINE", False) or connection.vendor == "sqlite" and connection.in_atomic_block:
+        job_run(j.pk)
+    else:
+        threading.Thread(target=_thread_main, args=(j.pk,), daemon=True, name=f"job-{j.pk}").start()
+    return j
+
+
+def _thread_main(pk: int) -> None:
+    try:
+        job_run(pk)
+    finally:
+        close_old_connections()
+        connection.close()
+
+
+def job_run(pk: int) -> Job:
+    j = Job.objects.get(pk=pk)
+    Job.objects.filter(pk=pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
+
+    def report(stage: str, done: int, total: int) -> None:
+        Job.objects.filter(pk=pk).update(stage=stage[:100], done=done, total=total)
+
+    try:
+        url = _REGISTRY[j.kind](j, report=report, **j.params)
+    except Exception as exc:  # a job must record its failure rather than die silently in a thread
+        log.exception("job %s failed", pk)
+        Job.objects.filter(pk=pk).update(status=Job.Status.FAILED, message=f"{exc}\n\n{traceback.format_exc()}"[:8000],
+                                         finished_at=timezone.now())
+    else:
+        Job.objects.filter(pk=pk).update(status=Job.Status.DONE, result_url=url or "", finished_at=timezone.now())
+    return Job.objects.get(pk=pk)

@@ -1,0 +1,214 @@
+"""Structure planning on the database: snapshot a company, audit it, plan it, approve and apply a plan.
+
+The algorithm lives in `xinye.algorithms.structure` and sees only plain data; this module turns rows into
+that data (`company_snapshot`) and writes an approved plan back (`proposal_approve`), in one transaction
+with history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import update_change_reason
+
+from xinye.algorithms import structure
+from xinye.algorithms.errors import XinyeError
+from xinye.algorithms.rules import RuleSet, get_rules
+from xinye.common.progress import ProgressCallback
+
+from .models import (
+    AnchorKind,
+    BusinessUnit,
+    Company,
+    Organization,
+    OrgKind,
+    PostRole,
+    Proposal,
+    ProposalStatus,
+)
+
+CPC_KINDS = {k for k, _ in OrgKind.choices}
+
+
+class PlanningError(XinyeError):
+    pass
+
+
+def rules_for(name: str = "cpc") -> RuleSet:
+    """A rule set with the deployment's overrides (settings.XINYE_RULES) applied."""
+    return get_rules(name, overrides=(getattr(settings, "XINYE_RULES", {}) or {}).get(name))
+
+
+@dataclass
+class Snapshot:
+    business: structure.Business
+    orgs: list[structure.Org]
+    names: dict[str, str]  # member id -> person name, for pages
+
+
+def company_snapshot(*, company: Company) -> Snapshot:
+    """The company's business units, its members (people with a current membership working in one of its
+    units) and its organizations, as the planner's plain data. Ids are database primary keys as strings."""
+    from xinye.people.models import Membership
+
+    units = []
+    for u in BusinessUnit.objects.filter(company=company).order_by("pk"):
+        status = "active" if u.valid_until is None else ("merged" if u.merged_into_id else "dissolved")
+        units.append(structure.Unit(str(u.pk), str(u.parent_id) if u.parent_id else None, u.name, u.kind,
+                                    u.division.code if u.division_id and u.division else "", status,
+                                    str(u.merged_into_id) if u.merged_into_id else None))
+    memberships = (Membership.objects.filter(until__isnull=True, person__business_unit__company=company)
+                   .select_related("person").order_by("person_id"))
+    members = []
+    org_members: dict[int, list[str]] = {}
+    names = {}
+    for m in memberships:
+        members.append(structure.Member(str(m.person_id), str(m.person.business_unit_id), m.status))
+        names[str(m.person_id)] = m.person.name
+        if m.organization_id:
+            org_members.setdefault(m.organization_id, []).append(str(m.person_id))
+    business = structure.Business.build(units, members, file=f"company {company.pk}")
+    orgs = []
+    org_rows = list(Organization.objects.filter(company=company, dissolved_on__isnull=True)
+                    .prefetch_related("business_units", "posts").order_by("pk"))
+    ids = {o.pk for o in org_rows}
+    for o in org_rows:
+        has_committee = any(p.role == PostRole.COMMITTEE_MEMBER and p.end_date is None for p in o.posts.all())
+        orgs.append(structure.Org(
+            str(o.pk), str(o.parent_id) if o.parent_id in ids else None, o.kind,
+            tuple(str(u.pk) for u in o.business_units.all()),
+            tuple(m for m in org_members.get(o.pk, []) if m in business.members), o.name, o.term_ends_on,
+            has_committee if o.kind in (OrgKind.BRANCH, OrgKind.JOINT_BRANCH) else None,
+        ))
+    return Snapshot(business, orgs, names)
+
+
+def company_audit(*, company: Company, rules: str = "cpc") -> list[structure.Finding]:
+    snap = company_snapshot(company=company)
+    return structure.audit(snap.business, snap.orgs, rules_for(rules), today=timezone.localdate())
+
+
+@transaction.atomic
+def proposal_create(*, company: Company, user=None, rules: str = "cpc",
+                    progress: ProgressCallback | None = None) -> Proposal:
+    """Plan the company's tree and store the plan as a proposal waiting for review."""
+    snap = company_snapshot(company=company)
+    result = structure.plan(snap.business, snap.orgs, rules_for(rules), today=timezone.localdate(),
+                            progress=progress or (lambda *a: None))
+    Proposal.objects.filter(company=company, status=ProposalStatus.PENDING).update(status=ProposalStatus.STALE)
+    return Proposal.objects.create(
+        company=company, rules=rules, before={"organizations": [o.to_json() for o in snap.orgs]},
+        plan=result.to_json(), created_by=user if user and user.is_authenticated else None,
+    )
+
+
+@transaction.atomic
+def proposal_reject(*, proposal: Proposal, user, note: str = "") -> Proposal:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != ProposalStatus.PENDING:
+        raise PlanningError(f"plan #{proposal.pk} is {proposal.get_status_display()}, not waiting for review")
+    proposal.status = ProposalStatus.REJECTED
+    proposal.decided_by, proposal.decided_at, proposal.decision_note = user, timezone.now(), note
+    proposal.save()
+    return proposal
+
+
+def proposal_approve(*, proposal: Proposal, user, note: str = "") -> Proposal:
+    """Apply a plan in one transaction: organizations updated, created or dissolved and members moved, each
+    change recorded in history with the plan's number as the reason. Refuses a plan whose starting tree has
+    changed since it was made (and marks it out of date)."""
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if proposal.status != ProposalStatus.PENDING:
+            raise PlanningError(f"plan #{proposal.pk} is {proposal.get_status_display()}, not waiting for review")
+        current = company_snapshot(company=proposal.company)
+        if [o.to_json() for o in current.orgs] == proposal.before["organizations"]:
+            return _apply(proposal, user, note)
+    Proposal.objects.filter(pk=proposal.pk).update(status=ProposalStatus.STALE)
+    raise PlanningError(f"the organizations of {proposal.company} changed after plan #{proposal.pk} was made; "
+                        "make a new plan")
+
+
+def _apply(proposal: Proposal, user, note: str) -> Proposal:
+    from xinye.people.models import Membership
+
+    company = proposal.company
+    reason = f"plan #{proposal.pk} approved by {user}"
+    today = timezone.localdate()
+    planned = proposal.plan["organizations"]
+    existing = {str(o.pk): o for o in Organization.objects.filter(company=company, dissolved_on__isnull=True)}
+    units = {str(u.pk): u for u in BusinessUnit.objects.filter(company=company)}
+    rules = rules_for(proposal.rules)
+    by_id: dict[str, Organization] = {}
+    for p in planned:
+        kind = p["kind"] if p["kind"] in CPC_KINDS else stored_kind(p["kind"], rules)
+        anchor_units = [units[u] for u in p["units"] if u in units]
+        org = existing.get(p["id"])
+        if org is None:
+            first = anchor_units[0] if anchor_units else None
+            org = Organization(
+                name=org_name_for(company, p, anchor_units, kind), kind=kind, anchor_kind=AnchorKind.BUSINESS_UNITS,
+                company=company, division=first.division if first else company.division, founded_on=today,
+                term_years=rules.term_years.get(p["kind"], 3), term_started_on=today,
+            )
+            org.term_ends_on = today.replace(year=today.year + org.term_years)
+        else:
+            org.kind = kind
+        org._change_reason = reason
+        org.save()
+        if sorted(str(u.pk) for u in org.business_units.all()) != sorted(str(u.pk) for u in anchor_units):
+            org.business_units.set(anchor_units)
+            update_change_reason(org, reason)
+        by_id[p["id"]] = org
+    for p in planned:
+        org = by_id[p["id"]]
+        parent = by_id.get(p["parent"]) if p["parent"] else None
+        if org.parent_id != (parent.pk if parent else None):
+            org.parent = parent
+            org._change_reason = reason
+            org.save(update_fields=["parent", "updated_at"])
+    # members: each to their planned branch; unplaced ones to none
+    target: dict[str, Organization | None] = {}
+    for p in planned:
+        for m in p["members"]:
+            target[m] = by_id[p["id"]]
+    for u in proposal.plan.get("unplaced", []):
+        for m in u["members"]:
+            target.setdefault(m, None)
+    for ms in Membership.objects.filter(until__isnull=True, person__business_unit__company=company):
+        new = target.get(str(ms.person_id), ms.organization)
+        if (new.pk if new else None) != ms.organization_id:
+            ms.organization = new
+            ms._change_reason = reason
+            ms.save()
+    for oid, org in existing.items():
+        if oid not in by_id:
+            org.dissolved_on = today
+            org._change_reason = reason
+            org.save()
+    proposal.status = ProposalStatus.APPROVED
+    proposal.decided_by, proposal.decided_at, proposal.decision_note = user, timezone.now(), note
+    proposal.save()
+    return proposal
+
+
+def stored_kind(kind: str, rules: RuleSet) -> str:
+    """Map a rule set's kind names onto the stored kinds (the union rule set has its own names)."""
+    mapping = {rules.branch_kind: OrgKind.BRANCH, rules.joint_kind: OrgKind.JOINT_BRANCH,
+               rules.general_kind: OrgKind.GENERAL_BRANCH, rules.secondary_kind: OrgKind.SECONDARY_COMMITTEE,
+               rules.committee_kind: OrgKind.COMMITTEE}
+    return mapping.get(kind, OrgKind.BRANCH)
+
+
+def org_name_for(company: Company, p: dict, units: list[BusinessUnit], kind: str) -> str:
+    """A name in the usual form: 中共<unit>支部, 中共<unit>等N个单位联合支部, 中共<unit>总支部, 中共<unit>委员会."""
+    base = units[0].name if units else str(company)
+    suffix = {OrgKind.BRANCH: "支部", OrgKind.JOINT_BRANCH: "联合支部", OrgKind.GENERAL_BRANCH: "总支部",
+              OrgKind.SECONDARY_COMMITTEE: "委员会", OrgKind.COMMITTEE: "委员会"}[kind]
+    if kind == OrgKind.JOINT_BRANCH and len(units) > 1:
+        base = f"{base}等{len(units)}个单位"
+    part = p["id"].rsplit("-", 1)[-1] if p["id"].startswith("new:") and p["id"].rsplit("-", 1)[-1].isdigit() else ""
+    return f"中共{base}{'第' + part if part else ''}{suffix}"

@@ -1,0 +1,168 @@
+"""Pages of structure planning: a company's audit, running a plan, reviewing and approving a proposal."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinye.accounts.scope import request_scope
+from xinye.algorithms.rules import RULE_SETS
+from xinye.common.jobs import job_submit
+from xinye.common.models import Job
+from xinye.common.views import get_or_404
+
+from . import planning, selectors
+from .findings import kind_label, localized
+from .models import Proposal, ProposalStatus
+
+PLANNER_ROLES = {"admin", "organizer", "org_staff"}
+
+
+def _may_plan(scope) -> bool:
+    return scope.is_admin or bool(PLANNER_ROLES & set(scope.roles))
+
+
+@login_required
+def company_structure(request, pk: int):
+    scope = request_scope(request)
+    company = get_or_404(selectors.company_get, scope=scope, pk=pk)
+    rules = request.GET.get("rules", "cpc")
+    if rules not in RULE_SETS:
+        rules = "cpc"
+    snap = planning.company_snapshot(company=company)
+    from xinye.algorithms import structure
+
+    findings = [localized(f) for f in structure.audit(snap.business, snap.orgs, planning.rules_for(rules),
+                                                         today=_today())]
+    counts = {s: sum(f["severity"] == s for f in findings) for s in ("error", "warning", "info")}
+    return render(request, "organizations/structure.html", {
+        "company": company, "findings": findings, "counts": counts, "rules": rules, "rule_sets": RULE_SETS,
+        "proposals": company.proposals.all()[:20], "may_plan": _may_plan(scope),
+        "members": len(snap.business.members), "units": len(snap.business.units),
+    })
+
+
+@login_required
+@require_POST
+def company_plan(request, pk: int):
+    scope = request_scope(request)
+    company = get_or_404(selectors.company_get, scope=scope, pk=pk)
+    if not _may_plan(scope):
+        return HttpResponseForbidden(_("Only organizers and organization staff may plan."))
+    rules = request.POST.get("rules", "cpc")
+    j = job_submit(kind="structure_plan", params={"company_id": company.pk, "rules": rules if rules in RULE_SETS
+                                                  else "cpc"}, user=request.user)
+    return redirect("job_detail", pk=j.pk)
+
+
+@login_required
+def job_detail(request, pk: int):
+    j = Job.objects.filter(pk=pk, created_by=request.user).first()
+    if j is None and not request_scope(request).is_admin:
+        raise Http404
+    j = j or get_or_404(Job.objects.get, pk=pk)
+    if j.status == Job.Status.DONE and j.result_url and request.GET.get("fragment") != "1":
+        return redirect(j.result_url)
+    template = "common/job_fragment.html" if request.GET.get("fragment") == "1" else "common/job.html"
+    return render(request, template, {"job": j})
+
+
+def _proposal_get(request, pk: int) -> Proposal:
+    scope = request_scope(request)
+    proposal = get_or_404(Proposal.objects.select_related("company").get, pk=pk)
+    get_or_404(selectors.company_get, scope=scope, pk=proposal.company_id)  # 404 when out of scope
+    return proposal
+
+
+@login_required
+def proposal_detail(request, pk: int):
+    proposal = _proposal_get(request, pk)
+    plan = proposal.plan
+    before = proposal.before["organizations"]
+    after = plan["organizations"]
+    snap_names = _names(before, after, proposal)
+    before_ids = {o["id"] for o in before}
+    after_by_id = {o["id"]: o for o in after}
+    status = {}
+    for o in after:
+        old = next((b for b in before if b["id"] == o["id"]), None)
+        status[o["id"]] = "new" if old is None else ("kept" if _same(o, old) else "changed")
+    for o in before:
+        if o["id"] not in after_by_id:
+            status[o["id"]] = "dissolved"
+    fixed = _fixed(plan["findings"], plan.get("remaining_findings", []))
+    return render(request, "organizations/proposal.html", {
+        "proposal": proposal, "plan": plan, "stats": plan["stats"],
+        "before_tree": _tree(before, status, snap_names), "after_tree": _tree(after, status, snap_names),
+        "fixed": [localized(f) for f in fixed],
+        "remaining": [localized(f) for f in plan.get("remaining_findings", [])], "unplaced": plan.get("unplaced", []),
+        "may_decide": _may_plan(request_scope(request)) and proposal.status == ProposalStatus.PENDING,
+        "dissolved": [o for o in before if o["id"] not in after_by_id], "before_ids": before_ids,
+    })
+
+
+@login_required
+@require_POST
+def proposal_decide(request, pk: int):
+    proposal = _proposal_get(request, pk)
+    if not _may_plan(request_scope(request)):
+        return HttpResponseForbidden(_("Only organizers and organization staff may approve plans."))
+    note = request.POST.get("note", "")[:2000]
+    try:
+        if request.POST.get("decision") == "approve":
+            planning.proposal_approve(proposal=proposal, user=request.user, note=note)
+            messages.success(request, _("The plan was approved and applied."))
+        else:
+            planning.proposal_reject(proposal=proposal, user=request.user, note=note)
+            messages.info(request, _("The plan was rejected."))
+    except planning.PlanningError as exc:
+        messages.error(request, str(exc))
+    return redirect("proposal_detail", pk=proposal.pk)
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def _same(a: dict, b: dict) -> bool:
+    keys = ("parent", "kind")
+    return all(a.get(k) == b.get(k) for k in keys) and sorted(a["units"]) == sorted(b["units"]) and sorted(
+        a["members"]) == sorted(b["members"])
+
+
+def _fixed(before: list[dict], after: list[dict]) -> list[dict]:
+    remaining = {(f["code"], f["subject_id"]) for f in after}
+    return [f for f in before if (f["code"], f["subject_id"]) not in remaining]
+
+
+def _names(before, after, proposal) -> dict[str, str]:
+    from .models import BusinessUnit, Organization
+
+    ids = [int(o["id"]) for o in before + after if o["id"].isdigit()]
+    names = {str(o.pk): o.name for o in Organization.objects.filter(pk__in=ids)}
+    unit_ids = {int(u) for o in after + before for u in o["units"] if u.isdigit()}
+    unit_rows = {str(u.pk): u for u in BusinessUnit.objects.filter(pk__in=unit_ids)}
+    for o in after:
+        if o["id"] not in names:
+            kind = planning.stored_kind(o["kind"], planning.rules_for(proposal.rules)) if o["kind"] not in \
+                planning.CPC_KINDS else o["kind"]
+            names[o["id"]] = planning.org_name_for(proposal.company, o, [unit_rows[u] for u in o["units"]
+                                                                     if u in unit_rows], kind)
+    return names
+
+
+def _tree(orgs: list[dict], status: dict, names: dict) -> list[dict]:
+    nodes = {o["id"]: {"id": o["id"], "kind": kind_label(o["kind"]), "name": names.get(o["id"], o["id"]),
+                       "members": len(o["members"]), "units": len(o["units"]), "status": status.get(o["id"], ""),
+                       "children": []} for o in orgs}
+    roots = []
+    for o in orgs:
+        parent = o.get("parent")
+        (nodes[parent]["children"] if parent in nodes else roots).append(nodes[o["id"]])
+    return roots

@@ -1,0 +1,20 @@
+"""Background jobs of the organizations app."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from xinye.common.jobs import job
+
+from . import planning
+from .models import Company
+
+
+@job("structure_plan")
+def structure_plan(j, *, report, company_id: int, rules: str = "cpc") -> str:
+    user = get_user_model().objects.filter(pk=j.created_by_id).first()
+    report("snapshot", 0, 4)
+    proposal = planning.proposal_create(company=Company.objects.get(pk=company_id), user=user, rules=rules,
+                                        progress=report)
+    return reverse("proposal_detail", args=[proposal.pk])

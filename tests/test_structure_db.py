@@ -1,0 +1,111 @@
+"""Structure planning on the database: audit a company, plan as a job, review, approve or reject. Issue #3."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from xinye.accounts.models import Role
+from xinye.organizations import planning
+from xinye.organizations.models import Company, Organization, Proposal, ProposalStatus
+from xinye.organizations.selectors import organization_tree
+from xinye.accounts.scope import scope_for
+from xinye.people.models import Membership
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def inline_jobs(settings):
+    settings.XINYE_JOBS_INLINE = True
+
+
+@pytest.fixture
+def company():
+    return Role.objects.get(user__username="staff").organization.company
+
+
+def test_audit_of_the_demo_company_finds_its_imperfections(company):
+    codes = {f.code for f in planning.company_audit(company=company)}
+    assert {"branch_over_cap", "unit_without_organization", "term_expired", "members_in_no_branch"} <= codes
+
+
+def test_plan_approve_and_the_tree_follows_with_history(login, company):
+    client = login("staff")
+    page = client.get(f"/companies/{company.pk}/structure/")
+    assert page.status_code == 200 and page.context["counts"]["error"] > 0
+    # when a plan is made (a background job; inline in tests) the job page leads to the proposal
+    response = client.post(f"/companies/{company.pk}/structure/plan/", {"rules": "cpc"}, follow=True)
+    proposal = response.context["proposal"]
+    assert proposal.status == ProposalStatus.PENDING and response.context["may_decide"]
+    assert response.context["fixed"] and response.context["after_tree"]
+    oversize = Organization.objects.get(name__contains="配送支部", company=company)
+    assert any(f["code"] == "branch_over_cap" and f["subject_id"] == str(oversize.pk)
+               for f in response.context["fixed"])
+    # nothing has changed yet
+    assert Membership.objects.filter(organization=oversize).count() > 50
+    Organization.history.filter(company_id=company.pk).update(history_date=timezone.now() - timedelta(days=1))
+    # then approving applies it in one go
+    client.post(f"/proposals/{proposal.pk}/decide/", {"decision": "approve", "note": "agreed"})
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.APPROVED
+    assert proposal.decided_by.username == "staff"
+    codes = {f.code for f in planning.company_audit(company=company)}
+    assert not codes & {"branch_over_cap", "unit_without_organization", "members_in_no_branch", "branch_below_floor"}
+    assert Membership.objects.filter(organization=oversize).count() <= 50
+    changed = Organization.objects.filter(company=company).order_by("-updated_at").first()
+    assert changed.history.first().history_change_reason.startswith(f"plan #{proposal.pk} approved")
+    # the tree as of yesterday is the old one
+    admin = scope_for(get_user_model().objects.get(username="admin"))
+    yesterday = (timezone.now() - timedelta(days=1)).date()
+    old_ids = {n["org"].pk for n in _walk(organization_tree(scope=admin, as_of=yesterday))}
+    new_ids = {n["org"].pk for n in _walk(organization_tree(scope=admin))}
+    assert new_ids - old_ids  # organizations the plan created did not exist yesterday
+    # and a second plan of the unchanged business changes nothing
+    again = planning.proposal_create(company=company)
+    assert again.plan["stats"]["churn"] == 0 and again.plan["stats"]["new"] == 0
+    assert again.plan["stats"]["dissolved"] == []
+
+
+def _walk(nodes):
+    for n in nodes:
+        yield n
+        yield from _walk(n["children"])
+
+
+def test_a_plan_whose_starting_tree_changed_is_refused(company):
+    proposal = planning.proposal_create(company=company)
+    org = Organization.objects.filter(company=company, kind="branch").first()
+    org.name = "改名支部"
+    org.save()
+    m = Membership.objects.filter(organization=org).first()
+    m.organization = None
+    m.save()
+    with pytest.raises(planning.PlanningError, match="changed after plan"):
+        planning.proposal_approve(proposal=proposal, user=get_user_model().objects.get(username="admin"))
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.STALE
+
+
+def test_reject_keeps_the_tree(login, company):
+    proposal = planning.proposal_create(company=company)
+    before = list(Membership.objects.values_list("pk", "organization_id").order_by("pk"))
+    login("organizer").post(f"/proposals/{proposal.pk}/decide/", {"decision": "reject", "note": "not now"})
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.REJECTED and proposal.decision_note == "not now"
+    assert list(Membership.objects.values_list("pk", "organization_id").order_by("pk")) == before
+
+
+def test_secretaries_cannot_plan_and_others_cannot_see_the_plan(login, company):
+    proposal = planning.proposal_create(company=company)
+    assert login("secretary").post(f"/companies/{company.pk}/structure/plan/").status_code == 403
+    other = Company.objects.exclude(pk=company.pk).filter(kind="express").first()
+    Role.objects.filter(user__username="staff").update(organization=Organization.objects.filter(
+        company=other, parent__isnull=True).first())
+    client = login("staff")
+    assert client.get(f"/proposals/{proposal.pk}/").status_code == 404
+    assert client.get(f"/companies/{company.pk}/structure/").status_code == 404
+    assert Proposal.objects.get(pk=proposal.pk).status == ProposalStatus.PENDING
