@@ -9,10 +9,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from xinye.accounts.models import Role
+from xinye.accounts.scope import scope_for
 from xinye.organizations import planning
 from xinye.organizations.models import Company, Organization, Proposal, ProposalStatus
 from xinye.organizations.selectors import organization_tree
-from xinye.accounts.scope import scope_for
 from xinye.people.models import Membership
 
 pytestmark = pytest.mark.django_db
@@ -43,8 +43,9 @@ def test_plan_approve_and_the_tree_follows_with_history(login, company):
     assert proposal.status == ProposalStatus.PENDING and response.context["may_decide"]
     assert response.context["fixed"] and response.context["after_tree"]
     oversize = Organization.objects.get(name__contains="配送支部", company=company)
-    assert any(f["code"] == "branch_over_cap" and f["subject_id"] == str(oversize.pk)
-               for f in response.context["fixed"])
+    assert any(
+        f["code"] == "branch_over_cap" and f["subject_id"] == str(oversize.pk) for f in response.context["fixed"]
+    )
     # nothing has changed yet
     assert Membership.objects.filter(organization=oversize).count() > 50
     Organization.history.filter(company_id=company.pk).update(history_date=timezone.now() - timedelta(days=1))
@@ -103,8 +104,9 @@ def test_secretaries_cannot_plan_and_others_cannot_see_the_plan(login, company):
     proposal = planning.proposal_create(company=company)
     assert login("secretary").post(f"/companies/{company.pk}/structure/plan/").status_code == 403
     other = Company.objects.exclude(pk=company.pk).filter(kind="express").first()
-    Role.objects.filter(user__username="staff").update(organization=Organization.objects.filter(
-        company=other, parent__isnull=True).first())
+    Role.objects.filter(user__username="staff").update(
+        organization=Organization.objects.filter(company=other, parent__isnull=True).first()
+    )
     client = login("staff")
     assert client.get(f"/proposals/{proposal.pk}/").status_code == 404
     assert client.get(f"/companies/{company.pk}/structure/").status_code == 404

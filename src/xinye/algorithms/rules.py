@@ -9,7 +9,7 @@ e.g. ``XINYE_RULES = {"cpc": {"branch_cap": 40}}``.
 References
 ----------
 Regulations on the Work of Party Branches (trial, 2018), ch. 2 and 6; Regulations on Party Member Education
-and Management (2019), art. 24-25; Party Constitution, art. 31; Trade Union Law of the PRC (2021), art. 11.
+and Management (2019), art. 24-25; Party Constitution, art. 30; Trade Union Law of the PRC (2021), art. 11.
 
 Examples
 --------
@@ -93,9 +93,9 @@ _CPC_SOURCES = {
     "50 members",
     "committee_at": "Regulations on the Work of Party Branches (2018), art. 18: 7 or more formal members elect a "
     "branch committee of 3 to 5",
-    "general_branch_at": "Party Constitution art. 31; Regulations on the Work of Party Branches (2018), art. 4: "
+    "general_branch_at": "Party Constitution art. 30; Regulations on the Work of Party Branches (2018), art. 4: "
     "50 to 100 members set up a general branch",
-    "primary_committee_at": "Party Constitution art. 31: 100 or more members set up a primary committee",
+    "primary_committee_at": "Party Constitution art. 30: 100 or more members set up a primary committee",
     "secondary_committee_at": "Platform companies' practice: secondary committees inside large companies "
     "(no national figure; configurable)",
     "term_years": "Regulations on the Work of Party Branches (2018), art. 19: branch terms 3 years (community "

@@ -39,7 +39,7 @@ Scale: linear in units + members apart from sorting; see benchmarks/structure_be
 References
 ----------
 Regulations on the Work of Party Branches (trial, 2018), ch. 2; Regulations on Party Member Education
-and Management (2019), art. 24-25; Party Constitution, art. 31. See docs/domain.md section 1.
+and Management (2019), art. 24-25; Party Constitution, art. 30. See docs/domain.md section 1.
 
 Examples
 --------
@@ -361,45 +361,90 @@ def _counts(business: Business, members: Sequence[str]) -> tuple[int, int]:
 #: English texts of each finding: (message, suggestion) templates over the finding's `params`. The web pages
 #: translate the same templates (see xinye.organizations.findings), so the two must keep the same fields.
 MESSAGES: dict[str, tuple[str, str]] = {
-    "member_in_two_branches": ("member {member} is in {count} branches: {branches}",
-                               "keep the member in the branch of their unit and remove them from the others"),
-    "members_in_no_branch": ("{count} member(s) of unit {unit} are in no branch",
-                             "place them in the branch of their unit, or set one up"),
-    "branch_below_floor": ("{org} has {formal} formal member(s), fewer than {floor}",
-                           "merge it into a joint branch with nearby units, or into the branch of its parent unit"),
-    "branch_below_floor_whole": ("{org} has {formal} formal member(s), fewer than {floor}",
-                                 "the whole company has fewer formal members: keep it"),
+    "member_in_two_branches": (
+        "member {member} is in {count} branches: {branches}",
+        "keep the member in the branch of their unit and remove them from the others",
+    ),
+    "members_in_no_branch": (
+        "{count} member(s) of unit {unit} are in no branch",
+        "place them in the branch of their unit, or set one up",
+    ),
+    "branch_below_floor": (
+        "{org} has {formal} formal member(s), fewer than {floor}",
+        "merge it into a joint branch with nearby units, or into the branch of its parent unit",
+    ),
+    "branch_below_floor_whole": (
+        "{org} has {formal} formal member(s), fewer than {floor}",
+        "the whole company has fewer formal members: keep it",
+    ),
     "branch_over_cap": ("{org} has {total} members, more than {cap}", "split it along its sub-units"),
     "branch_over_cap_leaf": ("{org} has {total} members, more than {cap}", "split it into balanced branches"),
-    "general_branch_due": ("{org} has {total} members: {threshold} or more call for a general branch",
-                           "set up a general branch with branches under it"),
-    "committee_due": ("{org} has {formal} formal members but no branch committee",
-                      "elect a branch committee (with {threshold} or more formal members)"),
-    "joint_branch_too_many_units": ("{org} covers {count} units, more than {limit}",
-                                    "split it into joint branches of nearby units"),
-    "primary_committee_due": ("{org} has {total} members and no primary committee",
-                              "set up a primary committee ({threshold} or more members)"),
-    "anchor_missing": ("{org} is anchored to unit {unit}, which no longer exists",
-                       "re-anchor it to the unit that took over, or dissolve it"),
+    "general_branch_due": (
+        "{org} has {total} members: {threshold} or more call for a general branch",
+        "set up a general branch with branches under it",
+    ),
+    "committee_due": (
+        "{org} has {formal} formal members but no branch committee",
+        "elect a branch committee (with {threshold} or more formal members)",
+    ),
+    "joint_branch_too_many_units": (
+        "{org} covers {count} units, more than {limit}",
+        "split it into joint branches of nearby units",
+    ),
+    "primary_committee_due": (
+        "{org} has {total} members and no primary committee",
+        "set up a primary committee ({threshold} or more members)",
+    ),
+    "anchor_missing": (
+        "{org} is anchored to unit {unit}, which no longer exists",
+        "re-anchor it to the unit that took over, or dissolve it",
+    ),
     "anchor_dissolved": ("{org} is anchored to unit {unit}, which was {status}", "re-anchor it or dissolve it"),
     "anchor_merged": ("{org} is anchored to unit {unit}, which was {status}", "re-anchor it to {target}"),
-    "anchor_moved": ("unit {unit} of {org} is no longer under {parent}'s units",
-                     "move the organization under the one that covers its unit"),
+    "anchor_moved": (
+        "unit {unit} of {org} is no longer under {parent}'s units",
+        "move the organization under the one that covers its unit",
+    ),
     "term_expired": ("the term of {org} ended on {date}", "hold an election"),
     "term_expiring": ("the term of {org} ends on {date}", "prepare the election"),
-    "unit_without_organization": ("unit {unit} has {formal} formal members and no organization",
-                                  "set up a branch on {unit}"),
-    "units_need_joint_branch": ("{count} unit(s) under {parent} have fewer than {floor} formal members each and no "
-                                "organization", "set up a joint branch for {units}"),
+    "unit_without_organization": (
+        "unit {unit} has {formal} formal members and no organization",
+        "set up a branch on {unit}",
+    ),
+    "units_need_joint_branch": (
+        "{count} unit(s) under {parent} have fewer than {floor} formal members each and no organization",
+        "set up a joint branch for {units}",
+    ),
 }
 
 
-def _finding(rules: RuleSet, code: str, severity: str, rule: str, subject: str, subject_id: str, related=(),
-             *, text: str | None = None, **params) -> Finding:
+def _finding(
+    rules: RuleSet,
+    code: str,
+    severity: str,
+    rule: str,
+    subject: str,
+    subject_id: str,
+    related=(),
+    *,
+    text: str | None = None,
+    **params,
+) -> Finding:
     message, suggestion = MESSAGES[text or code]
     params = {k: str(v) for k, v in params.items()}
-    return Finding(code, severity, rule, rules.source(rule), subject, subject_id, message.format(**params),
-                   suggestion.format(**params), tuple(related), text or code, params)
+    return Finding(
+        code,
+        severity,
+        rule,
+        rules.source(rule),
+        subject,
+        subject_id,
+        message.format(**params),
+        suggestion.format(**params),
+        tuple(related),
+        text or code,
+        params,
+    )
 
 
 def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None) -> list[Finding]:
@@ -424,8 +469,17 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
         if not where:
             unplaced_by_unit[m.unit].append(m.id)
         elif len(where) > 1:
-            add("member_in_two_branches", "error", "placement", "member", m.id, where, member=m.id, count=len(where),
-                branches=", ".join(_olabel(by_id[w]) for w in where))
+            add(
+                "member_in_two_branches",
+                "error",
+                "placement",
+                "member",
+                m.id,
+                where,
+                member=m.id,
+                count=len(where),
+                branches=", ".join(_olabel(by_id[w]) for w in where),
+            )
     for u, ms in sorted(unplaced_by_unit.items()):
         add("members_in_no_branch", "error", "placement", "unit", u, ms, count=len(ms), unit=_label(business, u))
 
@@ -435,36 +489,94 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
         org = _olabel(b)
         if formal < rules.min_formal_members:
             whole = company_formal < rules.min_formal_members
-            add("branch_below_floor", "info" if whole else "error", "min_formal_members", "organization", b.id,
-                text="branch_below_floor_whole" if whole else None, org=org, formal=formal,
-                floor=rules.min_formal_members)
+            add(
+                "branch_below_floor",
+                "info" if whole else "error",
+                "min_formal_members",
+                "organization",
+                b.id,
+                text="branch_below_floor_whole" if whole else None,
+                org=org,
+                formal=formal,
+                floor=rules.min_formal_members,
+            )
         if total > rules.branch_cap:
             has_sub = any(business.children.get(u) for u in b.units if u in business.units)
-            add("branch_over_cap", "warning", "branch_cap", "organization", b.id,
-                text=None if has_sub else "branch_over_cap_leaf", org=org, total=total, cap=rules.branch_cap)
+            add(
+                "branch_over_cap",
+                "warning",
+                "branch_cap",
+                "organization",
+                b.id,
+                text=None if has_sub else "branch_over_cap_leaf",
+                org=org,
+                total=total,
+                cap=rules.branch_cap,
+            )
         if total >= rules.general_branch_at:
-            add("general_branch_due", "warning", "general_branch_at", "organization", b.id, org=org, total=total,
-                threshold=rules.general_branch_at)
+            add(
+                "general_branch_due",
+                "warning",
+                "general_branch_at",
+                "organization",
+                b.id,
+                org=org,
+                total=total,
+                threshold=rules.general_branch_at,
+            )
         if formal >= rules.committee_at and b.committee is False:
-            add("committee_due", "warning", "committee_at", "organization", b.id, org=org, formal=formal,
-                threshold=rules.committee_at)
+            add(
+                "committee_due",
+                "warning",
+                "committee_at",
+                "organization",
+                b.id,
+                org=org,
+                formal=formal,
+                threshold=rules.committee_at,
+            )
         if b.kind == rules.joint_kind and len(b.units) > rules.joint_max_units:
-            add("joint_branch_too_many_units", "error", "joint_max_units", "organization", b.id, b.units, org=org,
-                count=len(b.units), limit=rules.joint_max_units)
+            add(
+                "joint_branch_too_many_units",
+                "error",
+                "joint_max_units",
+                "organization",
+                b.id,
+                b.units,
+                org=org,
+                count=len(b.units),
+                limit=rules.joint_max_units,
+            )
 
     # upper levels: thresholds crossed
     subtree_members = _org_subtree_members(orgs)
     has_committee = any(o.kind == rules.committee_kind for o in orgs)
     if len(business.members) >= rules.primary_committee_at and not has_committee and orgs:
         top = [o for o in orgs if o.parent is None]
-        add("primary_committee_due", "warning", "primary_committee_at", "organization", top[0].id if top else "",
-            [o.id for o in top], org=_olabel(top[0]) if top else "-", total=len(business.members),
-            threshold=rules.primary_committee_at)
+        add(
+            "primary_committee_due",
+            "warning",
+            "primary_committee_at",
+            "organization",
+            top[0].id if top else "",
+            [o.id for o in top],
+            org=_olabel(top[0]) if top else "-",
+            total=len(business.members),
+            threshold=rules.primary_committee_at,
+        )
     for o in orgs:
         big = subtree_members.get(o.id, 0) >= rules.primary_committee_at
         if o.kind == rules.general_kind and big and has_committee:
-            add("primary_committee_due", "warning", "primary_committee_at", "organization", o.id, org=_olabel(o),
-                total=subtree_members[o.id], threshold=rules.primary_committee_at)
+            add(
+                "primary_committee_due",
+                "warning",
+                "primary_committee_at",
+                "organization",
+                o.id,
+                org=_olabel(o),
+                total=subtree_members[o.id],
+                threshold=rules.primary_committee_at,
+            )
 
     # anchors: missing, dissolved or merged units; moved out from under the parent organization
     for o in orgs:
@@ -473,16 +585,35 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
                 add("anchor_missing", "error", "anchor", "organization", o.id, [u], org=_olabel(o), unit=u)
             elif business.units[u].status != "active":
                 unit = business.units[u]
-                add("anchor_dissolved", "error", "anchor", "organization", o.id, [u],
-                    text="anchor_merged" if unit.merged_into else None, org=_olabel(o), unit=_label(business, u),
-                    status=unit.status, target=_label(business, unit.merged_into))
+                add(
+                    "anchor_dissolved",
+                    "error",
+                    "anchor",
+                    "organization",
+                    o.id,
+                    [u],
+                    text="anchor_merged" if unit.merged_into else None,
+                    org=_olabel(o),
+                    unit=_label(business, u),
+                    status=unit.status,
+                    target=_label(business, unit.merged_into),
+                )
         parent = by_id.get(o.parent) if o.parent else None
         if parent and parent.units and o.units:
             anchors = set(parent.units)
             for u in o.units:
                 if u in business.units and u not in anchors and not anchors & set(business.ancestors(u)):
-                    add("anchor_moved", "warning", "anchor", "organization", o.id, [u], unit=_label(business, u),
-                        org=_olabel(o), parent=_olabel(parent))
+                    add(
+                        "anchor_moved",
+                        "warning",
+                        "anchor",
+                        "organization",
+                        o.id,
+                        [u],
+                        unit=_label(business, u),
+                        org=_olabel(o),
+                        parent=_olabel(parent),
+                    )
                     break
 
     # terms
@@ -491,11 +622,25 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
         if o.term_ends is None:
             continue
         if o.term_ends < today:
-            add("term_expired", "error", "term_years", "organization", o.id, org=_olabel(o),
-                date=o.term_ends.isoformat())
+            add(
+                "term_expired",
+                "error",
+                "term_years",
+                "organization",
+                o.id,
+                org=_olabel(o),
+                date=o.term_ends.isoformat(),
+            )
         elif o.term_ends <= soon:
-            add("term_expiring", "warning", "term_years", "organization", o.id, org=_olabel(o),
-                date=o.term_ends.isoformat())
+            add(
+                "term_expiring",
+                "warning",
+                "term_years",
+                "organization",
+                o.id,
+                org=_olabel(o),
+                date=o.term_ends.isoformat(),
+            )
 
     # units with enough formal members and no organization; groups of small units without one
     findings.extend(_unorganized_units(business, branches, rules))
@@ -527,8 +672,18 @@ def _unorganized_units(business: Business, branches: Sequence[Org], rules: RuleS
         if p is not None and not covered[p] and not has_branch_below[p]:
             continue  # not maximal: the parent's subtree has no branch either
         if formal_below[u] >= floor:
-            out.append(_finding(rules, "unit_without_organization", "error", "min_formal_members", "unit", u,
-                                unit=_label(business, u), formal=formal_below[u]))
+            out.append(
+                _finding(
+                    rules,
+                    "unit_without_organization",
+                    "error",
+                    "min_formal_members",
+                    "unit",
+                    u,
+                    unit=_label(business, u),
+                    formal=formal_below[u],
+                )
+            )
         else:
             small_by_parent[p].append(u)
     for p, us in sorted(small_by_parent.items(), key=lambda kv: kv[0] or ""):
@@ -536,9 +691,21 @@ def _unorganized_units(business: Business, branches: Sequence[Org], rules: RuleS
         if total >= floor:
             for i in range(0, len(us), rules.joint_max_units):
                 g = us[i : i + rules.joint_max_units]
-                out.append(_finding(rules, "units_need_joint_branch", "warning", "joint_max_units", "unit", g[0], g,
-                                    count=len(g), parent=_label(business, p) if p else "-", floor=floor,
-                                    units=", ".join(_label(business, u) for u in g)))
+                out.append(
+                    _finding(
+                        rules,
+                        "units_need_joint_branch",
+                        "warning",
+                        "joint_max_units",
+                        "unit",
+                        g[0],
+                        g,
+                        count=len(g),
+                        parent=_label(business, p) if p else "-",
+                        floor=floor,
+                        units=", ".join(_label(business, u) for u in g),
+                    )
+                )
     return out
 
 
@@ -846,8 +1013,13 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
     unplaced = []
     for piece in leftovers:
         if not piece.units:
-            unplaced.append({"members": piece.members, "units": [],
-                             "reason": "their units are dissolved and no active unit above them has room"})
+            unplaced.append(
+                {
+                    "members": piece.members,
+                    "units": [],
+                    "reason": "their units are dissolved and no active unit above them has room",
+                }
+            )
             continue
         best = None
         start = piece.units[0]
@@ -858,20 +1030,24 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
                     continue
                 if len(b.members) + piece.total > rules.branch_cap:
                     continue
-                same_division = any(business.units[u].division == piece.division for u in b.units
-                                    if u in business.units)
+                same_division = any(
+                    business.units[u].division == piece.division for u in b.units if u in business.units
+                )
                 key = (not same_division, len(b.members), idx)
                 if best is None or key < best[0]:
                     best = (key, idx)
             if best is not None:
                 break
         if best is None:
-            unplaced.append({
-                "members": piece.members, "units": list(piece.units),
-                "reason": f"fewer than {rules.min_formal_members} formal members in reach, and no branch nearby "
-                f"with room (at most {rules.joint_max_units} units and {rules.branch_cap} members)",
-                "suggestion": "join a neighbouring street's branch, or a community-based joint branch",
-            })
+            unplaced.append(
+                {
+                    "members": piece.members,
+                    "units": list(piece.units),
+                    "reason": f"fewer than {rules.min_formal_members} formal members in reach, and no branch nearby "
+                    f"with room (at most {rules.joint_max_units} units and {rules.branch_cap} members)",
+                    "suggestion": "join a neighbouring street's branch, or a community-based joint branch",
+                }
+            )
             continue
         idx = best[1]
         old_id, b = branch_list[idx]

@@ -62,8 +62,9 @@ def job_run(pk: int) -> Job:
         url = _REGISTRY[j.kind](j, report=report, **j.params)
     except Exception as exc:  # a job must record its failure rather than die silently in a thread
         log.exception("job %s failed", pk)
-        Job.objects.filter(pk=pk).update(status=Job.Status.FAILED, message=f"{exc}\n\n{traceback.format_exc()}"[:8000],
-                                         finished_at=timezone.now())
+        Job.objects.filter(pk=pk).update(
+            status=Job.Status.FAILED, message=f"{exc}\n\n{traceback.format_exc()}"[:8000], finished_at=timezone.now()
+        )
     else:
         Job.objects.filter(pk=pk).update(status=Job.Status.DONE, result_url=url or "", finished_at=timezone.now())
     return Job.objects.get(pk=pk)

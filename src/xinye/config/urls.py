@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -33,6 +33,11 @@ urlpatterns = [
     path("people/<int:pk>/", people_views.person_detail, name="person_detail"),
     path("organizations/", org_views.organization_index, name="organization_index"),
     path("organizations/<int:pk>/", org_views.organization_detail, name="organization_detail"),
+    re_path(
+        r"^organizations/(?P<pk>\d+)/export\.(?P<fmt>ttl|jsonld|popolo\.json)$",
+        org_views.organization_export,
+        name="organization_export",
+    ),
     path("companies/", org_views.company_index, name="company_index"),
     path("companies/<int:pk>/", org_views.company_detail, name="company_detail"),
     path("companies/<int:pk>/structure/", structure_views.company_structure, name="company_structure"),

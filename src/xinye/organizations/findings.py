@@ -12,65 +12,107 @@ from django.utils.translation import gettext_lazy as _
 from .models import OrgKind
 
 TEMPLATES = {
-    "member_in_two_branches": (_("member {member} is in {count} branches: {branches}"),
-                               _("keep the member in the branch of their unit and remove them from the others")),
-    "members_in_no_branch": (_("{count} member(s) of unit {unit} are in no branch"),
-                             _("place them in the branch of their unit, or set one up")),
-    "branch_below_floor": (_("{org} has {formal} formal member(s), fewer than {floor}"),
-                           _("merge it into a joint branch with nearby units, or into the branch of its parent unit")),
-    "branch_below_floor_whole": (_("{org} has {formal} formal member(s), fewer than {floor}"),
-                                 _("the whole company has fewer formal members: keep it")),
+    "member_in_two_branches": (
+        _("member {member} is in {count} branches: {branches}"),
+        _("keep the member in the branch of their unit and remove them from the others"),
+    ),
+    "members_in_no_branch": (
+        _("{count} member(s) of unit {unit} are in no branch"),
+        _("place them in the branch of their unit, or set one up"),
+    ),
+    "branch_below_floor": (
+        _("{org} has {formal} formal member(s), fewer than {floor}"),
+        _("merge it into a joint branch with nearby units, or into the branch of its parent unit"),
+    ),
+    "branch_below_floor_whole": (
+        _("{org} has {formal} formal member(s), fewer than {floor}"),
+        _("the whole company has fewer formal members: keep it"),
+    ),
     "branch_over_cap": (_("{org} has {total} members, more than {cap}"), _("split it along its sub-units")),
     "branch_over_cap_leaf": (_("{org} has {total} members, more than {cap}"), _("split it into balanced branches")),
-    "general_branch_due": (_("{org} has {total} members: {threshold} or more call for a general branch"),
-                           _("set up a general branch with branches under it")),
-    "committee_due": (_("{org} has {formal} formal members but no branch committee"),
-                      _("elect a branch committee (with {threshold} or more formal members)")),
-    "joint_branch_too_many_units": (_("{org} covers {count} units, more than {limit}"),
-                                    _("split it into joint branches of nearby units")),
-    "primary_committee_due": (_("{org} has {total} members and no primary committee"),
-                              _("set up a primary committee ({threshold} or more members)")),
-    "anchor_missing": (_("{org} is anchored to unit {unit}, which no longer exists"),
-                       _("re-anchor it to the unit that took over, or dissolve it")),
+    "general_branch_due": (
+        _("{org} has {total} members: {threshold} or more call for a general branch"),
+        _("set up a general branch with branches under it"),
+    ),
+    "committee_due": (
+        _("{org} has {formal} formal members but no branch committee"),
+        _("elect a branch committee (with {threshold} or more formal members)"),
+    ),
+    "joint_branch_too_many_units": (
+        _("{org} covers {count} units, more than {limit}"),
+        _("split it into joint branches of nearby units"),
+    ),
+    "primary_committee_due": (
+        _("{org} has {total} members and no primary committee"),
+        _("set up a primary committee ({threshold} or more members)"),
+    ),
+    "anchor_missing": (
+        _("{org} is anchored to unit {unit}, which no longer exists"),
+        _("re-anchor it to the unit that took over, or dissolve it"),
+    ),
     "anchor_dissolved": (_("{org} is anchored to unit {unit}, which was {status}"), _("re-anchor it or dissolve it")),
     "anchor_merged": (_("{org} is anchored to unit {unit}, which was {status}"), _("re-anchor it to {target}")),
-    "anchor_moved": (_("unit {unit} of {org} is no longer under {parent}'s units"),
-                     _("move the organization under the one that covers its unit")),
+    "anchor_moved": (
+        _("unit {unit} of {org} is no longer under {parent}'s units"),
+        _("move the organization under the one that covers its unit"),
+    ),
     "term_expired": (_("the term of {org} ended on {date}"), _("hold an election")),
     "term_expiring": (_("the term of {org} ends on {date}"), _("prepare the election")),
-    "unit_without_organization": (_("unit {unit} has {formal} formal members and no organization"),
-                                  _("set up a branch on {unit}")),
-    "units_need_joint_branch": (_("{count} unit(s) under {parent} have fewer than {floor} formal members each and no "
-                                  "organization"), _("set up a joint branch for {units}")),
+    "unit_without_organization": (
+        _("unit {unit} has {formal} formal members and no organization"),
+        _("set up a branch on {unit}"),
+    ),
+    "units_need_joint_branch": (
+        _("{count} unit(s) under {parent} have fewer than {floor} formal members each and no organization"),
+        _("set up a joint branch for {units}"),
+    ),
 }
 
 SOURCES = {
-    "min_formal_members": _("Regulations on the Work of Party Branches (2018), art. 5: a unit with 3 or more formal "
-                            "members sets up a branch"),
-    "joint_max_units": _("Regulations on the Work of Party Branches (2018), art. 5: units with fewer than 3 formal "
-                         "members form a joint branch, generally of no more than 5 units"),
-    "branch_cap": _("Regulations on the Work of Party Branches (2018), art. 6: a branch generally has no more than "
-                    "50 members"),
-    "committee_at": _("Regulations on the Work of Party Branches (2018), art. 18: 7 or more formal members elect a "
-                      "branch committee of 3 to 5"),
-    "general_branch_at": _("Party Constitution art. 31; Regulations on the Work of Party Branches (2018), art. 4: "
-                           "50 to 100 members set up a general branch"),
-    "primary_committee_at": _("Party Constitution art. 31: 100 or more members set up a primary committee"),
-    "term_years": _("Regulations on the Work of Party Branches (2018), art. 19: branch terms 3 years (community and "
-                    "village 5 years); primary committees 3 to 5 years"),
-    "placement": _("Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
-                   "to exactly one branch"),
+    "min_formal_members": _(
+        "Regulations on the Work of Party Branches (2018), art. 5: a unit with 3 or more formal "
+        "members sets up a branch"
+    ),
+    "joint_max_units": _(
+        "Regulations on the Work of Party Branches (2018), art. 5: units with fewer than 3 formal "
+        "members form a joint branch, generally of no more than 5 units"
+    ),
+    "branch_cap": _(
+        "Regulations on the Work of Party Branches (2018), art. 6: a branch generally has no more than 50 members"
+    ),
+    "committee_at": _(
+        "Regulations on the Work of Party Branches (2018), art. 18: 7 or more formal members elect a "
+        "branch committee of 3 to 5"
+    ),
+    "general_branch_at": _(
+        "Party Constitution art. 30; Regulations on the Work of Party Branches (2018), art. 4: "
+        "50 to 100 members set up a general branch"
+    ),
+    "primary_committee_at": _("Party Constitution art. 30: 100 or more members set up a primary committee"),
+    "term_years": _(
+        "Regulations on the Work of Party Branches (2018), art. 19: branch terms 3 years (community and "
+        "village 5 years); primary committees 3 to 5 years"
+    ),
+    "placement": _(
+        "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
+        "to exactly one branch"
+    ),
     "anchor": _("Organization follows the business: a branch is set up on a business unit"),
 }
 
 SEVERITIES = {"error": _("error"), "warning": _("warning"), "info": _("info")}
+UNIT_STATUSES = {"dissolved": _("dissolved"), "merged": _("merged")}
 
 
 def localized(finding) -> dict:
     """A finding (dataclass or its JSON) as a dict with message, suggestion and source in the active language."""
     f = finding if isinstance(finding, dict) else finding.to_json()
     key = f.get("text") or f["code"]
-    params = f.get("params") or {}
+    params = dict(f.get("params") or {})
+    if params.get("status") in UNIT_STATUSES:
+        params["status"] = str(UNIT_STATUSES[params["status"]])
+    if params.get("parent") == "-":
+        params["parent"] = str(_("the top of the business"))
     out = dict(f)
     if key in TEMPLATES and params:
         try:

@@ -232,8 +232,9 @@ class Proposal(TimestampedModel):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="proposals")
     rules = models.CharField(_("rule set"), max_length=20, default="cpc")
-    status = models.CharField(_("status"), max_length=10, choices=ProposalStatus.choices,
-                              default=ProposalStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
     before = models.JSONField(_("tree before"))
     plan = models.JSONField(_("proposed tree"))
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")

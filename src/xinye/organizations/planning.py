@@ -57,11 +57,22 @@ def company_snapshot(*, company: Company) -> Snapshot:
     units = []
     for u in BusinessUnit.objects.filter(company=company).order_by("pk"):
         status = "active" if u.valid_until is None else ("merged" if u.merged_into_id else "dissolved")
-        units.append(structure.Unit(str(u.pk), str(u.parent_id) if u.parent_id else None, u.name, u.kind,
-                                    u.division.code if u.division_id and u.division else "", status,
-                                    str(u.merged_into_id) if u.merged_into_id else None))
-    memberships = (Membership.objects.filter(until__isnull=True, person__business_unit__company=company)
-                   .select_related("person").order_by("person_id"))
+        units.append(
+            structure.Unit(
+                str(u.pk),
+                str(u.parent_id) if u.parent_id else None,
+                u.name,
+                u.kind,
+                u.division.code if u.division_id and u.division else "",
+                status,
+                str(u.merged_into_id) if u.merged_into_id else None,
+            )
+        )
+    memberships = (
+        Membership.objects.filter(until__isnull=True, person__business_unit__company=company)
+        .select_related("person")
+        .order_by("person_id")
+    )
     members = []
     org_members: dict[int, list[str]] = {}
     names = {}
@@ -72,17 +83,26 @@ def company_snapshot(*, company: Company) -> Snapshot:
             org_members.setdefault(m.organization_id, []).append(str(m.person_id))
     business = structure.Business.build(units, members, file=f"company {company.pk}")
     orgs = []
-    org_rows = list(Organization.objects.filter(company=company, dissolved_on__isnull=True)
-                    .prefetch_related("business_units", "posts").order_by("pk"))
+    org_rows = list(
+        Organization.objects.filter(company=company, dissolved_on__isnull=True)
+        .prefetch_related("business_units", "posts")
+        .order_by("pk")
+    )
     ids = {o.pk for o in org_rows}
     for o in org_rows:
         has_committee = any(p.role == PostRole.COMMITTEE_MEMBER and p.end_date is None for p in o.posts.all())
-        orgs.append(structure.Org(
-            str(o.pk), str(o.parent_id) if o.parent_id in ids else None, o.kind,
-            tuple(str(u.pk) for u in o.business_units.all()),
-            tuple(m for m in org_members.get(o.pk, []) if m in business.members), o.name, o.term_ends_on,
-            has_committee if o.kind in (OrgKind.BRANCH, OrgKind.JOINT_BRANCH) else None,
-        ))
+        orgs.append(
+            structure.Org(
+                str(o.pk),
+                str(o.parent_id) if o.parent_id in ids else None,
+                o.kind,
+                tuple(str(u.pk) for u in o.business_units.all()),
+                tuple(m for m in org_members.get(o.pk, []) if m in business.members),
+                o.name,
+                o.term_ends_on,
+                has_committee if o.kind in (OrgKind.BRANCH, OrgKind.JOINT_BRANCH) else None,
+            )
+        )
     return Snapshot(business, orgs, names)
 
 
@@ -92,16 +112,21 @@ def company_audit(*, company: Company, rules: str = "cpc") -> list[structure.Fin
 
 
 @transaction.atomic
-def proposal_create(*, company: Company, user=None, rules: str = "cpc",
-                    progress: ProgressCallback | None = None) -> Proposal:
+def proposal_create(
+    *, company: Company, user=None, rules: str = "cpc", progress: ProgressCallback | None = None
+) -> Proposal:
     """Plan the company's tree and store the plan as a proposal waiting for review."""
     snap = company_snapshot(company=company)
-    result = structure.plan(snap.business, snap.orgs, rules_for(rules), today=timezone.localdate(),
-                            progress=progress or (lambda *a: None))
+    result = structure.plan(
+        snap.business, snap.orgs, rules_for(rules), today=timezone.localdate(), progress=progress or (lambda *a: None)
+    )
     Proposal.objects.filter(company=company, status=ProposalStatus.PENDING).update(status=ProposalStatus.STALE)
     return Proposal.objects.create(
-        company=company, rules=rules, before={"organizations": [o.to_json() for o in snap.orgs]},
-        plan=result.to_json(), created_by=user if user and user.is_authenticated else None,
+        company=company,
+        rules=rules,
+        before={"organizations": [o.to_json() for o in snap.orgs]},
+        plan=result.to_json(),
+        created_by=user if user and user.is_authenticated else None,
     )
 
 
@@ -128,8 +153,9 @@ def proposal_approve(*, proposal: Proposal, user, note: str = "") -> Proposal:
         if [o.to_json() for o in current.orgs] == proposal.before["organizations"]:
             return _apply(proposal, user, note)
     Proposal.objects.filter(pk=proposal.pk).update(status=ProposalStatus.STALE)
-    raise PlanningError(f"the organizations of {proposal.company} changed after plan #{proposal.pk} was made; "
-                        "make a new plan")
+    raise PlanningError(
+        f"the organizations of {proposal.company} changed after plan #{proposal.pk} was made; make a new plan"
+    )
 
 
 def _apply(proposal: Proposal, user, note: str) -> Proposal:
@@ -150,9 +176,14 @@ def _apply(proposal: Proposal, user, note: str) -> Proposal:
         if org is None:
             first = anchor_units[0] if anchor_units else None
             org = Organization(
-                name=org_name_for(company, p, anchor_units, kind), kind=kind, anchor_kind=AnchorKind.BUSINESS_UNITS,
-                company=company, division=first.division if first else company.division, founded_on=today,
-                term_years=rules.term_years.get(p["kind"], 3), term_started_on=today,
+                name=org_name_for(company, p, anchor_units, kind),
+                kind=kind,
+                anchor_kind=AnchorKind.BUSINESS_UNITS,
+                company=company,
+                division=first.division if first else company.division,
+                founded_on=today,
+                term_years=rules.term_years.get(p["kind"], 3),
+                term_started_on=today,
             )
             org.term_ends_on = today.replace(year=today.year + org.term_years)
         else:
@@ -197,17 +228,26 @@ def _apply(proposal: Proposal, user, note: str) -> Proposal:
 
 def stored_kind(kind: str, rules: RuleSet) -> str:
     """Map a rule set's kind names onto the stored kinds (the union rule set has its own names)."""
-    mapping = {rules.branch_kind: OrgKind.BRANCH, rules.joint_kind: OrgKind.JOINT_BRANCH,
-               rules.general_kind: OrgKind.GENERAL_BRANCH, rules.secondary_kind: OrgKind.SECONDARY_COMMITTEE,
-               rules.committee_kind: OrgKind.COMMITTEE}
+    mapping = {
+        rules.branch_kind: OrgKind.BRANCH,
+        rules.joint_kind: OrgKind.JOINT_BRANCH,
+        rules.general_kind: OrgKind.GENERAL_BRANCH,
+        rules.secondary_kind: OrgKind.SECONDARY_COMMITTEE,
+        rules.committee_kind: OrgKind.COMMITTEE,
+    }
     return mapping.get(kind, OrgKind.BRANCH)
 
 
 def org_name_for(company: Company, p: dict, units: list[BusinessUnit], kind: str) -> str:
     """A name in the usual form: 中共<unit>支部, 中共<unit>等N个单位联合支部, 中共<unit>总支部, 中共<unit>委员会."""
     base = units[0].name if units else str(company)
-    suffix = {OrgKind.BRANCH: "支部", OrgKind.JOINT_BRANCH: "联合支部", OrgKind.GENERAL_BRANCH: "总支部",
-              OrgKind.SECONDARY_COMMITTEE: "委员会", OrgKind.COMMITTEE: "委员会"}[kind]
+    suffix = {
+        OrgKind.BRANCH: "支部",
+        OrgKind.JOINT_BRANCH: "联合支部",
+        OrgKind.GENERAL_BRANCH: "总支部",
+        OrgKind.SECONDARY_COMMITTEE: "委员会",
+        OrgKind.COMMITTEE: "委员会",
+    }[kind]
     if kind == OrgKind.JOINT_BRANCH and len(units) > 1:
         base = f"{base}等{len(units)}个单位"
     part = p["id"].rsplit("-", 1)[-1] if p["id"].startswith("new:") and p["id"].rsplit("-", 1)[-1].isdigit() else ""

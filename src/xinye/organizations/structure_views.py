@@ -36,14 +36,25 @@ def company_structure(request, pk: int):
     snap = planning.company_snapshot(company=company)
     from xinye.algorithms import structure
 
-    findings = [localized(f) for f in structure.audit(snap.business, snap.orgs, planning.rules_for(rules),
-                                                         today=_today())]
+    findings = [
+        localized(f) for f in structure.audit(snap.business, snap.orgs, planning.rules_for(rules), today=_today())
+    ]
     counts = {s: sum(f["severity"] == s for f in findings) for s in ("error", "warning", "info")}
-    return render(request, "organizations/structure.html", {
-        "company": company, "findings": findings, "counts": counts, "rules": rules, "rule_sets": RULE_SETS,
-        "proposals": company.proposals.all()[:20], "may_plan": _may_plan(scope),
-        "members": len(snap.business.members), "units": len(snap.business.units),
-    })
+    return render(
+        request,
+        "organizations/structure.html",
+        {
+            "company": company,
+            "findings": findings,
+            "counts": counts,
+            "rules": rules,
+            "rule_sets": RULE_SETS,
+            "proposals": company.proposals.all()[:20],
+            "may_plan": _may_plan(scope),
+            "members": len(snap.business.members),
+            "units": len(snap.business.units),
+        },
+    )
 
 
 @login_required
@@ -54,8 +65,11 @@ def company_plan(request, pk: int):
     if not _may_plan(scope):
         return HttpResponseForbidden(_("Only organizers and organization staff may plan."))
     rules = request.POST.get("rules", "cpc")
-    j = job_submit(kind="structure_plan", params={"company_id": company.pk, "rules": rules if rules in RULE_SETS
-                                                  else "cpc"}, user=request.user)
+    j = job_submit(
+        kind="structure_plan",
+        params={"company_id": company.pk, "rules": rules if rules in RULE_SETS else "cpc"},
+        user=request.user,
+    )
     return redirect("job_detail", pk=j.pk)
 
 
@@ -95,14 +109,23 @@ def proposal_detail(request, pk: int):
         if o["id"] not in after_by_id:
             status[o["id"]] = "dissolved"
     fixed = _fixed(plan["findings"], plan.get("remaining_findings", []))
-    return render(request, "organizations/proposal.html", {
-        "proposal": proposal, "plan": plan, "stats": plan["stats"],
-        "before_tree": _tree(before, status, snap_names), "after_tree": _tree(after, status, snap_names),
-        "fixed": [localized(f) for f in fixed],
-        "remaining": [localized(f) for f in plan.get("remaining_findings", [])], "unplaced": plan.get("unplaced", []),
-        "may_decide": _may_plan(request_scope(request)) and proposal.status == ProposalStatus.PENDING,
-        "dissolved": [o for o in before if o["id"] not in after_by_id], "before_ids": before_ids,
-    })
+    return render(
+        request,
+        "organizations/proposal.html",
+        {
+            "proposal": proposal,
+            "plan": plan,
+            "stats": plan["stats"],
+            "before_tree": _tree(before, status, snap_names),
+            "after_tree": _tree(after, status, snap_names),
+            "fixed": [localized(f) for f in fixed],
+            "remaining": [localized(f) for f in plan.get("remaining_findings", [])],
+            "unplaced": plan.get("unplaced", []),
+            "may_decide": _may_plan(request_scope(request)) and proposal.status == ProposalStatus.PENDING,
+            "dissolved": [o for o in before if o["id"] not in after_by_id],
+            "before_ids": before_ids,
+        },
+    )
 
 
 @login_required
@@ -132,8 +155,11 @@ def _today():
 
 def _same(a: dict, b: dict) -> bool:
     keys = ("parent", "kind")
-    return all(a.get(k) == b.get(k) for k in keys) and sorted(a["units"]) == sorted(b["units"]) and sorted(
-        a["members"]) == sorted(b["members"])
+    return (
+        all(a.get(k) == b.get(k) for k in keys)
+        and sorted(a["units"]) == sorted(b["units"])
+        and sorted(a["members"]) == sorted(b["members"])
+    )
 
 
 def _fixed(before: list[dict], after: list[dict]) -> list[dict]:
@@ -150,17 +176,30 @@ def _names(before, after, proposal) -> dict[str, str]:
     unit_rows = {str(u.pk): u for u in BusinessUnit.objects.filter(pk__in=unit_ids)}
     for o in after:
         if o["id"] not in names:
-            kind = planning.stored_kind(o["kind"], planning.rules_for(proposal.rules)) if o["kind"] not in \
-                planning.CPC_KINDS else o["kind"]
-            names[o["id"]] = planning.org_name_for(proposal.company, o, [unit_rows[u] for u in o["units"]
-                                                                     if u in unit_rows], kind)
+            kind = (
+                planning.stored_kind(o["kind"], planning.rules_for(proposal.rules))
+                if o["kind"] not in planning.CPC_KINDS
+                else o["kind"]
+            )
+            names[o["id"]] = planning.org_name_for(
+                proposal.company, o, [unit_rows[u] for u in o["units"] if u in unit_rows], kind
+            )
     return names
 
 
 def _tree(orgs: list[dict], status: dict, names: dict) -> list[dict]:
-    nodes = {o["id"]: {"id": o["id"], "kind": kind_label(o["kind"]), "name": names.get(o["id"], o["id"]),
-                       "members": len(o["members"]), "units": len(o["units"]), "status": status.get(o["id"], ""),
-                       "children": []} for o in orgs}
+    nodes = {
+        o["id"]: {
+            "id": o["id"],
+            "kind": kind_label(o["kind"]),
+            "name": names.get(o["id"], o["id"]),
+            "members": len(o["members"]),
+            "units": len(o["units"]),
+            "status": status.get(o["id"], ""),
+            "children": [],
+        }
+        for o in orgs
+    }
     roots = []
     for o in orgs:
         parent = o.get("parent")

@@ -15,6 +15,7 @@ from .models import Company
 def structure_plan(j, *, report, company_id: int, rules: str = "cpc") -> str:
     user = get_user_model().objects.filter(pk=j.created_by_id).first()
     report("snapshot", 0, 4)
-    proposal = planning.proposal_create(company=Company.objects.get(pk=company_id), user=user, rules=rules,
-                                        progress=report)
+    proposal = planning.proposal_create(
+        company=Company.objects.get(pk=company_id), user=user, rules=rules, progress=report
+    )
     return reverse("proposal_detail", args=[proposal.pk])

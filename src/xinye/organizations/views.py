@@ -96,3 +96,25 @@ def company_detail(request, pk: int):
             "organizations": selectors.organization_list(scope=scope).filter(company=company).order_by("name"),
         },
     )
+
+
+@login_required
+def organization_export(request, pk: int, fmt: str):
+    """The tree under an organization as W3C ORG (Turtle or JSON-LD) or Popolo JSON."""
+    import json
+
+    from django.http import HttpResponse
+
+    from . import exports
+
+    org = get_or_404(selectors.organization_get, scope=request_scope(request), pk=pk)
+    if fmt == "popolo.json":
+        body = json.dumps(exports.popolo(org), ensure_ascii=False, indent=1)
+        content_type = "application/json"
+    else:
+        graph = exports.org_graph(org)
+        body = graph.serialize(format="turtle" if fmt == "ttl" else "json-ld", indent=1)
+        content_type = "text/turtle" if fmt == "ttl" else "application/ld+json"
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="organization-{org.pk}.{fmt}"'
+    return response
