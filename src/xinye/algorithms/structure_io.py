@@ -209,3 +209,37 @@ def write_template(path: Path) -> None:
     os_.append(ORG_COLUMNS)
     os_.append(["b1", "", "branch", "st1", "m1;m2;m3;m4", "Nanshan station branch", "2027-06-30", "false"])
     wb.save(path)
+
+
+def write_business_xlsx(path, business: Business, orgs: list[Org] | None = None) -> None:
+    """Write a business (and optionally its organizations) in the same sheets `load_business` reads."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "units"
+    ws.append(UNIT_COLUMNS)
+    for uid in business.order:
+        u = business.units[uid]
+        ws.append([u.id, u.parent or "", u.name, u.kind, u.division, u.status, u.merged_into or ""])
+    ms = wb.create_sheet("members")
+    ms.append(MEMBER_COLUMNS)
+    for m in sorted(business.members.values(), key=lambda m: (m.unit, m.id)):
+        ms.append([m.id, m.unit, m.status])
+    if orgs is not None:
+        os_ = wb.create_sheet("organizations")
+        os_.append(ORG_COLUMNS)
+        for o in orgs:
+            os_.append(
+                [
+                    o.id,
+                    o.parent or "",
+                    o.kind,
+                    ";".join(o.units),
+                    ";".join(o.members),
+                    o.name,
+                    o.term_ends.isoformat() if o.term_ends else "",
+                    "" if o.committee is None else str(o.committee).lower(),
+                ]
+            )
+    wb.save(path)

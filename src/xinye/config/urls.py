@@ -42,6 +42,10 @@ urlpatterns = [
     path("companies/<int:pk>/", org_views.company_detail, name="company_detail"),
     path("companies/<int:pk>/structure/", structure_views.company_structure, name="company_structure"),
     path("companies/<int:pk>/structure/plan/", structure_views.company_plan, name="company_plan"),
+    path("companies/<int:pk>/business.xlsx", structure_views.company_business_download, name="company_business"),
+    path(
+        "companies/<int:pk>/business/import/", structure_views.company_business_import, name="company_business_import"
+    ),
     path("proposals/<int:pk>/", structure_views.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/decide/", structure_views.proposal_decide, name="proposal_decide"),
     path("jobs/<int:pk>/", structure_views.job_detail, name="job_detail"),

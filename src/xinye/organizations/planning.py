@@ -252,3 +252,142 @@ def org_name_for(company: Company, p: dict, units: list[BusinessUnit], kind: str
         base = f"{base}等{len(units)}个单位"
     part = p["id"].rsplit("-", 1)[-1] if p["id"].startswith("new:") and p["id"].rsplit("-", 1)[-1].isdigit() else ""
     return f"中共{base}{'第' + part if part else ''}{suffix}"
+
+
+@dataclass
+class VersionImport:
+    diff: structure.BusinessDiff
+    version: int | None  # None for a dry run
+    people_moved: int
+
+
+def business_by_key(company: Company) -> structure.Business:
+    """The company's business as the planner sees it, with units named by their `key` and members by person id."""
+    from xinye.people.models import Membership, Person
+
+    rows = list(BusinessUnit.objects.filter(company=company).select_related("parent", "division", "merged_into"))
+    units = [
+        structure.Unit(
+            u.key,
+            u.parent.key if u.parent_id else None,
+            u.name,
+            u.kind,
+            u.division.code if u.division_id else "",
+            "active" if u.valid_until is None else ("merged" if u.merged_into_id else "dissolved"),
+            u.merged_into.key if u.merged_into_id else None,
+        )
+        for u in rows
+    ]
+    status = dict(
+        Membership.objects.filter(until__isnull=True, person__business_unit__company=company).values_list(
+            "person_id", "status"
+        )
+    )
+    members = [
+        structure.Member(str(p.pk), p.business_unit.key, status.get(p.pk, "formal"))
+        for p in Person.objects.filter(business_unit__company=company, pk__in=list(status)).select_related(
+            "business_unit"
+        )
+    ]
+    return structure.Business.build(units, members, file=str(company))
+
+
+def business_version_import(
+    *, company: Company, path, effective_on=None, dry_run: bool = False, user=None
+) -> VersionImport:
+    """Import a new version of a company's business architecture from a file (the BUSINESS format of
+    `xinye structure`: units by the company's own keys; members, if given, are person ids and move those
+    people to their new unit). Shows what changed; unless `dry_run`, applies it in one transaction with
+    history: units added, renamed, moved, dissolved or merged (kept as rows, marked with `valid_until`)."""
+    from xinye.algorithms import structure_io
+    from xinye.people.models import Person
+    from xinye.places.models import Division
+
+    effective_on = effective_on or timezone.localdate()
+    new = structure_io.load_business(path)
+    old = business_by_key(company)
+    if not new.members:
+        # no roster in the file: people stay in their units where those still exist
+        carried = [m for m in old.members.values() if m.unit in new.units]
+        new = structure.Business.build(new.units.values(), carried, file=str(path))
+    unknown = [m for m in new.members if not m.isdigit()]
+    if unknown:
+        from xinye.algorithms.errors import InputError, RowError
+
+        raise InputError(
+            [
+                RowError(str(path), f"member {m!r}", "id", m, "member ids are person ids (numbers)")
+                for m in unknown[:20]
+            ],
+            summary=f"{len(unknown)} unknown member id(s); nothing was written",
+        )
+    diff = structure.diff_business(old, new)
+    if dry_run:
+        return VersionImport(diff, None, diff.members_moved)
+    with transaction.atomic():
+        last = company.versions.order_by("-number").first()
+        number = (last.number if last else 0) + 1
+        reason = f"business version {number}"
+        from .models import BusinessVersion
+
+        BusinessVersion.objects.create(
+            company=company,
+            number=number,
+            effective_on=effective_on,
+            note=f"imported from {getattr(path, 'name', path)}",
+            summary=diff.to_json(),
+        )
+        by_key = {u.key: u for u in BusinessUnit.objects.filter(company=company)}
+        divisions = {
+            d.code: d for d in Division.objects.filter(code__in=[u.division for u in new.units.values() if u.division])
+        }
+        for key in new.order:  # parents first
+            src = new.units[key]
+            unit = by_key.get(key)
+            parent = by_key.get(src.parent) if src.parent else None
+            if unit is None:
+                unit = BusinessUnit(company=company, key=key, since_version=number, valid_from=effective_on)
+            before = _unit_state(unit)
+            unit.name, unit.kind = src.name or key, src.kind or unit.kind or "team"
+            unit.parent = parent
+            unit.division = divisions.get(src.division)
+            if src.status == "active":
+                unit.valid_until, unit.until_version, unit.merged_into = None, None, None
+            elif unit.valid_until is None:
+                unit.valid_until, unit.until_version = effective_on, number - 1
+            if unit.pk is None or _unit_state(unit) != before:
+                unit._change_reason = reason
+                unit.save()
+            by_key[key] = unit
+        merged_into = {u: m["into"] for m in diff.merged for u in m["units"]}
+        for key, unit in by_key.items():
+            before = _unit_state(unit)
+            if key not in new.units and unit.valid_until is None:
+                unit.valid_until, unit.until_version = effective_on, number - 1
+            target = merged_into.get(key) or (new.units[key].merged_into if key in new.units else None)
+            if target and unit.valid_until is not None:
+                unit.merged_into = by_key.get(target)
+            if _unit_state(unit) != before:
+                unit._change_reason = reason
+                unit.save()
+        moved = 0
+        # people of a merged unit who are not in the file's roster follow their unit
+        for unit in by_key.values():
+            if unit.merged_into_id and unit.valid_until == effective_on:
+                for p in Person.objects.filter(business_unit=unit).exclude(pk__in=[int(m) for m in new.members]):
+                    p.business_unit = unit.merged_into
+                    p._change_reason = reason
+                    p.save()
+                    moved += 1
+        for m in new.members.values():
+            p = Person.objects.filter(pk=int(m.id)).first()
+            if p is not None and (p.business_unit_id != by_key[m.unit].pk):
+                p.business_unit = by_key[m.unit]
+                p._change_reason = reason
+                p.save()
+                moved += 1
+    return VersionImport(diff, number, moved)
+
+
+def _unit_state(u: BusinessUnit) -> tuple:
+    return (u.name, u.kind, u.parent_id, u.division_id, u.valid_until, u.until_version, u.merged_into_id)

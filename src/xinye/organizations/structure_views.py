@@ -205,3 +205,61 @@ def _tree(orgs: list[dict], status: dict, names: dict) -> list[dict]:
         parent = o.get("parent")
         (nodes[parent]["children"] if parent in nodes else roots).append(nodes[o["id"]])
     return roots
+
+
+@login_required
+def company_business_download(request, pk: int):
+    """The company's business architecture (units by key, members by person id) as .xlsx: edit and re-import."""
+    import io
+
+    from django.http import HttpResponse
+
+    from xinye.algorithms import structure_io
+
+    company = get_or_404(selectors.company_get, scope=request_scope(request), pk=pk)
+    buffer = io.BytesIO()
+    structure_io.write_business_xlsx(buffer, planning.business_by_key(company))
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="business-{company.pk}.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def company_business_import(request, pk: int):
+    """Upload a new version of the business architecture: show what changed; apply unless a dry run."""
+    import tempfile
+    from pathlib import Path
+
+    from xinye.algorithms.errors import XinyeError
+
+    scope = request_scope(request)
+    company = get_or_404(selectors.company_get, scope=scope, pk=pk)
+    if not _may_plan(scope):
+        return HttpResponseForbidden(_("Only organizers and organization staff may import."))
+    upload = request.FILES.get("file")
+    dry_run = request.POST.get("dry_run") == "1"
+    context = {"company": company, "dry_run": dry_run, "error": "", "result": None}
+    suffix = Path(upload.name).suffix.lower() if upload else ""
+    if upload is None:
+        context["error"] = _("Choose a file.")
+    elif suffix not in (".json", ".xlsx"):
+        context["error"] = _("Use a .json or .xlsx file (sheets units and members).")
+    elif upload.size > 50 * 1024 * 1024:
+        context["error"] = _("The file is larger than 50 MB.")
+    else:
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / f"upload{suffix}"
+            with open(path, "wb") as fh:
+                for chunk in upload.chunks():
+                    fh.write(chunk)
+            try:
+                context["result"] = planning.business_version_import(
+                    company=company, path=path, dry_run=dry_run, user=request.user
+                )
+            except XinyeError as exc:
+                context["error"] = str(exc).replace(str(path), upload.name)
+    status = 400 if context["error"] else 200
+    return render(request, "organizations/business_import.html", context, status=status)

@@ -36,6 +36,10 @@ class Command(BaseCommand):
         d = sub.add_parser("diff", help="what changed between two versions of a business architecture")
         d.add_argument("old", type=Path)
         d.add_argument("new", type=Path)
+        i = sub.add_parser("import", help="import a new version of a company's business architecture (database)")
+        i.add_argument("company", type=int, help="company id")
+        i.add_argument("file", type=Path, help="BUSINESS.json or .xlsx: units by key, members by person id")
+        i.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
         t = sub.add_parser("template", help="write an .xlsx template with the three sheets")
         t.add_argument("-o", "--output", type=Path, required=True)
 
@@ -86,6 +90,21 @@ class Command(BaseCommand):
         new = structure_io.load_business(o["new"])
         d = structure.diff_business(old, new)
         self.stdout.write(json.dumps(d.to_json(), ensure_ascii=False, indent=1))
+
+    def do_import(self, **o):
+        from xinye.organizations import planning
+        from xinye.organizations.models import Company
+
+        company = Company.objects.filter(pk=o["company"]).first()
+        if company is None:
+            raise CommandError(f"no company with id {o['company']}")
+        result = planning.business_version_import(company=company, path=o["file"], dry_run=o["dry_run"])
+        self.stdout.write(json.dumps(result.diff.to_json(), ensure_ascii=False, indent=1))
+        self.stdout.write(
+            "dry run: nothing written"
+            if result.version is None
+            else f"imported as version {result.version}; {result.people_moved} people moved"
+        )
 
     def do_template(self, **o):
         structure_io.write_template(o["output"])

@@ -1,0 +1,112 @@
+"""A new version of a company's business architecture: what changed, and a re-plan with minimal churn. Issue #3."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from xinye.accounts.models import Role
+from xinye.organizations import planning
+from xinye.organizations.models import BusinessUnit, Organization, OrgKind
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def inline_jobs(settings):
+    settings.XINYE_JOBS_INLINE = True
+
+
+@pytest.fixture
+def company():
+    return Role.objects.get(user__username="staff").organization.company
+
+
+def _edited(client, company, merge_from: str, merge_into: str) -> bytes:
+    """Download the architecture, merge one station into another (its rows and people move), re-save."""
+    wb = load_workbook(io.BytesIO(client.get(f"/companies/{company.pk}/business.xlsx").content))
+    units = wb["units"]
+    for row in list(units.iter_rows(min_row=2)):
+        if row[0].value == merge_from:
+            units.delete_rows(row[0].row)
+    for row in wb["members"].iter_rows(min_row=2):
+        if row[1].value == merge_from:
+            row[1].value = merge_into
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _branch_station(company):
+    """A station with its own branch, and a sibling station that also has one."""
+    orgs = [
+        o
+        for o in Organization.objects.filter(company=company, kind=OrgKind.BRANCH, dissolved_on__isnull=True)
+        if o.business_units.count() == 1 and o.business_units.first().kind == "station"
+    ]
+    return orgs[0].business_units.first(), orgs[1].business_units.first()
+
+
+def test_a_merge_is_shown_by_a_dry_run_then_applied_and_replanned_with_minimal_churn(login, company):
+    client = login("staff")
+    # start from a compliant tree
+    planning.proposal_approve(
+        proposal=planning.proposal_create(company=company),
+        user=client.session and Role.objects.get(user__username="staff").user,
+    )
+    source, target = _branch_station(company)
+    data = _edited(client, company, source.key, target.key)
+    upload = io.BytesIO(data)
+    upload.name = "business-v2.xlsx"
+    dry = client.post(f"/companies/{company.pk}/business/import/", {"file": upload, "dry_run": "1"})
+    assert dry.status_code == 200
+    diff = dry.context["result"].diff
+    assert diff.removed == [source.key] and diff.merged == [{"units": [source.key], "into": target.key}]
+    source.refresh_from_db()
+    assert source.valid_until is None  # the dry run wrote nothing
+
+    upload = io.BytesIO(data)
+    upload.name = "business-v2.xlsx"
+    applied = client.post(f"/companies/{company.pk}/business/import/", {"file": upload})
+    assert applied.context["result"].version == 2
+    source.refresh_from_db()
+    assert source.valid_until is not None and source.merged_into_id == target.pk
+    assert source.history.first().history_change_reason == "business version 2"
+    codes = {(f.code, f.text) for f in planning.company_audit(company=company)}
+    assert ("anchor_dissolved", "anchor_merged") in codes
+
+    moved = set(str(p) for p in source.people.values_list("pk", flat=True))
+    assert not moved  # its people now work in the target station
+    proposal = planning.proposal_create(company=company)
+    stats = proposal.plan["stats"]
+    # only the merged station's members change branch; every other branch keeps its id and members
+    merged_people = {str(pk) for pk in BusinessUnit.objects.get(pk=target.pk).people.values_list("pk", flat=True)}
+    assert 0 < stats["churn"] <= len(merged_people)
+    assert stats["unplaced"] == 0
+
+
+def test_an_unchanged_architecture_imports_as_no_change(login, company):
+    client = login("staff")
+    data = client.get(f"/companies/{company.pk}/business.xlsx").content
+    upload = io.BytesIO(data)
+    upload.name = "same.xlsx"
+    response = client.post(f"/companies/{company.pk}/business/import/", {"file": upload, "dry_run": "1"})
+    assert response.context["result"].diff.unchanged
+
+
+def test_a_bad_file_is_refused_with_the_row_and_nothing_changes(login, company):
+    client = login("staff")
+    wb = load_workbook(io.BytesIO(client.get(f"/companies/{company.pk}/business.xlsx").content))
+    wb["units"].cell(row=3, column=2).value = "no-such-unit"
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    out.name = "bad.xlsx"
+    before = BusinessUnit.history.count()
+    response = client.post(f"/companies/{company.pk}/business/import/", {"file": out})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "no-such-unit" in text and "parent unit does not exist" in text and "bad.xlsx" in text
+    assert BusinessUnit.history.count() == before
