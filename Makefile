@@ -49,6 +49,11 @@ test: setup
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/pytest -q
 
+## bench: the measurements of docs/performance.md (minutes; not part of make test)
+bench: setup
+	cd benchmarks && ../$(VENV)/bin/python structure_bench.py --members 1000000 --units 200000
+	cd benchmarks && ../$(VENV)/bin/python structure_exact.py
+
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
 

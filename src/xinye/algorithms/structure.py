@@ -163,19 +163,23 @@ class Business:
         self.children = children
         self.roots = roots
         self.depth: dict[str, int] = {}
+        depth = self.depth
         for u in order:
             p = units[u].parent
-            self.depth[u] = 0 if p is None else self.depth[p] + 1
-        self.members_of: dict[str, list[str]] = defaultdict(list)
+            depth[u] = 0 if p is None else depth[p] + 1
+        members_of: dict[str, list[str]] = defaultdict(list)
+        unit_formal: dict[str, int] = defaultdict(int)
+        formal = []
         for m in members.values():
-            self.members_of[m.unit].append(m.id)
-        for lst in self.members_of.values():
-            lst.sort()
-        self.formal: frozenset[str] = frozenset(m.id for m in members.values() if m.status == FORMAL)
-        self.unit_formal: dict[str, int] = defaultdict(int)
-        for m in members.values():
+            members_of[m.unit].append(m.id)
             if m.status == FORMAL:
-                self.unit_formal[m.unit] += 1
+                formal.append(m.id)
+                unit_formal[m.unit] += 1
+        for lst in members_of.values():
+            lst.sort()
+        self.members_of = members_of
+        self.unit_formal = unit_formal
+        self.formal: frozenset[str] = frozenset(formal)
 
     @classmethod
     def build(cls, units: Iterable[Unit], members: Iterable[Member], *, file: str = "business") -> Business:
@@ -351,8 +355,7 @@ def _regions(business: Business, branches: Sequence[Org]) -> dict[str, list[str]
 
 
 def _counts(business: Business, members: Sequence[str]) -> tuple[int, int]:
-    formal = business.formal
-    return sum(1 for m in members if m in formal), len(members)
+    return len(business.formal.intersection(members)), len(members)
 
 
 # ----------------------------------------------------------------------------------------------- audit
@@ -368,6 +371,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "members_in_no_branch": (
         "{count} member(s) of unit {unit} are in no branch",
         "place them in the branch of their unit, or set one up",
+    ),
+    "members_in_no_branch_subtree": (
+        "{count} member(s) in unit {unit} and the units under it are in no branch",
+        "set up branches for them (see the units without an organization)",
     ),
     "branch_below_floor": (
         "{org} has {formal} formal member(s), fewer than {floor}",
@@ -459,16 +466,27 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
         findings.append(_finding(rules, *args, **kwargs))
 
     # members: in no branch, or in two
-    placed: dict[str, list[str]] = defaultdict(list)
+    placed: dict[str, list[str]] = {}
+    listed = 0
     for b in branches:
-        for m in b.members:
-            placed[m].append(b.id)
+        placed.update(dict.fromkeys(b.members, None))
+        listed += len(b.members)
+    if listed > len(placed):  # someone is listed twice: find where
+        seen: dict[str, list[str]] = defaultdict(list)
+        for b in branches:
+            for m in b.members:
+                seen[m].append(b.id)
+        placed.update(seen)
     unplaced_by_unit: dict[str, list[str]] = defaultdict(list)
-    for m in business.members.values():
-        where = placed.get(m.id, [])
-        if not where:
-            unplaced_by_unit[m.unit].append(m.id)
-        elif len(where) > 1:
+    for u, ms in business.members_of.items():
+        missing = [m for m in ms if m not in placed]
+        if missing:
+            unplaced_by_unit[u] = missing
+    for mid, where in placed.items():
+        if where is None or len(where) < 2:
+            continue
+        m = business.members[mid]
+        if len(where) > 1:
             add(
                 "member_in_two_branches",
                 "error",
@@ -480,8 +498,30 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
                 count=len(where),
                 branches=", ".join(_olabel(by_id[w]) for w in where),
             )
-    for u, ms in sorted(unplaced_by_unit.items()):
-        add("members_in_no_branch", "error", "placement", "unit", u, ms, count=len(ms), unit=_label(business, u))
+    covered, has_branch_below, formal_below = _coverage(business, branches)
+    # members in a subtree with no branch at all are reported once for the whole subtree (its top unit);
+    # elsewhere, unit by unit
+    report_at: dict[str, str] = {}
+    for u in business.order:
+        if not covered[u] and not has_branch_below[u]:
+            p = business.units[u].parent
+            report_at[u] = report_at[p] if p is not None and p in report_at else u
+    grouped: dict[tuple[str, bool], list[str]] = defaultdict(list)
+    for u, ms in unplaced_by_unit.items():
+        top = report_at.get(u)
+        grouped[(top, True) if top is not None else (u, False)].extend(ms)
+    for (u, subtree), ms in sorted(grouped.items()):
+        add(
+            "members_in_no_branch",
+            "error",
+            "placement",
+            "unit",
+            u,
+            ms,
+            text="members_in_no_branch_subtree" if subtree and business.children.get(u) else None,
+            count=len(ms),
+            unit=_label(business, u),
+        )
 
     # branches: floor, cap, committee, general-branch threshold, joint size
     for b in branches:
@@ -643,24 +683,38 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
             )
 
     # units with enough formal members and no organization; groups of small units without one
-    findings.extend(_unorganized_units(business, branches, rules))
+    findings.extend(_unorganized_units(business, rules, covered, has_branch_below, formal_below))
     order = {"error": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (order[f.severity], f.code, f.subject_id))
     return findings
 
 
-def _unorganized_units(business: Business, branches: Sequence[Org], rules: RuleSet) -> list[Finding]:
+def _coverage(business: Business, branches: Sequence[Org]) -> tuple[dict, dict, dict]:
+    """Per unit: covered by a branch at it or above; a branch at it or below; formal members at it and below."""
     anchored = {u for b in branches for u in b.units if business.is_active(u)}
     covered: dict[str, bool] = {}
+    units = business.units
     for u in business.order:
-        p = business.units[u].parent
+        p = units[u].parent
         covered[u] = u in anchored or (p is not None and covered[p])
     has_branch_below: dict[str, bool] = {}
     formal_below: dict[str, int] = {}
+    unit_formal = business.unit_formal
+    children = business.children
     for u in reversed(business.order):
-        kids = business.children.get(u, [])
-        has_branch_below[u] = u in anchored or any(has_branch_below[c] for c in kids)
-        formal_below[u] = business.unit_formal.get(u, 0) + sum(formal_below[c] for c in kids)
+        kids = children.get(u)
+        if kids:
+            has_branch_below[u] = u in anchored or any(has_branch_below[c] for c in kids)
+            formal_below[u] = unit_formal.get(u, 0) + sum(formal_below[c] for c in kids)
+        else:
+            has_branch_below[u] = u in anchored
+            formal_below[u] = unit_formal.get(u, 0)
+    return covered, has_branch_below, formal_below
+
+
+def _unorganized_units(
+    business: Business, rules: RuleSet, covered: dict, has_branch_below: dict, formal_below: dict
+) -> list[Finding]:
     out = []
     floor = rules.min_formal_members
     # maximal subtrees with no branch at all, under a unit that has a branch somewhere (or at the root)
@@ -780,11 +834,21 @@ class _NewBranch:
 
 
 def plan(
-    business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None, progress: Progress = _noop
+    business: Business,
+    orgs: Sequence[Org],
+    rules: RuleSet,
+    *,
+    today: date | None = None,
+    progress: Progress = _noop,
+    findings: list[Finding] | None = None,
 ) -> Plan:
-    """Propose a compliant organization tree for `business`, keeping what is valid in `orgs`."""
+    """Propose a compliant organization tree for `business`, keeping what is valid in `orgs`.
+
+    `findings` may pass the audit of `orgs` already made (by `audit` with the same arguments), to save
+    doing it twice."""
     validate_orgs(orgs, business, rules)
-    findings = audit(business, orgs, rules, today=today)
+    if findings is None:
+        findings = audit(business, orgs, rules, today=today)
     progress("audit", 1, 4)
     current_branch = _current_branch_of(orgs, rules)
 
@@ -820,14 +884,19 @@ def plan(
 
     # 3. ids, upper levels, parents
     planned = _finish(business, orgs, branch_list, regions, rules)
-    churn = sum(
-        1
-        for o in planned
-        if o.kind in rules.branch_kinds
-        for m in o.members
-        if current_branch.get(m) not in (None, o.id)
-    )
-    newly = sum(1 for o in planned if o.kind in rules.branch_kinds for m in o.members if m not in current_branch)
+    churn = newly = 0
+    for o in planned:
+        if o.kind not in rules.branch_kinds:
+            continue
+        if not current_branch:
+            newly += len(o.members)
+            continue
+        for m in o.members:
+            was = current_branch.get(m)
+            if was is None:
+                newly += 1
+            elif was != o.id:
+                churn += 1
     old_ids = {o.id for o in orgs}
     new_ids = {o.id for o in planned}
     by_old = {o.id: o for o in orgs}
@@ -890,24 +959,39 @@ def _form(business: Business, claimed: set[str], rules: RuleSet) -> tuple[list[_
     floor, cap = rules.min_formal_members, rules.branch_cap
     pending: dict[str, list[_Piece]] = {}
     out: list[_NewBranch] = []
+    formal = business.formal
+    members_of, children, units, unit_formal = (
+        business.members_of,
+        business.children,
+        business.units,
+        business.unit_formal,
+    )
     for u in reversed(business.order):  # children before parents
-        unit = business.units[u]
-        own = [m for m in business.members_of.get(u, ()) if m not in claimed]
+        unit = units[u]
+        own = members_of.get(u, ())
+        if claimed and own:
+            own = [m for m in own if m not in claimed]
+            own_formal = sum(1 for m in own if m in formal)
+        else:
+            own = list(own)
+            own_formal = unit_formal.get(u, 0)
         kids: list[_Piece] = []
-        for c in business.children.get(u, ()):
-            kids.extend(pending.pop(c, ()))
+        for c in children.get(u, ()):
+            got = pending.pop(c, None)
+            if got:
+                kids.extend(got)
+        if not own and not kids:
+            continue
         if unit.status != "active":
             # a dissolved or merged unit anchors nothing: its members wait at the parent
-            own_piece = [_Piece((), own, sum(business.is_formal(m) for m in own), unit.division)] if own else []
-            pending[u] = kids + own_piece
+            pending[u] = kids + ([_Piece((), own, own_formal, unit.division)] if own else [])
             continue
-        own_formal = sum(business.is_formal(m) for m in own)
         pool_formal = own_formal + sum(p.formal for p in kids)
         pool_total = len(own) + sum(p.total for p in kids)
-        if pool_total == 0:
-            continue
         if pool_formal >= floor and pool_total <= cap:
-            out.append(_NewBranch((u,), own + [m for p in kids for m in p.members], joint=False))
+            for p in kids:
+                own.extend(p.members)
+            out.append(_NewBranch((u,), own, joint=False))
             continue
         if pool_formal < floor:
             pending[u] = _merge_up(u, own, own_formal, kids, business)
@@ -1080,7 +1164,7 @@ def _finish(
             )
             used.add(o.id)
     dropped = [o for o in orgs if o.kind in rules.branch_kinds and o.id not in used]
-    member_sets = {o.id: set(o.members) for o in dropped}
+    member_owner = {m: o.id for o in dropped for m in o.members}
     anchor_index = {tuple(sorted(o.units)): o for o in dropped}
     counter = Counter()
     for old_id, nb in branch_list:
@@ -1093,10 +1177,11 @@ def _finish(
             cand = anchor_index.get(key)
             if cand is not None and cand.id not in used and not nb.part:
                 match = cand
-        if match is None and nb.members:
-            mset = set(nb.members)
-            best = max(((len(mset & member_sets[o.id]), o.id) for o in dropped if o.id not in used), default=(0, None))
-            if best[1] is not None and best[0] * 2 >= len(mset):
+        if match is None and nb.members and member_owner:
+            overlap = Counter(member_owner.get(m) for m in nb.members)
+            overlap.pop(None, None)
+            best = max(((n, oid) for oid, n in overlap.items() if oid not in used), default=(0, None))
+            if best[1] is not None and best[0] * 2 >= len(nb.members):
                 match = old[best[1]]
         if match is not None and match.id not in used:
             used.add(match.id)
@@ -1167,17 +1252,25 @@ def _upper_levels(
     sub_members: dict[str, int] = {}
     sub_branches: dict[str, int] = {}
     groups: dict[str, int] = {}
+    children = business.children
     for u in reversed(business.order):
-        kids = business.children.get(u, [])
-        sub_members[u] = members_at[u] + sum(sub_members[c] for c in kids)
-        sub_branches[u] = branches_at[u] + sum(sub_branches[c] for c in kids)
-        groups[u] = sum(1 for c in kids if sub_branches[c]) + branches_at[u]
+        kids = children.get(u)
+        m, b = members_at.get(u, 0), branches_at.get(u, 0)
+        g = b
+        if kids:
+            for c in kids:
+                m += sub_members[c]
+                sc = sub_branches[c]
+                b += sc
+                g += sc > 0
+        sub_members[u], sub_branches[u], groups[u] = m, b, g
     total = sum(len(b.members) for b in branches)
     old_upper = {}
     for o in orgs:
         if o.kind in rules.upper_kinds and len(o.units) == 1:
             old_upper.setdefault(o.units[0], o)
     out: list[Org] = []
+    old_ids = {x.id: x for x in orgs}
 
     def make(u: str, kind: str) -> None:
         o = old_upper.get(u)
@@ -1185,7 +1278,7 @@ def _upper_levels(
             used.add(o.id)
             out.append(Org(o.id, None, kind, (u,), (), o.name, o.term_ends, o.committee))
         else:
-            oid = _fresh_id(f"new:{u}:{kind}", {x.id: x for x in orgs}, used)
+            oid = _fresh_id(f"new:{u}:{kind}", old_ids, used)
             used.add(oid)
             out.append(Org(oid, None, kind, (u,), (), _new_name(business, (u,), kind, 0, rules)))
 
@@ -1193,7 +1286,7 @@ def _upper_levels(
         if not sub_branches.get(root):
             continue
         top = root
-        while groups[top] == 1 and branches_at[top] == 0:
+        while groups[top] == 1 and branches_at.get(top, 0) == 0:
             top = next(c for c in business.children[top] if sub_branches[c])
         if total >= rules.primary_committee_at:
             make(top, rules.committee_kind)

@@ -20,6 +20,10 @@ TEMPLATES = {
         _("{count} member(s) of unit {unit} are in no branch"),
         _("place them in the branch of their unit, or set one up"),
     ),
+    "members_in_no_branch_subtree": (
+        _("{count} member(s) in unit {unit} and the units under it are in no branch"),
+        _("set up branches for them (see the units without an organization)"),
+    ),
     "branch_below_floor": (
         _("{org} has {formal} formal member(s), fewer than {floor}"),
         _("merge it into a joint branch with nearby units, or into the branch of its parent unit"),
