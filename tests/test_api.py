@@ -62,3 +62,9 @@ def _check(op, cookie, failures):
             assert "results" in response.json()
 
     run()
+
+
+@pytest.mark.parametrize("query", ["?limit=99999999999999999999", "?offset=99999999999999999999", "?limit=-3"])
+def test_out_of_range_paging_is_bounded_not_an_error(login, query):
+    response = login("admin").get("/api/companies/" + query)
+    assert response.status_code == 200 and len(response.json()["results"]) <= 1000

@@ -110,3 +110,22 @@ def test_a_bad_file_is_refused_with_the_row_and_nothing_changes(login, company):
     text = response.content.decode()
     assert "no-such-unit" in text and "parent unit does not exist" in text and "bad.xlsx" in text
     assert BusinessUnit.history.count() == before
+
+
+def test_people_of_another_company_cannot_be_moved_by_an_import(login, company):
+    from xinye.people.models import Person
+
+    client = login("staff")
+    wb = load_workbook(io.BytesIO(client.get(f"/companies/{company.pk}/business.xlsx").content))
+    stranger = Person.objects.exclude(business_unit__company=company).exclude(business_unit__isnull=True).first()
+    first_unit = wb["units"].cell(row=2, column=1).value
+    wb["members"].append([str(stranger.pk), first_unit, "formal"])
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    out.name = "v2.xlsx"
+    response = client.post(f"/companies/{company.pk}/business/import/", {"file": out})
+    assert response.status_code == 400 and "not a person of this company" in response.content.decode()
+    before = stranger.business_unit_id
+    stranger.refresh_from_db()
+    assert stranger.business_unit_id == before

@@ -337,3 +337,53 @@ def test_translated_finding_templates_use_the_same_fields_as_the_english_ones():
     for key, (message, suggestion) in MESSAGES.items():
         assert fields(TEMPLATES[key][0]) == fields(message), key
         assert fields(TEMPLATES[key][1]) == fields(suggestion), key
+
+
+# ---------------------------------------------------------------- regressions found in review (issue #3)
+
+
+def _all_placed_once(b, p):
+    seen = [m for o in p.organizations if o.kind in CPC.branch_kinds for m in o.members]
+    unplaced = [m for u in p.unplaced for m in u["members"]]
+    assert len(seen) == len(set(seen)) and not set(seen) & set(unplaced)
+    assert set(seen) | set(unplaced) == set(b.members)
+
+
+def test_leftovers_joining_a_kept_branch_keep_the_members_it_covers():
+    units = [Unit("hq", None), Unit("a", "hq"), Unit("c", "a")]
+    ms = [Member("h0", "hq")] + [Member(f"a{i}", "a") for i in range(3)] + [Member(f"c{i}", "c") for i in range(2)]
+    b = Business.build(units, ms)
+    p = plan(b, [Org("A", None, "branch", ("a",), ("a0", "a1", "a2"))], CPC)
+    _all_placed_once(b, p)
+    assert p.stats["unplaced"] == 0
+
+
+def test_a_unit_too_big_but_too_few_formal_members_to_split_stays_one_branch_and_replans_the_same():
+    units = [Unit("hq", None), Unit("x", "hq"), Unit("d", "x", status="dissolved")]
+    ms = (
+        [Member(f"h{i}", "hq") for i in range(5)]
+        + [Member("x0", "x")]
+        + [Member(f"d{i}", "d", "probationary" if i >= 2 else "formal") for i in range(60)]
+    )
+    b = Business.build(units, ms)
+    p = plan(b, [], CPC)
+    _all_placed_once(b, p)
+    again = plan(b, p.organizations, CPC)
+    assert [o.to_json() for o in again.organizations] == [o.to_json() for o in p.organizations]
+
+
+def test_members_of_a_dissolved_unit_join_their_first_active_unit():
+    units = [Unit("hq", None), Unit("x", "hq"), Unit("d", "x", status="dissolved"), Unit("y", "hq")]
+    ms = [Member(f"d{i}", "d") for i in range(2)] + [Member(f"y{i}", "y") for i in range(10)]
+    b = Business.build(units, ms)
+    p = plan(b, [], CPC)
+    assert p.unplaced == []
+    _all_placed_once(b, p)
+
+
+def test_only_a_top_unit_with_enough_members_gets_a_primary_committee():
+    units = [Unit("A", None), Unit("B", None)] + [Unit(f"a{i}", "A") for i in range(5)]
+    ms = [Member(f"B{i}", "B") for i in range(4)] + [Member(f"a{i}-{k}", f"a{i}") for i in range(5) for k in range(25)]
+    p = plan(Business.build(units, ms), [], CPC)
+    committees = [o for o in p.organizations if o.kind == "committee"]
+    assert [o.units for o in committees] == [("A",)]

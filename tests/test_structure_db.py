@@ -111,3 +111,59 @@ def test_secretaries_cannot_plan_and_others_cannot_see_the_plan(login, company):
     assert client.get(f"/proposals/{proposal.pk}/").status_code == 404
     assert client.get(f"/companies/{company.pk}/structure/").status_code == 404
     assert Proposal.objects.get(pk=proposal.pk).status == ProposalStatus.PENDING
+
+
+# ---------------------------------------------------------------- regressions found in review
+
+
+def test_a_role_elsewhere_does_not_let_staff_plan_another_company(login, company):
+    other = Company.objects.exclude(pk=company.pk).filter(organizations__isnull=False).first()
+    staff = get_user_model().objects.get(username="staff")
+    Role.objects.create(user=staff, kind="member", organization=Organization.objects.filter(company=other).first())
+    client = login("staff")
+    assert client.post(f"/companies/{other.pk}/structure/plan/").status_code in (403, 404)
+    assert client.get(f"/companies/{other.pk}/structure/").status_code == 404
+    assert not Proposal.objects.filter(company=other).exists()
+
+
+def test_members_and_secretaries_cannot_see_the_planning_pages(login, company):
+    assert login("secretary").get(f"/companies/{company.pk}/structure/").status_code == 404
+    assert login("secretary").get(f"/companies/{company.pk}/business.xlsx").status_code == 404
+
+
+def test_a_plan_is_refused_when_units_changed_after_it_was_made(company):
+    proposal = planning.proposal_create(company=company)
+    unit = company.units.filter(kind="station", people__isnull=False).first()
+    unit.valid_until = timezone.localdate()
+    unit.save()
+    with pytest.raises(planning.PlanningError, match="changed after plan"):
+        planning.proposal_approve(proposal=proposal, user=get_user_model().objects.get(username="admin"))
+
+
+def test_the_union_rule_set_audits_the_same_tree_and_its_plans_are_not_applied(company):
+    codes = {f.code for f in planning.company_audit(company=company, rules="union")}
+    assert "members_in_no_branch" in codes  # the demo has members in no branch under any rule set
+    proposal = planning.proposal_create(company=company, rules="union")
+    assert proposal.plan["stats"]["rules"] == "union"
+    with pytest.raises(planning.PlanningError, match="rule set"):
+        planning.proposal_approve(proposal=proposal, user=get_user_model().objects.get(username="admin"))
+
+
+def test_terms_that_start_on_29_february_end_on_28_february():
+    from datetime import date
+
+    assert planning.add_years(date(2028, 2, 29), 3) == date(2031, 2, 28)
+    assert planning.add_years(date(2028, 2, 29), 4) == date(2032, 2, 29)
+
+
+def test_a_failing_job_records_its_error_and_changes_nothing(db):
+    from xinye.common.jobs import job, job_submit
+
+    @job("test_fails")
+    def fails(j, *, report):
+        report("half way", 1, 2)
+        raise RuntimeError("the solver ran out of patience")
+
+    done = job_submit(kind="test_fails", params={})
+    done.refresh_from_db()
+    assert done.status == "failed" and "ran out of patience" in done.message and done.stage == "half way"

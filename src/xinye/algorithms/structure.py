@@ -56,7 +56,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 
 from .errors import InputError, RowError
@@ -868,9 +868,10 @@ def plan(
     # 2. organize the rest bottom-up
     new_branches, leftovers = _form(business, claimed, rules)
     unplaced: list[dict] = []
-    branch_list: list[tuple[str | None, _NewBranch | Org]] = [(b.id, b) for b in kept] + [
-        (None, nb) for nb in new_branches
-    ]
+    # kept branches carry the members they cover now (their region), not the lists they came with
+    branch_list: list[tuple[str | None, _NewBranch | Org]] = [
+        (b.id, replace(b, members=tuple(regions[b.id]))) for b in kept
+    ] + [(None, nb) for nb in new_branches]
     if leftovers:
         if not branch_list:
             members = [m for p in leftovers for m in p.members]
@@ -949,9 +950,14 @@ def _valid_branch(business: Business, b: Org, members: list[str], rules: RuleSet
     if b.kind == rules.branch_kind and len(b.units) > 1:
         return False
     formal, total = _counts(business, members)
-    if total > rules.branch_cap:
+    if total > rules.branch_cap and _splittable(business, b, formal, rules):
         return False
     return formal >= rules.min_formal_members or (company_formal < rules.min_formal_members and total > 0)
+
+
+def _splittable(business: Business, b: Org, formal: int, rules: RuleSet) -> bool:
+    """Whether an over-cap branch could be split: into two parts each reaching the floor, or along units."""
+    return formal >= 2 * rules.min_formal_members or len(b.units) > 1
 
 
 def _form(business: Business, claimed: set[str], rules: RuleSet) -> tuple[list[_NewBranch], list[_Piece]]:
@@ -982,6 +988,14 @@ def _form(business: Business, claimed: set[str], rules: RuleSet) -> tuple[list[_
                 kids.extend(got)
         if not own and not kids:
             continue
+        if unit.status == "active" and any(not p.units for p in kids):
+            # members of dissolved sub-units reach their first active unit: they count as its own
+            own = list(own)
+            for p in kids:
+                if not p.units:
+                    own.extend(p.members)
+                    own_formal += p.formal
+            kids = [p for p in kids if p.units]
         if unit.status != "active":
             # a dissolved or merged unit anchors nothing: its members wait at the parent
             pending[u] = kids + ([_Piece((), own, own_formal, unit.division)] if own else [])
@@ -1034,10 +1048,12 @@ def _pack(pieces: list[_Piece], rules: RuleSet, business: Business) -> tuple[lis
     floor of formal members, at most the cap of members and at most `joint_max_units` units; pieces of the
     same division are tried together first."""
     floor, cap, max_units = rules.min_formal_members, rules.branch_cap, rules.joint_max_units
-    ordered = sorted((p for p in pieces if p.units), key=lambda p: (p.division, -p.formal, -p.total, p.units))
+    ordered = sorted(
+        (p for p in pieces if p.units and p.total <= cap), key=lambda p: (p.division, -p.formal, -p.total, p.units)
+    )
     groups: list[list[_Piece]] = []
     open_group: list[_Piece] = []
-    rest: list[_Piece] = [p for p in pieces if not p.units]
+    rest: list[_Piece] = [p for p in pieces if not p.units or p.total > cap]
     for p in ordered:
         n_units = sum(len(x.units) for x in open_group)
         if open_group and (n_units + len(p.units) > max_units or sum(x.total for x in open_group) + p.total > cap):
@@ -1264,7 +1280,6 @@ def _upper_levels(
                 b += sc
                 g += sc > 0
         sub_members[u], sub_branches[u], groups[u] = m, b, g
-    total = sum(len(b.members) for b in branches)
     old_upper = {}
     for o in orgs:
         if o.kind in rules.upper_kinds and len(o.units) == 1:
@@ -1288,7 +1303,7 @@ def _upper_levels(
         top = root
         while groups[top] == 1 and branches_at.get(top, 0) == 0:
             top = next(c for c in business.children[top] if sub_branches[c])
-        if total >= rules.primary_committee_at:
+        if sub_members[root] >= rules.primary_committee_at:
             make(top, rules.committee_kind)
             level = "committee"
         elif sub_members[top] >= rules.general_branch_at and sub_branches[top] >= 2:

@@ -110,7 +110,7 @@ def load_business(path: Path, *, members_path: Path | None = None) -> Business:
     units: list[Unit] = []
     for where, rec in _records(path, "units"):
         uid = _need(file, where, rec, "id", errors)
-        status = _text(rec.get("status")) or "active"
+        status = (_text(rec.get("status")) or "active").lower()
         units.append(
             Unit(
                 uid,

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from .models import Job
@@ -36,10 +36,13 @@ def job_submit(*, kind: str, params: dict, user=None) -> Job:
     if kind not in _REGISTRY:
         raise KeyError(f"no job named {kind!r}")
     j = Job.objects.create(kind=kind, params=params, created_by=user if user and user.is_authenticated else None)
-    if getattr(settings, "XINYE_JOBS_INLINE", False) or connection.vendor == "sqlite" and connection.in_atomic_block:
+    if getattr(settings, "XINYE_JOBS_INLINE", False):
         job_run(j.pk)
     else:
-        threading.Thread(target=_thread_main, args=(j.pk,), daemon=True, name=f"job-{j.pk}").start()
+        # start only once the job row is committed, so the thread's own connection can see it
+        transaction.on_commit(
+            lambda: threading.Thread(target=_thread_main, args=(j.pk,), daemon=True, name=f"job-{j.pk}").start()
+        )
     return j
 
 
@@ -52,13 +55,13 @@ def _thread_main(pk: int) -> None:
 
 
 def job_run(pk: int) -> Job:
-    j = Job.objects.get(pk=pk)
     Job.objects.filter(pk=pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
 
     def report(stage: str, done: int, total: int) -> None:
         Job.objects.filter(pk=pk).update(stage=stage[:100], done=done, total=total)
 
     try:
+        j = Job.objects.get(pk=pk)
         url = _REGISTRY[j.kind](j, report=report, **j.params)
     except Exception as exc:  # a job must record its failure rather than die silently in a thread
         log.exception("job %s failed", pk)

@@ -127,12 +127,12 @@ def change_events(root: Organization, ids: set[int]) -> list[dict]:
                     flows[before[m]].add(o["id"])
                     back[o["id"]].add(before[m])
         resolved = _resolve_new_ids(proposal)
+        planned_ids = {o["id"] for o in proposal.plan["organizations"]}
         when = (proposal.decided_at or proposal.created_at).date()
         n = 0
         for original, results in sorted(flows.items()):
-            targets = sorted(
-                {resolved.get(r, r) for r in results} | ({original} if original in resolved.values() else set())
-            )
+            # the original may live on (a split's first part keeps its id) next to the new parts
+            targets = {str(resolved.get(r, r)) for r in results} | ({original} if original in planned_ids else set())
             if len(targets) >= 2:
                 n += 1
                 events.append(
@@ -142,7 +142,7 @@ def change_events(root: Organization, ids: set[int]) -> list[dict]:
                         "kind": "split",
                         "date": when,
                         "original": [int(original)],
-                        "resulting": [int(t) for t in targets if str(t).isdigit()],
+                        "resulting": sorted(int(t) for t in targets if t.isdigit()),
                     }
                 )
         for result, originals in sorted(back.items()):

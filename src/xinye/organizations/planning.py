@@ -49,7 +49,7 @@ class Snapshot:
     names: dict[str, str]  # member id -> person name, for pages
 
 
-def company_snapshot(*, company: Company) -> Snapshot:
+def company_snapshot(*, company: Company, rules: RuleSet | None = None) -> Snapshot:
     """The company's business units, its members (people with a current membership working in one of its
     units) and its organizations, as the planner's plain data. Ids are database primary keys as strings."""
     from xinye.people.models import Membership
@@ -76,7 +76,11 @@ def company_snapshot(*, company: Company) -> Snapshot:
     members = []
     org_members: dict[int, list[str]] = {}
     names = {}
+    seen_people: set[int] = set()
     for m in memberships:
+        if m.person_id in seen_people:
+            continue  # one current membership a person; a second one is a data error the audit cannot express
+        seen_people.add(m.person_id)
         members.append(structure.Member(str(m.person_id), str(m.person.business_unit_id), m.status))
         names[str(m.person_id)] = m.person.name
         if m.organization_id:
@@ -89,13 +93,14 @@ def company_snapshot(*, company: Company) -> Snapshot:
         .order_by("pk")
     )
     ids = {o.pk for o in org_rows}
+    kind_of = rule_kind_map(rules) if rules is not None else {}
     for o in org_rows:
         has_committee = any(p.role == PostRole.COMMITTEE_MEMBER and p.end_date is None for p in o.posts.all())
         orgs.append(
             structure.Org(
                 str(o.pk),
                 str(o.parent_id) if o.parent_id in ids else None,
-                o.kind,
+                kind_of.get(o.kind, o.kind),
                 tuple(str(u.pk) for u in o.business_units.all()),
                 tuple(m for m in org_members.get(o.pk, []) if m in business.members),
                 o.name,
@@ -106,28 +111,56 @@ def company_snapshot(*, company: Company) -> Snapshot:
     return Snapshot(business, orgs, names)
 
 
+def rule_kind_map(rules: RuleSet) -> dict[str, str]:
+    """Stored kinds (the party's) -> the rule set's names for the same levels."""
+    return {
+        OrgKind.BRANCH: rules.branch_kind,
+        OrgKind.JOINT_BRANCH: rules.joint_kind,
+        OrgKind.GENERAL_BRANCH: rules.general_kind,
+        OrgKind.SECONDARY_COMMITTEE: rules.secondary_kind,
+        OrgKind.COMMITTEE: rules.committee_kind,
+    }
+
+
+def fingerprint(snap: Snapshot) -> str:
+    """A digest of the units and members a plan was made from, to refuse approving it after they change."""
+    import hashlib
+    import json
+
+    b = snap.business
+    data = [
+        [(u.id, u.parent, u.status) for u in sorted(b.units.values(), key=lambda u: u.id)],
+        sorted((m.id, m.unit, m.status) for m in b.members.values()),
+    ]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()
+
+
 def company_audit(*, company: Company, rules: str = "cpc") -> list[structure.Finding]:
-    snap = company_snapshot(company=company)
-    return structure.audit(snap.business, snap.orgs, rules_for(rules), today=timezone.localdate())
+    ruleset = rules_for(rules)
+    snap = company_snapshot(company=company, rules=ruleset)
+    return structure.audit(snap.business, snap.orgs, ruleset, today=timezone.localdate())
 
 
-@transaction.atomic
 def proposal_create(
     *, company: Company, user=None, rules: str = "cpc", progress: ProgressCallback | None = None
 ) -> Proposal:
-    """Plan the company's tree and store the plan as a proposal waiting for review."""
-    snap = company_snapshot(company=company)
+    """Plan the company's tree and store the plan as a proposal waiting for review. The planning itself
+    runs outside any transaction (so a job's progress is visible and no lock is held); only storing the
+    proposal is one."""
+    ruleset = rules_for(rules)
+    snap = company_snapshot(company=company, rules=ruleset)
     result = structure.plan(
-        snap.business, snap.orgs, rules_for(rules), today=timezone.localdate(), progress=progress or (lambda *a: None)
+        snap.business, snap.orgs, ruleset, today=timezone.localdate(), progress=progress or (lambda *a: None)
     )
-    Proposal.objects.filter(company=company, status=ProposalStatus.PENDING).update(status=ProposalStatus.STALE)
-    return Proposal.objects.create(
-        company=company,
-        rules=rules,
-        before={"organizations": [o.to_json() for o in snap.orgs]},
-        plan=result.to_json(),
-        created_by=user if user and user.is_authenticated else None,
-    )
+    with transaction.atomic():
+        Proposal.objects.filter(company=company, status=ProposalStatus.PENDING).update(status=ProposalStatus.STALE)
+        return Proposal.objects.create(
+            company=company,
+            rules=rules,
+            before={"organizations": [o.to_json() for o in snap.orgs], "fingerprint": fingerprint(snap)},
+            plan=result.to_json(),
+            created_by=user if user and user.is_authenticated else None,
+        )
 
 
 @transaction.atomic
@@ -149,8 +182,16 @@ def proposal_approve(*, proposal: Proposal, user, note: str = "") -> Proposal:
         proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if proposal.status != ProposalStatus.PENDING:
             raise PlanningError(f"plan #{proposal.pk} is {proposal.get_status_display()}, not waiting for review")
-        current = company_snapshot(company=proposal.company)
-        if [o.to_json() for o in current.orgs] == proposal.before["organizations"]:
+        if proposal.rules != "cpc":
+            raise PlanningError(
+                f"plan #{proposal.pk} uses the {proposal.rules!r} rule set: it can be reviewed and "
+                "exported, but only plans under the party rules (cpc) are applied to organizations"
+            )
+        ruleset = rules_for(proposal.rules)
+        current = company_snapshot(company=proposal.company, rules=ruleset)
+        same_orgs = [o.to_json() for o in current.orgs] == proposal.before["organizations"]
+        same_business = fingerprint(current) == proposal.before.get("fingerprint")
+        if same_orgs and same_business:
             return _apply(proposal, user, note)
     Proposal.objects.filter(pk=proposal.pk).update(status=ProposalStatus.STALE)
     raise PlanningError(
@@ -185,7 +226,7 @@ def _apply(proposal: Proposal, user, note: str) -> Proposal:
                 term_years=rules.term_years.get(p["kind"], 3),
                 term_started_on=today,
             )
-            org.term_ends_on = today.replace(year=today.year + org.term_years)
+            org.term_ends_on = add_years(today, org.term_years)
         else:
             org.kind = kind
         org._change_reason = reason
@@ -310,13 +351,22 @@ def business_version_import(
         # no roster in the file: people stay in their units where those still exist
         carried = [m for m in old.members.values() if m.unit in new.units]
         new = structure.Business.build(new.units.values(), carried, file=str(path))
-    unknown = [m for m in new.members if not m.isdigit()]
+    own_people = set(
+        str(pk) for pk in Person.objects.filter(business_unit__company=company).values_list("pk", flat=True)
+    ) | set(str(pk) for pk in Person.objects.filter(business_unit__isnull=True).values_list("pk", flat=True))
+    unknown = [m for m in new.members if not m.isdigit() or m not in own_people]
     if unknown:
         from xinye.algorithms.errors import InputError, RowError
 
         raise InputError(
             [
-                RowError(str(path), f"member {m!r}", "id", m, "member ids are person ids (numbers)")
+                RowError(
+                    str(path),
+                    f"member {m!r}",
+                    "id",
+                    m,
+                    "not a person of this company (member ids are the person ids of the downloaded file)",
+                )
                 for m in unknown[:20]
             ],
             summary=f"{len(unknown)} unknown member id(s); nothing was written",
@@ -350,7 +400,8 @@ def business_version_import(
             before = _unit_state(unit)
             unit.name, unit.kind = src.name or key, src.kind or unit.kind or "team"
             unit.parent = parent
-            unit.division = divisions.get(src.division)
+            if src.division:
+                unit.division = divisions.get(src.division, unit.division)
             if src.status == "active":
                 unit.valid_until, unit.until_version, unit.merged_into = None, None, None
             elif unit.valid_until is None:
@@ -391,3 +442,11 @@ def business_version_import(
 
 def _unit_state(u: BusinessUnit) -> tuple:
     return (u.name, u.kind, u.parent_id, u.division_id, u.valid_until, u.until_version, u.merged_into_id)
+
+
+def add_years(d, years: int):
+    """The same day `years` later; 29 February becomes 28 February in a year that has none."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)

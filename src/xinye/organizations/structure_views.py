@@ -22,23 +22,36 @@ from .models import Proposal, ProposalStatus
 PLANNER_ROLES = {"admin", "organizer", "org_staff"}
 
 
-def _may_plan(scope) -> bool:
-    return scope.is_admin or bool(PLANNER_ROLES & set(scope.roles))
+def _may_plan(scope, company) -> bool:
+    """Administrators; organizers whose divisions hold the company; staff of the company's organizations."""
+    if scope.is_admin:
+        return True
+    code = company.division.code if company.division_id else ""
+    if "organizer" in scope.roles and code and any(code.startswith(p) for p in scope.division_prefixes):
+        return True
+    return "org_staff" in scope.roles and company.pk in scope.staff_company_ids
+
+
+def _planning_company(request, pk: int):
+    """The company, if the user may see its structure planning; otherwise 404 (as if it did not exist)."""
+    scope = request_scope(request)
+    company = get_or_404(selectors.company_get, scope=scope, pk=pk)
+    if not _may_plan(scope, company):
+        raise Http404
+    return scope, company
 
 
 @login_required
 def company_structure(request, pk: int):
-    scope = request_scope(request)
-    company = get_or_404(selectors.company_get, scope=scope, pk=pk)
+    scope, company = _planning_company(request, pk)
     rules = request.GET.get("rules", "cpc")
     if rules not in RULE_SETS:
         rules = "cpc"
-    snap = planning.company_snapshot(company=company)
+    ruleset = planning.rules_for(rules)
+    snap = planning.company_snapshot(company=company, rules=ruleset)
     from xinye.algorithms import structure
 
-    findings = [
-        localized(f) for f in structure.audit(snap.business, snap.orgs, planning.rules_for(rules), today=_today())
-    ]
+    findings = [localized(f) for f in structure.audit(snap.business, snap.orgs, ruleset, today=_today())]
     counts = {s: sum(f["severity"] == s for f in findings) for s in ("error", "warning", "info")}
     return render(
         request,
@@ -50,7 +63,7 @@ def company_structure(request, pk: int):
             "rules": rules,
             "rule_sets": RULE_SETS,
             "proposals": company.proposals.all()[:20],
-            "may_plan": _may_plan(scope),
+            "may_plan": True,
             "members": len(snap.business.members),
             "units": len(snap.business.units),
         },
@@ -62,7 +75,7 @@ def company_structure(request, pk: int):
 def company_plan(request, pk: int):
     scope = request_scope(request)
     company = get_or_404(selectors.company_get, scope=scope, pk=pk)
-    if not _may_plan(scope):
+    if not _may_plan(scope, company):
         return HttpResponseForbidden(_("Only organizers and organization staff may plan."))
     rules = request.POST.get("rules", "cpc")
     j = job_submit(
@@ -86,9 +99,8 @@ def job_detail(request, pk: int):
 
 
 def _proposal_get(request, pk: int) -> Proposal:
-    scope = request_scope(request)
     proposal = get_or_404(Proposal.objects.select_related("company").get, pk=pk)
-    get_or_404(selectors.company_get, scope=scope, pk=proposal.company_id)  # 404 when out of scope
+    _planning_company(request, proposal.company_id)  # 404 when out of scope
     return proposal
 
 
@@ -121,7 +133,7 @@ def proposal_detail(request, pk: int):
             "fixed": [localized(f) for f in fixed],
             "remaining": [localized(f) for f in plan.get("remaining_findings", [])],
             "unplaced": plan.get("unplaced", []),
-            "may_decide": _may_plan(request_scope(request)) and proposal.status == ProposalStatus.PENDING,
+            "may_decide": proposal.status == ProposalStatus.PENDING,
             "dissolved": [o for o in before if o["id"] not in after_by_id],
             "before_ids": before_ids,
         },
@@ -132,8 +144,6 @@ def proposal_detail(request, pk: int):
 @require_POST
 def proposal_decide(request, pk: int):
     proposal = _proposal_get(request, pk)
-    if not _may_plan(request_scope(request)):
-        return HttpResponseForbidden(_("Only organizers and organization staff may approve plans."))
     note = request.POST.get("note", "")[:2000]
     try:
         if request.POST.get("decision") == "approve":
@@ -216,7 +226,7 @@ def company_business_download(request, pk: int):
 
     from xinye.algorithms import structure_io
 
-    company = get_or_404(selectors.company_get, scope=request_scope(request), pk=pk)
+    _, company = _planning_company(request, pk)
     buffer = io.BytesIO()
     structure_io.write_business_xlsx(buffer, planning.business_by_key(company))
     response = HttpResponse(
@@ -235,10 +245,7 @@ def company_business_import(request, pk: int):
 
     from xinye.algorithms.errors import XinyeError
 
-    scope = request_scope(request)
-    company = get_or_404(selectors.company_get, scope=scope, pk=pk)
-    if not _may_plan(scope):
-        return HttpResponseForbidden(_("Only organizers and organization staff may import."))
+    _, company = _planning_company(request, pk)
     upload = request.FILES.get("file")
     dry_run = request.POST.get("dry_run") == "1"
     context = {"company": company, "dry_run": dry_run, "error": "", "result": None}
