@@ -114,6 +114,26 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     page.screenshot(path=str(SCREENSHOTS / "dashboard-en.png"), full_page=True)
     zh.close()
 
+    # A worker reports to their community from a phone, without logging in, in Chinese and in English.
+    cases = [("zh-CN", "向社区报到", "感谢您的报到"), ("en-US", "Report to your community", "Thank you")]
+    for locale, heading, thanks in cases:
+        ctx = browser.new_context(locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = ctx.new_page()
+        page.goto(f"{base}/report/")
+        assert page.locator("h1").inner_text() == heading
+        with page.expect_navigation():
+            page.select_option("#street", index=3)
+        page.fill("#name", "李四")
+        page.fill("#phone", "13800001111" if locale == "zh-CN" else "13800002222")
+        page.select_option("#occupation", "courier")
+        page.check("#consent")
+        if locale == "zh-CN":
+            page.screenshot(path=str(SCREENSHOTS / "report-phone-zh.png"), full_page=True)
+        page.click("button.primary")
+        assert page.locator("h1").inner_text() == thanks
+        assert len(page.locator("[data-code]").inner_text()) == 8
+        ctx.close()
+
     # On a phone: no horizontal scrolling on the dashboard; the people list is usable.
     phone = browser.new_context(
         locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True

@@ -8,6 +8,7 @@ from xinye.accounts.views import LoginView
 from xinye.organizations import structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
+from xinye.people import report_views as community_report_views
 from xinye.people import views as people_views
 from xinye.people.api import PersonViewSet
 from xinye.places import views as places_views
@@ -29,6 +30,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("places/", places_views.division_index, name="division_index"),
     path("places/<str:code>/", places_views.division_detail, name="division_detail"),
+    path("report/", community_report_views.report_form, name="report_form"),
+    path("community-reports/", community_report_views.report_list, name="report_list"),
+    path("community-reports/<int:pk>/decide/", community_report_views.report_decide, name="report_decide"),
     path("people/", people_views.person_index, name="person_index"),
     path("people/<int:pk>/", people_views.person_detail, name="person_detail"),
     path("organizations/", org_views.organization_index, name="organization_index"),

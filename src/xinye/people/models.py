@@ -134,3 +134,38 @@ class Membership(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_status_display()})"
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Not confirmed")
+
+
+class CommunityReport(TimestampedModel):
+    """A worker reporting to the community where they work ("向社区报到"), from a phone, with consent.
+
+    The community's organizer confirms it; confirmed reports count in the indicators.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="community_reports")
+    community = models.ForeignKey(
+        "places.Division", on_delete=models.PROTECT, related_name="reports", verbose_name=_("community")
+    )
+    consent = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    tracking_code = models.CharField(max_length=12, unique=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("report to the community")
+        verbose_name_plural = _("reports to the community")
+
+    def __str__(self) -> str:
+        return f"{self.person} -> {self.community}"

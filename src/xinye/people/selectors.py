@@ -87,3 +87,16 @@ def occupation_counts(*, scope: Scope) -> list[tuple[str, int]]:
 
     rows = Person.objects.filter(person_q(scope)).values("occupation").annotate(n=Count("id")).order_by("-n")
     return [(r["occupation"], r["n"]) for r in rows]
+
+
+def community_report_list(*, scope: Scope, status: str = ""):
+    """Reports to communities in the organizer's divisions (administrators: all)."""
+    from .models import CommunityReport
+
+    if scope.is_admin:
+        qs = CommunityReport.objects.all()
+    else:
+        qs = CommunityReport.objects.filter(division_q(scope, "community"))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("person", "community__parent__parent").order_by("status", "-created_at")

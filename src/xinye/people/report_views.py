@@ -1,0 +1,121 @@
+"""The phone page where a worker reports to their community, and the organizers' list to confirm."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from xinye.accounts.scope import request_scope
+from xinye.algorithms.errors import InputError
+from xinye.common.views import paginate
+from xinye.organizations.models import Company
+from xinye.places.models import Division, Level
+
+from . import selectors, services
+from .models import Occupation, ReportStatus
+
+RATE_LIMIT = 10  # reports an hour from one address
+
+
+def _client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def report_form(request):
+    """No login needed. Choose the street, then the community; occupation, platforms; consent."""
+    city = request.GET.get("city") or request.POST.get("city") or "4403"
+    streets = Division.objects.filter(level=Level.STREET, code__startswith=city).select_related("parent")
+    street = request.GET.get("street") or request.POST.get("street") or ""
+    communities = Division.objects.filter(level=Level.COMMUNITY, parent__code=street) if street else []
+    context = {
+        "streets": streets,
+        "street": street,
+        "communities": communities,
+        "city": city,
+        "occupations": Occupation.choices,
+        "platforms": Company.objects.filter(is_platform=True).order_by("name"),
+        "scope_text": _(services.REPORT_SCOPE),
+        "errors": {},
+        "values": request.POST,
+    }
+    if request.method == "POST" and request.POST.get("submit") == "1":
+        key = f"report-rate:{_client_ip(request)}"
+        if cache.get(key, 0) >= RATE_LIMIT:
+            context["errors"] = {"form": _("Too many reports from this network; try again in an hour.")}
+            return render(request, "people/report_form.html", context, status=429)
+        if request.POST.get("website"):  # a field people do not see; robots fill it in
+            return redirect("report_form")
+        since = None
+        if request.POST.get("union_since"):
+            try:
+                since = date.fromisoformat(request.POST["union_since"])
+            except ValueError:
+                context["errors"] = {"union_since": _("Not a date.")}
+        if not context["errors"]:
+            try:
+                report = services.community_report_submit(
+                    name=request.POST.get("name", ""),
+                    phone=request.POST.get("phone", ""),
+                    occupation=request.POST.get("occupation", ""),
+                    community_code=request.POST.get("community", ""),
+                    platform_ids=[int(p) for p in request.POST.getlist("platforms") if p.isdigit()],
+                    consent=request.POST.get("consent") == "1",
+                    union_name=request.POST.get("union_name", ""),
+                    union_since=since,
+                )
+            except InputError as exc:
+                context["errors"] = {e.column: str(_FIELD_MESSAGES.get(e.column, e.message)) for e in exc.errors}
+            else:
+                cache.set(key, cache.get(key, 0) + 1, 3600)
+                return render(request, "people/report_done.html", {"report": report})
+        return render(request, "people/report_form.html", context, status=400)
+    return render(request, "people/report_form.html", context)
+
+
+_FIELD_MESSAGES = {
+    "consent": gettext_lazy("Please agree to what is stored and who sees it; without it nothing is saved."),
+    "name": gettext_lazy("Please give your name."),
+    "phone": gettext_lazy("A mobile number has 11 digits."),
+    "occupation": gettext_lazy("Choose your occupation."),
+    "community": gettext_lazy("Choose the community where you work."),
+    "union_since": gettext_lazy("A date in the future is not possible."),
+}
+
+
+@login_required
+def report_list(request):
+    scope = request_scope(request)
+    if not (scope.is_admin or scope.division_prefixes):
+        raise Http404
+    status = request.GET.get("status", ReportStatus.PENDING)
+    page = paginate(request, selectors.community_report_list(scope=scope, status=status if status != "all" else ""))
+    return render(
+        request, "people/report_list.html", {"page": page, "status": status, "statuses": ReportStatus.choices}
+    )
+
+
+@login_required
+@require_POST
+def report_decide(request, pk: int):
+    scope = request_scope(request)
+    report = selectors.community_report_list(scope=scope).filter(pk=pk).first()
+    if report is None:
+        raise Http404
+    try:
+        services.community_report_decide(
+            report=report,
+            user=request.user,
+            confirm=request.POST.get("confirm") == "1",
+            note=request.POST.get("note", ""),
+        )
+    except InputError as exc:
+        messages.error(request, str(exc.summary))
+    return redirect("report_list")
