@@ -8,6 +8,7 @@ from xinye.accounts.views import LoginView
 from xinye.organizations import structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
+from xinye.people import member_views
 from xinye.people import report_views as community_report_views
 from xinye.people import views as people_views
 from xinye.people.api import PersonViewSet
@@ -33,6 +34,9 @@ urlpatterns = [
     path("report/", community_report_views.report_form, name="report_form"),
     path("community-reports/", community_report_views.report_list, name="report_list"),
     path("community-reports/<int:pk>/decide/", community_report_views.report_decide, name="report_decide"),
+    path("members/", member_views.member_flags, name="member_flags"),
+    path("members/<int:pk>/transfer/", member_views.transfer_request, name="transfer_request"),
+    path("transfers/<int:pk>/decide/", member_views.transfer_decide, name="transfer_decide"),
     path("people/", people_views.person_index, name="person_index"),
     path("people/<int:pk>/", people_views.person_detail, name="person_detail"),
     path("organizations/", org_views.organization_index, name="organization_index"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from xinye.accounts.models import Role, RoleKind
+from xinye.algorithms.membership import add_months
 from xinye.common.errors import InputError, RowError
 from xinye.common.progress import ProgressCallback
 from xinye.organizations.models import BusinessUnit, BusinessVersion, Company, Organization, Post
@@ -178,6 +179,9 @@ def demo_build(
             home_place=m.home_place,
             since=max(m.joined_on, today.replace(year=today.year - 3)),
             last_contact_on=m.last_contact_on,
+            certificate_until=add_months(max(m.joined_on, today.replace(year=today.year - 3)), 12)
+            if m.floating
+            else None,
         )
         for m in c.members
     ]

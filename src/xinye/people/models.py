@@ -125,7 +125,14 @@ class Membership(TimestampedModel):
     since = models.DateField(_("since"))
     until = models.DateField(_("until"), null=True, blank=True)
     last_contact_on = models.DateField(_("last contact"), null=True, blank=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    certificate_until = models.DateField(_("activity certificate valid until"), null=True, blank=True)
+    activity_organizations = models.ManyToManyField(
+        "organizations.Organization",
+        blank=True,
+        related_name="floating_participants",
+        verbose_name=_("also takes part in activities of"),
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[activity_organizations])
 
     class Meta:
         ordering = ["person", "-since"]
@@ -169,3 +176,35 @@ class CommunityReport(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.person} -> {self.community}"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class MembershipTransfer(TimestampedModel):
+    """Moving a membership between organizations: requested, then approved (applied) or rejected."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="transfers")
+    from_organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_text = models.CharField(_("from (outside)"), max_length=200, blank=True)
+    to_organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="incoming_transfers", verbose_name=_("to")
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    status = models.CharField(
+        _("status"), max_length=10, choices=TransferStatus.choices, default=TransferStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]

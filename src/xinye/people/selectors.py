@@ -100,3 +100,38 @@ def community_report_list(*, scope: Scope, status: str = ""):
     if status:
         qs = qs.filter(status=status)
     return qs.select_related("person", "community__parent__parent").order_by("status", "-created_at")
+
+
+def member_flag_list(*, scope: Scope, today=None) -> list[tuple]:
+    """(membership, flags) for current members in scope that have a flag: floating members due to transfer,
+    members out of contact, certificates ending."""
+    from django.utils import timezone
+
+    from xinye.algorithms.membership import MemberDates, membership_flags
+
+    today = today or timezone.localdate()
+    out = []
+    for m in membership_list(scope=scope).select_related("person", "organization").order_by("person__name"):
+        flags = membership_flags(
+            MemberDates(str(m.pk), m.floating, m.since, m.last_contact_on, m.certificate_until), today=today
+        )
+        if flags:
+            out.append((m, flags))
+    return out
+
+
+def transfer_list(*, scope: Scope, status: str = ""):
+    from xinye.organizations.selectors import organization_q
+
+    from .models import MembershipTransfer
+
+    qs = MembershipTransfer.objects.filter(membership__in=membership_list(scope=scope))
+    if not scope.is_admin:
+        from xinye.organizations.models import Organization
+
+        qs = qs | MembershipTransfer.objects.filter(
+            to_organization__in=Organization.objects.filter(organization_q(scope))
+        )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("membership__person", "from_organization", "to_organization").order_by("-created_at")

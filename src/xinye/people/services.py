@@ -12,7 +12,16 @@ from django.utils.translation import gettext_noop
 from xinye.algorithms.errors import InputError, RowError
 from xinye.places.models import Division, Level
 
-from .models import CommunityReport, ConsentRecord, Occupation, Person, ReportStatus
+from .models import (
+    CommunityReport,
+    ConsentRecord,
+    Membership,
+    MembershipTransfer,
+    Occupation,
+    Person,
+    ReportStatus,
+    TransferStatus,
+)
 
 REPORT_PURPOSE = "report to the community"
 REPORT_SCOPE = gettext_noop(
@@ -86,3 +95,104 @@ def community_report_decide(*, report: CommunityReport, user, confirm: bool, not
     report._change_reason = "confirmed" if confirm else "not confirmed"
     report.save()
     return report
+
+
+@transaction.atomic
+def floating_member_register(
+    *,
+    person: Person,
+    organization,
+    status: str,
+    home_organization: str,
+    home_place: str,
+    since: date,
+    certificate_until: date | None = None,
+    activity_organizations=(),
+    joined_on: date | None = None,
+) -> Membership:
+    """Register a member whose membership is held elsewhere: one organization here, activities in several."""
+    errors = []
+    if not home_organization.strip():
+        errors.append(RowError("form", None, "home_organization", "", "the home organization is required"))
+    if since > timezone.localdate():
+        errors.append(RowError("form", None, "since", since.isoformat(), "a date in the future"))
+    if certificate_until and certificate_until < since:
+        errors.append(
+            RowError(
+                "form",
+                None,
+                "certificate_until",
+                certificate_until.isoformat(),
+                "the certificate ends before the member arrived",
+            )
+        )
+    if Membership.objects.filter(person=person, until__isnull=True).exists():
+        errors.append(RowError("form", None, "person", person.pk, "this person already has a current membership"))
+    if errors:
+        raise InputError(errors, summary="the floating member was not registered")
+    m = Membership.objects.create(
+        person=person,
+        organization=organization,
+        status=status,
+        joined_on=joined_on,
+        floating=True,
+        home_organization=home_organization.strip()[:200],
+        home_place=home_place.strip()[:200],
+        since=since,
+        certificate_until=certificate_until,
+        last_contact_on=timezone.localdate(),
+    )
+    if activity_organizations:
+        m.activity_organizations.set(activity_organizations)
+    return m
+
+
+@transaction.atomic
+def membership_transfer_request(*, membership: Membership, to_organization, reason: str, user) -> MembershipTransfer:
+    if to_organization.kind not in ("branch", "joint_branch"):
+        raise InputError(
+            [RowError("form", None, "to_organization", to_organization.pk, "a membership is held in a branch")],
+            summary="the transfer was not requested",
+        )
+    if membership.organization_id == to_organization.pk and not membership.floating:
+        raise InputError(
+            [RowError("form", None, "to_organization", to_organization.pk, "the member already belongs there")],
+            summary="the transfer was not requested",
+        )
+    if membership.transfers.filter(status=TransferStatus.REQUESTED).exists():
+        raise InputError(
+            [RowError("form", None, "membership", membership.pk, "a transfer is already waiting")],
+            summary="the transfer was not requested",
+        )
+    return MembershipTransfer.objects.create(
+        membership=membership,
+        from_organization=membership.organization,
+        from_text=membership.home_organization if membership.floating else "",
+        to_organization=to_organization,
+        reason=reason.strip()[:300] or "transfer",
+        requested_by=user,
+    )
+
+
+@transaction.atomic
+def membership_transfer_decide(*, transfer: MembershipTransfer, user, approve: bool) -> MembershipTransfer:
+    """Approve (the membership moves, recorded in its history; a floating member's membership now lives here)
+    or reject a requested transfer."""
+    transfer = MembershipTransfer.objects.select_for_update().get(pk=transfer.pk)
+    if transfer.status != TransferStatus.REQUESTED:
+        raise InputError(
+            [RowError("transfer", transfer.pk, "status", transfer.status, "already decided")],
+            summary="this transfer was already decided",
+        )
+    transfer.status = TransferStatus.APPROVED if approve else TransferStatus.REJECTED
+    transfer.decided_by, transfer.decided_at = user, timezone.now()
+    transfer.save()
+    if approve:
+        m = transfer.membership
+        m.organization = transfer.to_organization
+        m.floating = False
+        m.home_organization = m.home_place = ""
+        m.since = timezone.localdate()
+        m._change_reason = f"transfer #{transfer.pk} approved by {user}"
+        m.save()
+    return transfer
