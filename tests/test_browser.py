@@ -102,6 +102,14 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     page.click("button[value=approve]")
     page.wait_for_selector("text=方案已批准并实施")
 
+    # Community-based branches: the map of the city, a formation, its review with the map.
+    page.goto(f"{base}/places/4403/branches/")
+    page.wait_for_selector("#branch-map canvas")
+    page.click("text=组建支部")
+    page.wait_for_selector("[data-count=branches]")
+    page.wait_for_selector("#branch-map canvas")
+    page.screenshot(path=str(SCREENSHOTS / "community-branches-zh.png"), full_page=False)
+
     # The switcher changes the language, and the choice sticks.
     page.goto(f"{base}/")
     with page.expect_navigation():

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from xinye.accounts.views import LoginView
-from xinye.organizations import structure_views
+from xinye.organizations import community_views, structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
 from xinye.people import member_views
@@ -31,6 +31,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("places/", places_views.division_index, name="division_index"),
     path("places/<str:code>/", places_views.division_detail, name="division_detail"),
+    path("places/<str:code>/branches/", community_views.division_branches, name="division_branches"),
+    path("places/<str:code>/branches/form/", community_views.division_branches_form, name="division_branches_form"),
+    path("community-plans/<int:pk>/", community_views.community_plan_detail, name="community_plan_detail"),
+    path("community-plans/<int:pk>/decide/", community_views.community_plan_decide, name="community_plan_decide"),
     path("report/", community_report_views.report_form, name="report_form"),
     path("community-reports/", community_report_views.report_list, name="report_list"),
     path("community-reports/<int:pk>/decide/", community_report_views.report_decide, name="report_decide"),

@@ -176,7 +176,10 @@ class Organization(TreeNode, TimestampedModel):
     term_years = models.PositiveSmallIntegerField(_("term (years)"), default=3)
     term_started_on = models.DateField(_("term started on"), null=True, blank=True)
     term_ends_on = models.DateField(_("term ends on"), null=True, blank=True)
-    history = HistoricalRecords(m2m_fields=[business_units])
+    communities = models.ManyToManyField(
+        "places.Division", blank=True, related_name="covering_organizations", verbose_name=_("communities covered")
+    )
+    history = HistoricalRecords(m2m_fields=[business_units, communities])
 
     class Meta:
         ordering = ["name"]
@@ -248,3 +251,27 @@ class Proposal(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.company} plan #{self.pk}"
+
+
+class CommunityPlan(TimestampedModel):
+    """A proposed set of community-based branches for a division (city, district or street), made by the
+    formation algorithm (`xinye.algorithms.branches`), reviewed and approved like a structure proposal."""
+
+    division = models.ForeignKey("places.Division", on_delete=models.CASCADE, related_name="community_plans")
+    params = models.JSONField(_("parameters"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
+    before = models.JSONField(_("branches before"))
+    plan = models.JSONField(_("proposed branches"))
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.division} community plan #{self.pk}"

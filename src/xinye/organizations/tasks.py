@@ -19,3 +19,22 @@ def structure_plan(j, *, report, company_id: int, rules: str = "cpc") -> str:
         company=Company.objects.get(pk=company_id), user=user, rules=rules, progress=report
     )
     return reverse("proposal_detail", args=[proposal.pk])
+
+
+@job("community_plan")
+def community_plan(j, *, report, division_code: str, radius_km: float = 3.0, floor: int = 3, cap: int = 50) -> str:
+    from xinye.places.models import Division
+
+    from . import community_planning
+
+    user = get_user_model().objects.filter(pk=j.created_by_id).first()
+    report("snapshot", 0, 4)
+    plan = community_planning.community_plan_create(
+        division=Division.objects.get(code=division_code),
+        user=user,
+        radius_km=radius_km,
+        floor=floor,
+        cap=cap,
+        progress=report,
+    )
+    return reverse("community_plan_detail", args=[plan.pk])

@@ -1,0 +1,213 @@
+"""Community-based branches on the database: snapshot a division, form branches, review, approve.
+
+Members concerned: current members who are couriers or delivery riders, work in the division, and are in
+no branch or in a community-based one (members of company-based branches stay there). Existing
+community-based branches are kept where valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import update_change_reason
+
+from xinye.algorithms import branches as algo
+from xinye.algorithms.errors import XinyeError
+from xinye.common.progress import ProgressCallback
+from xinye.places.models import Division, Level
+
+from .models import AnchorKind, CommunityPlan, Organization, OrgKind, ProposalStatus
+from .planning import add_years
+
+COMMUNITY_OCCUPATIONS = ("courier", "delivery_rider")
+COMMUNITY_TERM_YEARS = 5
+
+
+class CommunityPlanError(XinyeError):
+    pass
+
+
+@dataclass
+class CommunitySnapshot:
+    communities: list[algo.Community]
+    members: list[algo.Member]
+    existing: list[algo.Branch]
+
+    def fingerprint(self) -> str:
+        data = [
+            sorted((m.id, m.community, m.status) for m in self.members),
+            sorted((b.id, b.anchor, b.communities, b.members) for b in self.existing),
+        ]
+        return hashlib.sha256(json.dumps(data).encode()).hexdigest()
+
+
+def community_snapshot(*, division: Division) -> CommunitySnapshot:
+    from xinye.people.models import Membership
+
+    communities = [
+        algo.Community(d.code, d.lat, d.lon, d.parent.code if d.parent_id else "")
+        for d in Division.objects.filter(level=Level.COMMUNITY, code__startswith=division.code, lat__isnull=False)
+        .select_related("parent")
+        .order_by("code")
+    ]
+    located = {c.code for c in communities}
+    memberships = Membership.objects.filter(
+        until__isnull=True,
+        person__occupation__in=COMMUNITY_OCCUPATIONS,
+        person__work_community__code__startswith=division.code,
+    ).filter(organization__isnull=True) | Membership.objects.filter(
+        until__isnull=True,
+        person__occupation__in=COMMUNITY_OCCUPATIONS,
+        person__work_community__code__startswith=division.code,
+        organization__anchor_kind=AnchorKind.COMMUNITY,
+        organization__dissolved_on__isnull=True,
+    )
+    members = []
+    by_org: dict[int, list[str]] = {}
+    seen = set()
+    for m in memberships.select_related("person__work_community").order_by("person_id"):
+        if m.person_id in seen or m.person.work_community.code not in located:
+            continue
+        seen.add(m.person_id)
+        members.append(algo.Member(str(m.person_id), m.person.work_community.code, m.status, m.person.occupation))
+        if m.organization_id:
+            by_org.setdefault(m.organization_id, []).append(str(m.person_id))
+    existing = [
+        algo.Branch(
+            str(o.pk), o.community.code, tuple(sorted(c.code for c in o.communities.all())), tuple(by_org.get(o.pk, []))
+        )
+        for o in Organization.objects.filter(
+            anchor_kind=AnchorKind.COMMUNITY, dissolved_on__isnull=True, community__code__startswith=division.code
+        )
+        .select_related("community")
+        .prefetch_related("communities")
+        .order_by("pk")
+    ]
+    return CommunitySnapshot(communities, members, existing)
+
+
+def community_plan_create(
+    *,
+    division: Division,
+    user=None,
+    radius_km: float = 3.0,
+    floor: int = 3,
+    cap: int = 50,
+    progress: ProgressCallback | None = None,
+) -> CommunityPlan:
+    snap = community_snapshot(division=division)
+    result = algo.form_branches(
+        snap.communities,
+        snap.members,
+        floor=floor,
+        cap=cap,
+        radius_km=radius_km,
+        existing=snap.existing,
+        progress=progress or (lambda *a: None),
+    )
+    with transaction.atomic():
+        CommunityPlan.objects.filter(division=division, status=ProposalStatus.PENDING).update(
+            status=ProposalStatus.STALE
+        )
+        return CommunityPlan.objects.create(
+            division=division,
+            params={"radius_km": radius_km, "floor": floor, "cap": cap},
+            before={"branches": [b.to_json() for b in snap.existing], "fingerprint": snap.fingerprint()},
+            plan=result.to_json(),
+            created_by=user if user and user.is_authenticated else None,
+        )
+
+
+def community_plan_reject(*, plan: CommunityPlan, user, note: str = "") -> CommunityPlan:
+    with transaction.atomic():
+        plan = CommunityPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != ProposalStatus.PENDING:
+            raise CommunityPlanError(f"plan #{plan.pk} is not waiting for review")
+        plan.status = ProposalStatus.REJECTED
+        plan.decided_by, plan.decided_at, plan.decision_note = user, timezone.now(), note
+        plan.save()
+    return plan
+
+
+def community_plan_approve(*, plan: CommunityPlan, user, note: str = "") -> CommunityPlan:
+    """Create, update or dissolve community-based branches and move members, in one transaction."""
+    from xinye.people.models import Membership
+
+    with transaction.atomic():
+        plan = CommunityPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != ProposalStatus.PENDING:
+            raise CommunityPlanError(f"plan #{plan.pk} is not waiting for review")
+        if community_snapshot(division=plan.division).fingerprint() == plan.before.get("fingerprint"):
+            reason = f"community plan #{plan.pk} approved by {user}"
+            today = timezone.localdate()
+            codes = {c for b in plan.plan["branches"] for c in b["communities"]}
+            divisions = {d.code: d for d in Division.objects.filter(code__in=codes).select_related("parent")}
+            existing = {
+                str(o.pk): o
+                for o in Organization.objects.filter(
+                    anchor_kind=AnchorKind.COMMUNITY,
+                    dissolved_on__isnull=True,
+                    community__code__startswith=plan.division.code,
+                )
+            }
+            target: dict[str, Organization] = {}
+            for b in plan.plan["branches"]:
+                anchor = divisions[b["anchor"]]
+                org = existing.get(b["id"])
+                if org is None:
+                    org = Organization(
+                        name=_branch_name(anchor),
+                        kind=OrgKind.BRANCH if len(b["communities"]) == 1 else OrgKind.JOINT_BRANCH,
+                        anchor_kind=AnchorKind.COMMUNITY,
+                        community=anchor,
+                        division=anchor.parent or anchor,
+                        founded_on=today,
+                        term_years=COMMUNITY_TERM_YEARS,
+                        term_started_on=today,
+                        term_ends_on=add_years(today, COMMUNITY_TERM_YEARS),
+                    )
+                org.community = anchor
+                org._change_reason = reason
+                org.save()
+                if sorted(c.code for c in org.communities.all()) != sorted(b["communities"]):
+                    org.communities.set([divisions[c] for c in b["communities"]])
+                    update_change_reason(org, reason)
+                for m in b["members"]:
+                    target[m] = org
+            for u in plan.plan["unplaced"]:
+                target.setdefault(u["member"], None)
+            for ms in Membership.objects.filter(until__isnull=True, person_id__in=[int(m) for m in target]):
+                new = target[str(ms.person_id)]
+                if (new.pk if new else None) != ms.organization_id:
+                    ms.organization = new
+                    ms._change_reason = reason
+                    ms.save()
+            kept = {b["id"] for b in plan.plan["branches"]}
+            for oid, org in existing.items():
+                if oid not in kept:
+                    org.dissolved_on = today
+                    org._change_reason = reason
+                    org.save()
+            plan.status = ProposalStatus.APPROVED
+            plan.decided_by, plan.decided_at, plan.decision_note = user, timezone.now(), note
+            plan.save()
+            return plan
+    CommunityPlan.objects.filter(pk=plan.pk).update(status=ProposalStatus.STALE)
+    raise CommunityPlanError(
+        f"the members or branches of {plan.division} changed after plan #{plan.pk} was made; make a new plan"
+    )
+
+
+def _short(name: str) -> str:
+    from xinye.demo.generator import short_place
+
+    return short_place(name)
+
+
+def _branch_name(anchor: Division) -> str:
+    street = anchor.parent.name if anchor.parent_id else ""
+    return f"中共{street}{_short(anchor.name)}新就业群体党支部"
