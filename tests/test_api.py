@@ -68,3 +68,9 @@ def _check(op, cookie, failures):
 def test_out_of_range_paging_is_bounded_not_an_error(login, query):
     response = login("admin").get("/api/companies/" + query)
     assert response.status_code == 200 and len(response.json()["results"]) <= 1000
+
+
+@pytest.mark.parametrize("url", ["/api/people/?q=%00", "/api/companies/?q=a%00b", "/people/?q=%00"])
+def test_nul_characters_are_refused_with_400(login, url):
+    response = login("admin").get(url)
+    assert response.status_code == 400

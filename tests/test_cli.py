@@ -29,6 +29,8 @@ def test_places_help_shows_import_and_locate():
 
 @pytest.mark.django_db
 def test_an_unknown_city_fails_with_a_message_and_exit_status(tmp_path):
-    out = _run("places", "import", "--city", "9999", XINYE_VAR=str(tmp_path))
+    out = _run(
+        "places", "import", "--city", "9999", XINYE_VAR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3"
+    )
     assert out.returncode == 1
     assert "unknown city code '9999'; nothing was written" in out.stderr

@@ -112,7 +112,6 @@ def _centroid(geometry: dict) -> tuple[float, float]:
     return p.y, p.x
 
 
-@transaction.atomic
 def division_import(
     *,
     code: str,
@@ -122,9 +121,15 @@ def division_import(
     dry_run: bool = False,
 ) -> ImportResult:
     """Load a province, city or county and everything below it. Re-running changes nothing; a renamed
-    division is updated in place and the rename recorded in its history."""
+    division is updated in place and the rename recorded in its history. The source is read and checked
+    before the database is touched; the writes are one transaction."""
     rows = read_division_source(code, data_dir=data_dir)
     boundaries = load_boundaries(boundaries_path)
+    with transaction.atomic():
+        return _division_import(code, rows, boundaries, progress, dry_run)
+
+
+def _division_import(code, rows, boundaries, progress, dry_run) -> ImportResult:
     result = ImportResult(code=code)
     existing = {d.code: d for d in Division.objects.filter(code__in=[r["code"] for r in rows])}
     by_code: dict[str, Division] = dict(existing)
