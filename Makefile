@@ -53,6 +53,9 @@ test: setup
 bench: setup
 	cd benchmarks && ../$(VENV)/bin/python structure_bench.py --members 1000000 --units 200000
 	cd benchmarks && ../$(VENV)/bin/python structure_exact.py
+	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
+	cd benchmarks && ../$(VENV)/bin/python branches_vs_spopt.py --sizes 2500 10000 --timeout 1200
+	cd benchmarks && ../$(VENV)/bin/python branches_bench.py --communities 620000
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -24,10 +24,17 @@ FLOOR, CAP = 3, 50
 
 
 def lattice(n: int, rng) -> tuple[list[Community], list[Member]]:
-    side = int(round(n ** 0.5))
+    side = int(round(n**0.5))
     step = 0.0045  # degrees latitude: about 500 m
-    cs = [Community(f"L{i:05d}", 22.5 + step * (i // side), 114.0 + step * (i % side) / np.cos(np.radians(22.5)),
-                    f"s{(i // side) // 10}-{(i % side) // 10}") for i in range(side * side)]
+    cs = [
+        Community(
+            f"L{i:05d}",
+            22.5 + step * (i // side),
+            114.0 + step * (i % side) / np.cos(np.radians(22.5)),
+            f"s{(i // side) // 10}-{(i % side) // 10}",
+        )
+        for i in range(side * side)
+    ]
     return cs, _members(cs, rng)
 
 
@@ -64,8 +71,7 @@ def run_spopt(city_xy, neighbours, formal, total, queue):
     from shapely.geometry import Point
     from spopt.region import MaxPHeuristic
 
-    gdf = gpd.GeoDataFrame({"formal": formal, "total": total},
-                           geometry=[Point(x, y) for x, y in city_xy])
+    gdf = gpd.GeoDataFrame({"formal": formal, "total": total}, geometry=[Point(x, y) for x, y in city_xy])
     w = libpysal.weights.W({i: list(nb) for i, nb in enumerate(neighbours)}, silence_warnings=True)
     t0 = time.perf_counter()
     model = MaxPHeuristic(gdf, w, ["total"], "formal", FLOOR, top_n=2)
@@ -84,8 +90,9 @@ def compare(kind: str, n: int, timeout: float, seed: int = 1) -> dict:
     ours_t = time.perf_counter() - t0
     city = _City({c.code: c for c in cs}, {m.id: m for m in ms}, 6000.0)
     status = {m.id: m.status for m in ms}
-    ours_valid = sum(1 for b in plan.branches
-                     if sum(status[m] == "formal" for m in b.members) >= FLOOR and len(b.members) <= CAP)
+    ours_valid = sum(
+        1 for b in plan.branches if sum(status[m] == "formal" for m in b.members) >= FLOOR and len(b.members) <= CAP
+    )
     queue: mp.Queue = mp.Queue()
     proc = mp.Process(target=run_spopt, args=(city.xy, city.neighbours, city.formal, city.total, queue))
     proc.start()
@@ -95,13 +102,25 @@ def compare(kind: str, n: int, timeout: float, seed: int = 1) -> dict:
         spopt = None
     else:
         spopt = queue.get()
-    row = {"instance": f"{kind} {len(cs):,}", "areas": len(city.codes), "ours_branches": len(plan.branches),
-           "ours_valid": ours_valid, "ours_unplaced": plan.stats["unplaced"], "ours_s": ours_t}
+    row = {
+        "instance": f"{kind} {len(cs):,}",
+        "areas": len(city.codes),
+        "ours_branches": len(plan.branches),
+        "ours_valid": ours_valid,
+        "ours_unplaced": plan.stats["unplaced"],
+        "ours_s": ours_t,
+    }
     if spopt:
         elapsed, groups = spopt
         valid, under, over = count_valid(groups, city.formal, city.total)
-        row.update(spopt_regions=len(groups), spopt_valid=valid, spopt_under=under, spopt_over=over,
-                   spopt_s=elapsed, speedup=elapsed / ours_t)
+        row.update(
+            spopt_regions=len(groups),
+            spopt_valid=valid,
+            spopt_under=under,
+            spopt_over=over,
+            spopt_s=elapsed,
+            speedup=elapsed / ours_t,
+        )
     else:
         row.update(spopt_regions=None, spopt_s=f"> {timeout:.0f}", speedup=f"> {timeout / ours_t:.0f}")
     return row
@@ -113,9 +132,9 @@ if __name__ == "__main__":
     ap.add_argument("--kinds", nargs="+", default=["lattice", "clustered"])
     ap.add_argument("--timeout", type=float, default=900)
     a = ap.parse_args()
-    # warm up: the first call pays for importing scipy's spatial module
-    form_branches([Community("a", 22.5, 114.0), Community("b", 22.5, 114.001), Community("c", 22.501, 114.0)],
-                  [Member("m", "a")])
+    # warm up: the first call pays for importing scipy's spatial module and starting Qhull
+    warm = [Community(f"w{i}", 22.5 + 0.001 * (i % 5), 114.0 + 0.001 * (i // 5)) for i in range(25)]
+    form_branches(warm, [Member(f"m{i}", f"w{i}") for i in range(25)])
     for n in a.sizes:
         for kind in a.kinds:
             r = compare(kind, n, a.timeout)

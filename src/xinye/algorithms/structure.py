@@ -53,6 +53,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -163,6 +165,7 @@ class Business:
         self.children = children
         self.roots = roots
         self.depth: dict[str, int] = {}
+        self._ancestors: dict[str, list[str]] = {}
         depth = self.depth
         for u in order:
             p = units[u].parent
@@ -246,9 +249,17 @@ class Business:
         return cls(by_id, mems, order, dict(children), roots)
 
     def ancestors(self, u: str) -> list[str]:
-        """u's ancestors, nearest first (u excluded)."""
-        out = []
+        """u's ancestors, nearest first (u excluded). Cached: do not modify the list."""
+        cached = self._ancestors.get(u)
+        if cached is not None:
+            return cached
         p = self.units[u].parent
+        out = [] if p is None else [p, *self.ancestors(p)] if self.depth.get(p, 0) < 900 else self._walk_up(p)
+        self._ancestors[u] = out
+        return out
+
+    def _walk_up(self, p: str | None) -> list[str]:
+        out = []
         while p is not None:
             out.append(p)
             p = self.units[p].parent
@@ -456,6 +467,11 @@ def _finding(
 
 def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None) -> list[Finding]:
     """Every finding about `orgs` against `business` under `rules`, most severe first."""
+    with _no_gc():
+        return _audit(business, orgs, rules, today=today)
+
+
+def _audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None) -> list[Finding]:
     today = today or date.today()  # noqa: DTZ011 - a calendar date; callers in the apps pass their local date
     findings: list[Finding] = []
     by_id = {o.id: o for o in orgs}
@@ -764,20 +780,24 @@ def _unorganized_units(
 
 
 def _org_subtree_members(orgs: Sequence[Org]) -> dict[str, int]:
-    kids: dict[str | None, list[Org]] = defaultdict(list)
+    """Members of each organization and everything under it (parents are validated: no cycles)."""
+    out = {o.id: len(o.members) for o in orgs}
+    parent = {o.id: o.parent for o in orgs}
+    depth: dict[str, int] = {}
     for o in orgs:
-        kids[o.parent].append(o)
-    out: dict[str, int] = {}
-
-    def walk(o: Org, seen: frozenset) -> int:
-        if o.id in out:
-            return out[o.id]
-        n = len(o.members) + sum(walk(c, seen | {o.id}) for c in kids.get(o.id, []) if c.id not in seen)
-        out[o.id] = n
-        return n
-
-    for o in orgs:
-        walk(o, frozenset())
+        chain = []
+        x: str | None = o.id
+        while x is not None and x not in depth and x in parent and len(chain) <= len(parent):
+            chain.append(x)
+            x = parent[x]
+        base = depth.get(x, -1) if x is not None else -1
+        for y in reversed(chain):
+            base += 1
+            depth[y] = base
+    for oid in sorted(out, key=lambda i: -depth.get(i, 0)):
+        p = parent.get(oid)
+        if p is not None and p in out:
+            out[p] += out[oid]
     return out
 
 
@@ -846,6 +866,24 @@ def plan(
 
     `findings` may pass the audit of `orgs` already made (by `audit` with the same arguments), to save
     doing it twice."""
+    with _no_gc():
+        return _plan(business, orgs, rules, today=today, progress=progress, findings=findings)
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """The planner allocates millions of small acyclic objects; the cyclic collector would scan the heap
+    again and again for nothing, so it pauses while the planner runs."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today, progress, findings) -> Plan:
     validate_orgs(orgs, business, rules)
     if findings is None:
         findings = audit(business, orgs, rules, today=today)
@@ -1097,19 +1135,29 @@ def _split(u: str, members: list[str], business: Business, rules: RuleSet) -> li
 def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: list, rules: RuleSet) -> list[dict]:
     """Put the last small pieces into the nearest branch with room (the deepest common ancestor first, then
     the same division, then the smallest); report those that fit nowhere."""
-    # every branch is listed under each ancestor of its units, so the nearest candidates are found by
-    # walking up from the piece instead of scanning every branch
-    near: dict[str, set[int]] = defaultdict(set)
+    # candidates for a piece are the branches anchored in the subtree of its nearest ancestors; subtrees are
+    # ranges of the pre-order, and each ancestor's list is built only when a piece asks for it
+    pos = {u: i for i, u in enumerate(business.order)}
+    end: dict[str, int] = {}
+    for u in reversed(business.order):
+        kids = business.children.get(u)
+        end[u] = max((end[c] for c in kids), default=pos[u]) if kids else pos[u]
+    at_unit: dict[int, list[int]] = defaultdict(list)
     for idx, (_, b) in enumerate(branch_list):
-        seen: set[str] = set()
         for u in b.units:
-            if u not in business.units:
-                continue
-            for a in [u, *business.ancestors(u)]:
-                if a in seen:
-                    break
-                seen.add(a)
-                near[a].add(idx)
+            if u in pos:
+                at_unit[pos[u]].append(idx)
+    cache: dict[str, set[int]] = {}
+
+    def near(a: str) -> set[int]:
+        got = cache.get(a)
+        if got is None:
+            got = set()
+            for i in range(pos[a], end[a] + 1):
+                got.update(at_unit.get(i, ()))
+            cache[a] = got
+        return got
+
     unplaced = []
     for piece in leftovers:
         if not piece.units:
@@ -1124,7 +1172,7 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
         best = None
         start = piece.units[0]
         for a in [start, *business.ancestors(start)]:
-            for idx in near.get(a, ()):
+            for idx in sorted(near(a)):
                 b = branch_list[idx][1]
                 if len(set(b.units) | set(piece.units)) > rules.joint_max_units:
                     continue
@@ -1159,8 +1207,11 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
         b.members = b.members + piece.members
         b.joint = len(b.units) > 1
         for u in piece.units:
+            if u in pos:
+                at_unit[pos[u]].append(idx)
             for a in [u, *business.ancestors(u)]:
-                near[a].add(idx)
+                if a in cache:
+                    cache[a].add(idx)
     return unplaced
 
 
@@ -1233,18 +1284,21 @@ def _fresh_id(base: str, old: dict, used: set) -> str:
     return candidate
 
 
+_KIND_LABELS = {
+    "branch": "branch",
+    "joint_branch": "joint branch",
+    "general_branch": "general branch",
+    "secondary_committee": "secondary committee",
+    "committee": "committee",
+}
+
+
 def _new_name(business: Business, units: tuple[str, ...], kind: str, part: int, rules: RuleSet) -> str:
     first = business.units.get(units[0]) if units else None
     base = (first.name or first.id) if first else "?"
     if len(units) > 1:
         base = f"{base} +{len(units) - 1}"
-    label = {
-        rules.branch_kind: "branch",
-        rules.joint_kind: "joint branch",
-        rules.general_kind: "general branch",
-        rules.secondary_kind: "secondary committee",
-        rules.committee_kind: "committee",
-    }.get(kind, kind)
+    label = _KIND_LABELS.get(kind, kind) if kind in _KIND_LABELS else kind.replace("_", " ")
     return f"{base} {label}" + (f" {part}" if part else "")
 
 
