@@ -127,8 +127,7 @@ def community_plan_reject(*, plan: CommunityPlan, user, note: str = "") -> Commu
         plan = CommunityPlan.objects.select_for_update().get(pk=plan.pk)
         if plan.status != ProposalStatus.PENDING:
             raise CommunityPlanError(f"plan #{plan.pk} is not waiting for review")
-        plan.status = ProposalStatus.REJECTED
-        plan.decided_by, plan.decided_at, plan.decision_note = user, timezone.now(), note
+        plan.decide(status=ProposalStatus.REJECTED, user=user, note=note)
         plan.save()
     return plan
 
@@ -192,8 +191,7 @@ def community_plan_approve(*, plan: CommunityPlan, user, note: str = "") -> Comm
                     org.dissolved_on = today
                     org._change_reason = reason
                     org.save()
-            plan.status = ProposalStatus.APPROVED
-            plan.decided_by, plan.decided_at, plan.decision_note = user, timezone.now(), note
+            plan.decide(status=ProposalStatus.APPROVED, user=user, note=note)
             plan.save()
             return plan
     CommunityPlan.objects.filter(pk=plan.pk).update(status=ProposalStatus.STALE)

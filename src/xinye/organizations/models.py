@@ -224,7 +224,29 @@ class ProposalStatus(models.TextChoices):
     STALE = "stale", _("Out of date")
 
 
-class Proposal(TimestampedModel):
+class ReviewedPlan(TimestampedModel):
+    """What every stored plan has: who made it, its review status and the decision."""
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
+    )
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def decide(self, *, status: str, user, note: str = "") -> None:
+        """Record the decision (the caller saves, inside its transaction)."""
+        from django.utils import timezone
+
+        self.status, self.decided_by, self.decided_at, self.decision_note = status, user, timezone.now(), note
+
+
+class Proposal(ReviewedPlan):
     """A proposed organization tree for a company, made by the structure planner, reviewed by a person.
 
     `before` is the tree the plan was made from (so the review shows both side by side, and approval can
@@ -235,43 +257,29 @@ class Proposal(TimestampedModel):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="proposals")
     rules = models.CharField(_("rule set"), max_length=20, default="cpc")
-    status = models.CharField(
-        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
-    )
     before = models.JSONField(_("tree before"))
     plan = models.JSONField(_("proposed tree"))
-    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
-    decided_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(_("note"), blank=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(ReviewedPlan.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.company} plan #{self.pk}"
 
 
-class CommunityPlan(TimestampedModel):
+class CommunityPlan(ReviewedPlan):
     """A proposed set of community-based branches for a division (city, district or street), made by the
     formation algorithm (`xinye.algorithms.branches`), reviewed and approved like a structure proposal."""
 
     division = models.ForeignKey("places.Division", on_delete=models.CASCADE, related_name="community_plans")
     params = models.JSONField(_("parameters"), default=dict)
-    status = models.CharField(
-        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING
-    )
     before = models.JSONField(_("branches before"))
     plan = models.JSONField(_("proposed branches"))
-    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, related_name="+")
-    decided_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(_("note"), blank=True)
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(ReviewedPlan.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.division} community plan #{self.pk}"

@@ -168,8 +168,7 @@ def proposal_reject(*, proposal: Proposal, user, note: str = "") -> Proposal:
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != ProposalStatus.PENDING:
         raise PlanningError(f"plan #{proposal.pk} is {proposal.get_status_display()}, not waiting for review")
-    proposal.status = ProposalStatus.REJECTED
-    proposal.decided_by, proposal.decided_at, proposal.decision_note = user, timezone.now(), note
+    proposal.decide(status=ProposalStatus.REJECTED, user=user, note=note)
     proposal.save()
     return proposal
 
@@ -261,8 +260,7 @@ def _apply(proposal: Proposal, user, note: str) -> Proposal:
             org.dissolved_on = today
             org._change_reason = reason
             org.save()
-    proposal.status = ProposalStatus.APPROVED
-    proposal.decided_by, proposal.decided_at, proposal.decision_note = user, timezone.now(), note
+    proposal.decide(status=ProposalStatus.APPROVED, user=user, note=note)
     proposal.save()
     return proposal
 
