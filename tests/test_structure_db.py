@@ -167,3 +167,28 @@ def test_a_failing_job_records_its_error_and_changes_nothing(db):
     done = job_submit(kind="test_fails", params={})
     done.refresh_from_db()
     assert done.status == "failed" and "ran out of patience" in done.message and done.stage == "half way"
+
+
+def test_company_based_branches_for_ride_hailing_drivers_follow_platform_city_partner_fleet():
+    """Issue #4, item 2: drivers are organized along platform -> city -> car-rental company -> fleet, by the
+    structure planner and its rule set."""
+    from xinye.organizations.models import BusinessUnit
+
+    platform = Company.objects.filter(kind="ride_hailing").first()
+    driver = Membership.objects.filter(person__business_unit__company=platform, until__isnull=True).first().person
+    chain = [u.kind for u in driver.business_unit.ancestors()]
+    assert driver.business_unit.kind == "fleet"
+    assert chain == ["headquarters", "business_line", "region", "city", "team"]
+    partner = driver.business_unit.parent
+    assert driver.employer.kind == "car_rental" and driver.employer.short_name in partner.name
+    proposal = planning.proposal_create(company=platform)
+    stats = proposal.plan["stats"]
+    drivers = Membership.objects.filter(person__business_unit__company=platform, until__isnull=True).count()
+    placed = sum(len(o["members"]) for o in proposal.plan["organizations"] if o["kind"] in ("branch", "joint_branch"))
+    assert placed + stats["unplaced"] == drivers
+    fleet_ids = {
+        str(pk) for pk in BusinessUnit.objects.filter(company=platform, kind="fleet").values_list("pk", flat=True)
+    }
+    anchors = {u for o in proposal.plan["organizations"] if o["kind"] in ("branch", "joint_branch") for u in o["units"]}
+    platform_units = {str(pk) for pk in BusinessUnit.objects.filter(company=platform).values_list("pk", flat=True)}
+    assert anchors <= platform_units and anchors & fleet_ids

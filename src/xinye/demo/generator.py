@@ -267,13 +267,27 @@ def generate_city(
                     )
                 )
 
+    # ride-hailing platforms organize their drivers along platform -> city -> car-rental company -> fleet:
+    # the partner companies and their fleets are units of the platform's own business architecture
+    fleet_employer: dict[str, str] = {}
+    for key, _name, short, kind, _line in PLATFORMS:
+        if kind != "ride_hailing":
+            continue
+        for ckey, _cname, cshort, _ckind in FLEETS:
+            partner = add_unit(Unit(f"{key}-{ckey}", key, f"{key}-{city_code}", f"{short}·{cshort}", "team"))
+            for fleet in station_units[ckey]:
+                u = add_unit(
+                    Unit(f"{key}-{fleet.key}", key, partner.key, f"{short}·{fleet.name}", "fleet", fleet.division)
+                )
+                station_units[key].append(u)
+                fleet_employer[u.key] = ckey
+
     # ---- workers
     occ_names = list(OCCUPATION_SHARES)
     occ = rng.choice(len(occ_names), size=workers, p=list(OCCUPATION_SHARES.values()))
     platform_keys = {
         k: [p[0] for p in PLATFORMS if p[3] == k] for k in ("food_delivery", "express", "ride_hailing", "freight")
     }
-    fleet_units = [u for k, *_ in FLEETS for u in station_units[k]]
     out_workers: list[Worker] = []
     for i in range(workers):
         o = occ_names[occ[i]]
@@ -295,8 +309,8 @@ def generate_city(
         elif o == "ride_hailing_driver":
             primary = platform_keys["ride_hailing"][int(rng.integers(2))]
             platforms = [primary] if rng.random() < 0.7 else list(platform_keys["ride_hailing"])
-            fleet = fleet_units[int(rng.integers(len(fleet_units)))]
-            employer, unit_key = fleet.company, fleet.key
+            fleet = station_units[primary][int(rng.integers(len(station_units[primary])))]
+            employer, unit_key = fleet_employer[fleet.key], fleet.key
             comm = communities[int(rng.integers(len(communities)))]
         else:
             primary = platform_keys["freight"][0]
@@ -438,28 +452,6 @@ def generate_city(
             orgs.append(jb)
             for m in ms:
                 m.org = jb.key
-    # ride-hailing drivers: branches in fleets of car-rental companies
-    for key, _name, _short, _kind in FLEETS:
-        fleet_orgs = []
-        for u in station_units[key]:
-            ms = members_by_unit[u.key]
-            if sum(m.status == "formal" for m in ms) >= 3:
-                b = Org(
-                    f"O-{u.key}",
-                    None,
-                    f"中共{u.name}支部",
-                    "branch",
-                    "business_units",
-                    key,
-                    units=[u.key],
-                    division=u.division,
-                    founded_on=today - timedelta(days=int(rng.integers(90, 2000))),
-                )
-                fleet_orgs.append(b)
-                for m in ms:
-                    m.org = b.key
-        orgs.extend(fleet_orgs)
-
     # an expired committee term (the first platform committee's term ended months ago)
     expired = orgs[0]
     expired.term_started_on = date(today.year - 4, today.month, min(today.day, 28))
