@@ -37,7 +37,8 @@ def keep_connection():
     request_finished.connect(close_old_connections)
 
 
-def test_property_based_run_finds_no_server_error(login, keep_connection):
+def test_property_based_run_finds_no_server_error(login, keep_connection, settings):
+    settings.XINYE_JOBS_INLINE = True
     from xinye.config.wsgi import application
 
     client = login("admin")

@@ -60,3 +60,17 @@ def test_only_organizers_of_the_division_see_it(login):
     assert client.get(f"/places/{district.code}/branches/").status_code == 200
     assert client.get(f"/places/{other.code}/branches/").status_code == 404
     assert login("secretary").get("/places/4403/branches/").status_code == 404
+
+
+def test_the_api_forms_approves_and_is_scoped(login):
+    client = login("organizer")
+    started = client.post("/api/community-plans/form/", {"division": "4403", "radius_km": 3}, format="json")
+    assert started.status_code == 202
+    plans = client.get("/api/community-plans/").json()["results"]
+    assert plans and plans[0]["division"] == "4403" and plans[0]["stats"]["branches"] > 0
+    approved = client.post(f"/api/community-plans/{plans[0]['id']}/approve/", {})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    again = client.post(f"/api/community-plans/{plans[0]['id']}/approve/", {})
+    assert again.status_code == 409
+    assert login("secretary").get("/api/community-plans/").json()["count"] == 0
+    assert login("district").post("/api/community-plans/form/", {"division": "4403"}).status_code == 404

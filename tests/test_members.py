@@ -114,3 +114,32 @@ def test_members_cannot_see_the_flags_page_and_secretaries_cannot_decide(login):
     secretary.post(f"/transfers/{t.pk}/decide/", {"approve": "1"})
     t.refresh_from_db()
     assert t.status == TransferStatus.REQUESTED
+
+
+@pytest.mark.django_db
+def test_the_floating_member_page_registers_and_names_bad_fields(login):
+    client = login("organizer")
+    person = Person.objects.filter(memberships__isnull=True, work_community__code__startswith="4403").first()
+    branch = Organization.objects.filter(kind=OrgKind.BRANCH, division__code__startswith="4403").first()
+    page = client.get(f"/people/{person.pk}/floating/")
+    assert page.status_code == 200
+    bad = client.post(
+        f"/people/{person.pk}/floating/",
+        {"home_organization": "", "since": "2026-13-01", "organization": branch.pk},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert bad.status_code == 400 and "Not a date" in bad.content.decode()
+    ok = client.post(
+        f"/people/{person.pk}/floating/",
+        {
+            "home_organization": "河南省周口市某村党支部",
+            "home_place": "河南省周口市",
+            "since": "2026-05-01",
+            "certificate_until": "2027-05-01",
+            "organization": branch.pk,
+            "status": "formal",
+        },
+    )
+    assert ok.status_code == 302
+    m = person.memberships.get(until__isnull=True)
+    assert m.floating and m.organization == branch and m.home_place == "河南省周口市"

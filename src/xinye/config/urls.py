@@ -8,6 +8,7 @@ from xinye.accounts.views import LoginView
 from xinye.organizations import community_views, structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
+from xinye.organizations.community_api import CommunityPlanViewSet
 from xinye.people import member_views
 from xinye.people import report_views as community_report_views
 from xinye.people import views as people_views
@@ -23,6 +24,7 @@ router.register("people", PersonViewSet, basename="person")
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("companies", CompanyViewSet, basename="company")
 router.register("stations", StationViewSet, basename="station")
+router.register("community-plans", CommunityPlanViewSet, basename="community-plan")
 
 urlpatterns = [
     path("", report_views.dashboard, name="dashboard"),
@@ -39,6 +41,7 @@ urlpatterns = [
     path("community-reports/", community_report_views.report_list, name="report_list"),
     path("community-reports/<int:pk>/decide/", community_report_views.report_decide, name="report_decide"),
     path("members/", member_views.member_flags, name="member_flags"),
+    path("people/<int:pk>/floating/", member_views.floating_register, name="floating_register"),
     path("members/<int:pk>/transfer/", member_views.transfer_request, name="transfer_request"),
     path("transfers/<int:pk>/decide/", member_views.transfer_decide, name="transfer_decide"),
     path("people/", people_views.person_index, name="person_index"),

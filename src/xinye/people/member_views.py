@@ -85,3 +85,71 @@ def transfer_decide(request, pk: int):
     except InputError as exc:
         messages.error(request, str(exc.summary))
     return redirect("member_flags")
+
+
+@login_required
+def floating_register(request, pk: int):
+    """Register a person as a floating member: membership held elsewhere, one organization here."""
+    from datetime import date
+
+    from xinye.common.views import get_or_404
+
+    from .models import MembershipStatus
+
+    scope = request_scope(request)
+    if not _may_decide(scope) and "secretary" not in scope.roles:
+        raise Http404
+    person = get_or_404(selectors.person_get, scope=scope, pk=pk)
+    branches = organization_list(scope=scope).filter(kind__in=[OrgKind.BRANCH, OrgKind.JOINT_BRANCH]).order_by("name")
+    errors = {}
+    if request.method == "POST":
+
+        def day(name):
+            value = request.POST.get(name, "")
+            if not value:
+                return None
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                errors[name] = _("Not a date.")
+                return None
+
+        since, until = day("since"), day("certificate_until")
+        organization = branches.filter(pk=request.POST.get("organization") or 0).first()
+        activity = list(branches.filter(pk__in=[p for p in request.POST.getlist("activity") if p.isdigit()]))
+        if since is None and "since" not in errors:
+            errors["since"] = _("Required.")
+        if organization is None:
+            errors["organization"] = _("Choose the branch the member belongs to here.")
+        if not errors:
+            try:
+                services.floating_member_register(
+                    person=person,
+                    organization=organization,
+                    status=request.POST.get("status")
+                    if request.POST.get("status") in MembershipStatus.values
+                    else MembershipStatus.FORMAL,
+                    home_organization=request.POST.get("home_organization", ""),
+                    home_place=request.POST.get("home_place", ""),
+                    since=since,
+                    certificate_until=until,
+                    activity_organizations=activity,
+                )
+            except InputError as exc:
+                errors = {e.column: e.message for e in exc.errors}
+            else:
+                messages.success(request, _("Registered as a floating member."))
+                return redirect("person_detail", pk=person.pk)
+    return render(
+        request,
+        "people/floating_register.html",
+        {
+            "person": person,
+            "branches": branches,
+            "errors": errors,
+            "values": request.POST,
+            "statuses": MembershipStatus.choices,
+            "has_membership": person.memberships.filter(until__isnull=True).exists(),
+        },
+        status=400 if errors else 200,
+    )
