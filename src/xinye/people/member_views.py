@@ -114,7 +114,7 @@ def floating_register(request, pk: int):
                 errors[name] = _("Not a date.")
                 return None
 
-        since, until = day("since"), day("certificate_until")
+        since, start, until = day("since"), day("certificate_from"), day("certificate_until")
         organization = branches.filter(pk=request.POST.get("organization") or 0).first()
         activity = list(branches.filter(pk__in=[p for p in request.POST.getlist("activity") if p.isdigit()]))
         if since is None and "since" not in errors:
@@ -132,6 +132,7 @@ def floating_register(request, pk: int):
                     home_organization=request.POST.get("home_organization", ""),
                     home_place=request.POST.get("home_place", ""),
                     since=since,
+                    certificate_from=start,
                     certificate_until=until,
                     activity_organizations=activity,
                 )

@@ -125,6 +125,7 @@ class Membership(TimestampedModel):
     since = models.DateField(_("since"))
     until = models.DateField(_("until"), null=True, blank=True)
     last_contact_on = models.DateField(_("last contact"), null=True, blank=True)
+    certificate_from = models.DateField(_("activity certificate valid from"), null=True, blank=True)
     certificate_until = models.DateField(_("activity certificate valid until"), null=True, blank=True)
     activity_organizations = models.ManyToManyField(
         "organizations.Organization",

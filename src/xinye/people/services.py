@@ -109,6 +109,7 @@ def floating_member_register(
     certificate_until: date | None = None,
     activity_organizations=(),
     joined_on: date | None = None,
+    certificate_from: date | None = None,
 ) -> Membership:
     """Register a member whose membership is held elsewhere: one organization here, activities in several."""
     errors = []
@@ -116,6 +117,16 @@ def floating_member_register(
         errors.append(RowError("form", None, "home_organization", "", "the home organization is required"))
     if since > timezone.localdate():
         errors.append(RowError("form", None, "since", since.isoformat(), "a date in the future"))
+    if certificate_from and certificate_until and certificate_until < certificate_from:
+        errors.append(
+            RowError(
+                "form",
+                None,
+                "certificate_until",
+                certificate_until.isoformat(),
+                "the certificate ends before it starts",
+            )
+        )
     if certificate_until and certificate_until < since:
         errors.append(
             RowError(
@@ -139,6 +150,7 @@ def floating_member_register(
         home_organization=home_organization.strip()[:200],
         home_place=home_place.strip()[:200],
         since=since,
+        certificate_from=certificate_from,
         certificate_until=certificate_until,
         last_contact_on=timezone.localdate(),
     )
