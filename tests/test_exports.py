@@ -68,3 +68,34 @@ def test_popolo_export_has_organizations_memberships_and_posts(login):
 def test_export_is_scoped(login):
     root = Role.objects.get(user__username="staff").organization
     assert login("member").get(f"/organizations/{root.pk}/export.ttl").status_code == 404
+
+
+def test_an_export_leaves_out_organizations_outside_the_callers_scope(login):
+    from django.contrib.auth import get_user_model
+
+    from xinye.accounts.models import Role as R
+    from xinye.places.models import Division
+
+    root = Role.objects.get(user__username="staff").organization
+    child = root.children.filter(division__isnull=False).first()
+    # an organizer of exactly the root's division (the city) sees all; one of the child's district only the child
+    district = Division.objects.get(code=child.division.code[:6]) if len(child.division.code) >= 6 else None
+    if district is None:
+        pytest.skip("the demo child has no district")
+    user = get_user_model().objects.create_user("org2", password="long-enough-password-1")
+    R.objects.create(user=user, kind="organizer", division=district)
+    login("org2")
+    from django.test import Client
+
+    c = Client()
+    c.force_login(user)
+    assert c.get(f"/organizations/{root.pk}/export.ttl").status_code == 404  # the root is in the city, not here
+    graph = Graph().parse(data=c.get(f"/organizations/{child.pk}/export.ttl").content.decode(), format="turtle")
+    ids = set(parse_tree(graph))
+    visible = {
+        str(o.pk)
+        for o in child.descendants(include_self=True).filter(
+            division__code__startswith=district.code, dissolved_on__isnull=True
+        )
+    }
+    assert ids == visible

@@ -42,16 +42,17 @@ def unit_uri(pk) -> URIRef:
     return XINYE[f"unit:{pk}"]
 
 
-def subtree(root: Organization) -> list[Organization]:
-    return list(
-        root.descendants(include_self=True)
-        .filter(dissolved_on__isnull=True)
-        .select_related("parent")
-        .prefetch_related("business_units")
-    )
+def subtree(root: Organization, scope=None) -> list[Organization]:
+    """The root and its current descendants; with a scope, only those the caller may see."""
+    qs = root.descendants(include_self=True).filter(dissolved_on__isnull=True)
+    if scope is not None:
+        from .selectors import organization_q
+
+        qs = qs.filter(organization_q(scope))
+    return list(qs.select_related("parent").prefetch_related("business_units"))
 
 
-def org_graph(root: Organization) -> Graph:
+def org_graph(root: Organization, scope=None) -> Graph:
     """The current tree under `root` (included) as a W3C ORG graph."""
     from xinye.people.models import Membership
 
@@ -61,7 +62,7 @@ def org_graph(root: Organization) -> Graph:
     g.bind("dct", DCTERMS)
     g.bind("schema", SCHEMA)
     g.bind("time", TIME)
-    orgs = subtree(root)
+    orgs = subtree(root, scope)
     ids = {o.pk for o in orgs}
     for o in orgs:
         u = org_uri(o.pk)
@@ -188,11 +189,11 @@ def parse_tree(graph: Graph) -> dict[str, tuple[str | None, str, str]]:
     return out
 
 
-def popolo(root: Organization) -> dict:
+def popolo(root: Organization, scope=None) -> dict:
     """The tree under `root` as Popolo JSON: organizations, posts and memberships (people by id only)."""
     from xinye.people.models import Membership
 
-    orgs = subtree(root)
+    orgs = subtree(root, scope)
     ids = {o.pk for o in orgs}
 
     def d(x: date | None) -> str | None:

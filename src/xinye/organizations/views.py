@@ -109,10 +109,10 @@ def organization_export(request, pk: int, fmt: str):
 
     org = get_or_404(selectors.organization_get, scope=request_scope(request), pk=pk)
     if fmt == "popolo.json":
-        body = json.dumps(exports.popolo(org), ensure_ascii=False, indent=1)
+        body = json.dumps(exports.popolo(org, request_scope(request)), ensure_ascii=False, indent=1)
         content_type = "application/json"
     else:
-        graph = exports.org_graph(org)
+        graph = exports.org_graph(org, request_scope(request))
         body = graph.serialize(format="turtle" if fmt == "ttl" else "json-ld", indent=1)
         content_type = "text/turtle" if fmt == "ttl" else "application/ld+json"
     response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
