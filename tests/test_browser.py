@@ -142,6 +142,19 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
         assert len(page.locator("[data-code]").inner_text()) == 8
         ctx.close()
 
+    # A rider finds a station from a phone, without logging in.
+    from xinye.stations.models import Station
+
+    station = Station.objects.filter(status="open").first()
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.goto(f"{base}/stations/finder/?lat={station.lat}&lon={station.lon}&amenity=water")
+    assert page.locator("h1").inner_text() == "找驿站"
+    assert page.locator("[data-station]").count() > 0
+    page.wait_for_selector("#finder-map canvas")
+    page.screenshot(path=str(SCREENSHOTS / "finder-phone-zh.png"), full_page=False)
+    ctx.close()
+
     # On a phone: no horizontal scrolling on the dashboard; the people list is usable.
     phone = browser.new_context(
         locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True

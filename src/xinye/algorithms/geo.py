@@ -99,3 +99,35 @@ def bbox(points: Sequence[tuple[float, float]]) -> tuple[float, float, float, fl
     lats = [p[0] for p in points]
     lons = [p[1] for p in points]
     return min(lats), min(lons), max(lats), max(lons)
+
+
+class NearestIndex:
+    """Nearest points on the sphere: a k-d tree over unit vectors (chord distance grows with the great-circle
+    distance, so the order is exact). Coordinates are WGS-84 (lat, lon) degrees; distances in metres.
+
+    >>> idx = NearestIndex([22.50, 22.60], [114.00, 114.00])
+    >>> [int(i) for i in idx.query(22.51, 114.0, k=2)[0]]
+    [0, 1]
+    """
+
+    def __init__(self, lats, lons):
+        from scipy.spatial import cKDTree
+
+        self.size = len(lats)
+        self._tree = cKDTree(_unit_vectors(np.asarray(lats, float), np.asarray(lons, float))) if self.size else None
+
+    def query(self, lat: float, lon: float, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, metres) of the k nearest points, nearest first."""
+        check_latlon(lat, lon)
+        if not self.size:
+            return np.array([], dtype=int), np.array([])
+        k = min(k, self.size)
+        chord, idx = self._tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0], k=k)
+        chord, idx = np.atleast_1d(chord), np.atleast_1d(idx)
+        metres = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0, 1))
+        return idx, metres
+
+
+def _unit_vectors(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lats), np.radians(lons)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])

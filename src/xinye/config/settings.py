@@ -175,6 +175,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "xinye.common.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [],
+    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("XINYE_ANON_RATE", "120/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Xinye API",

@@ -16,7 +16,8 @@ from xinye.people.api import PersonViewSet
 from xinye.places import views as places_views
 from xinye.places.api import DivisionViewSet
 from xinye.reports import views as report_views
-from xinye.stations.api import StationViewSet
+from xinye.stations import views as station_views
+from xinye.stations.api import NearestStationsView, StationViewSet
 
 router = DefaultRouter()
 router.register("divisions", DivisionViewSet, basename="division")
@@ -64,6 +65,9 @@ urlpatterns = [
     path("proposals/<int:pk>/", structure_views.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/decide/", structure_views.proposal_decide, name="proposal_decide"),
     path("jobs/<int:pk>/", structure_views.job_detail, name="job_detail"),
+    path("api/stations/nearest/", NearestStationsView.as_view(), name="stations_nearest"),
+    path("api/stations/nearest", NearestStationsView.as_view()),
+    path("stations/finder/", station_views.finder, name="station_finder"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),

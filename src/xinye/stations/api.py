@@ -1,9 +1,14 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
 
 from xinye.common.api import ScopedReadOnlyViewSet
 
 from . import selectors
-from .models import Station
+from .models import Amenity, Station
 
 
 class StationSerializer(serializers.ModelSerializer):
@@ -34,3 +39,62 @@ class StationViewSet(ScopedReadOnlyViewSet):
 
     def scoped_queryset(self, scope):
         return selectors.station_list(scope=scope, search=self.request.query_params.get("q", ""))
+
+
+class NearestQuery(serializers.Serializer):
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    amenity = serializers.ListField(
+        child=serializers.ChoiceField(choices=Amenity.choices), required=False, default=list
+    )
+    open_now = serializers.BooleanField(required=False, default=False)
+    limit = serializers.IntegerField(min_value=1, max_value=50, required=False, default=5)
+
+
+class NearestStationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="station.pk")
+    name = serializers.CharField(source="station.name")
+    kind = serializers.CharField(source="station.kind")
+    lat = serializers.FloatField(source="station.lat")
+    lon = serializers.FloatField(source="station.lon")
+    amenities = serializers.ListField(source="station.amenities", child=serializers.CharField())
+    opening_hours = serializers.CharField(source="station.opening_hours")
+    open_now = serializers.BooleanField()
+    distance_m = serializers.FloatField()
+    minutes_ebike = serializers.FloatField()
+    minutes_walk = serializers.FloatField()
+
+
+class NearestStationsView(APIView):
+    """The nearest stations in service, for workers on the road: no login needed."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("lat", float, required=True, description="WGS-84 latitude"),
+            OpenApiParameter("lon", float, required=True, description="WGS-84 longitude"),
+            OpenApiParameter("amenity", str, many=True, enum=[a for a, _ in Amenity.choices]),
+            OpenApiParameter("open_now", bool),
+            OpenApiParameter("limit", int),
+        ],
+        responses=NearestStationSerializer(many=True),
+    )
+    def get(self, request):
+        q = NearestQuery(
+            data={
+                "lat": request.query_params.get("lat"),
+                "lon": request.query_params.get("lon"),
+                "amenity": request.query_params.getlist("amenity"),
+                "open_now": request.query_params.get("open_now", "false"),
+                "limit": request.query_params.get("limit", 5),
+            }
+        )
+        q.is_valid(raise_exception=True)
+        d = q.validated_data
+        found = selectors.station_nearest(
+            lat=d["lat"], lon=d["lon"], amenities=d["amenity"], open_now=d["open_now"], limit=d["limit"]
+        )
+        return Response(NearestStationSerializer(found, many=True).data)

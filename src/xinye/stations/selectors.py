@@ -32,3 +32,67 @@ def station_list(*, scope: Scope, search: str = "") -> QuerySet[Station]:
 def station_counts(*, scope: Scope) -> dict[str, int]:
     qs = Station.objects.filter(station_q(scope))
     return {"stations": qs.count(), "open_24h": qs.filter(opening_hours="24/7").count()}
+
+
+# ---------------------------------------------------------------- the finder (public)
+
+EBIKE_KMH = 15.0
+WALK_KMH = 4.5
+_INDEX: dict = {}
+
+
+def _open_stations():
+    """(stations, index) of stations in service, rebuilt when the registry changes."""
+    from django.db.models import Count, Max
+
+    from xinye.algorithms.geo import NearestIndex
+
+    from .models import StationStatus
+
+    qs = Station.objects.filter(status=StationStatus.OPEN)
+    stamp = qs.aggregate(n=Count("id"), t=Max("updated_at"))
+    key = (stamp["n"], stamp["t"])
+    if _INDEX.get("key") != key:
+        rows = list(qs.select_related("division").order_by("pk"))
+        _INDEX.update(key=key, rows=rows, index=NearestIndex([s.lat for s in rows], [s.lon for s in rows]))
+    return _INDEX["rows"], _INDEX["index"]
+
+
+def station_nearest(
+    *, lat: float, lon: float, amenities: list[str] | None = None, open_now: bool = False, limit: int = 5, at=None
+) -> list[dict]:
+    """The nearest stations in service that have every amenity asked for (and are open at `at`, local time,
+    when `open_now`), with distance and minutes by e-bike and on foot (straight-line distance)."""
+    from django.utils import timezone
+
+    from .services import is_open
+
+    at = at or timezone.localtime()
+    rows, index = _open_stations()
+    wanted = set(amenities or [])
+    out: list[dict] = []
+    k = max(limit * 4, 20)
+    seen = 0
+    while len(out) < limit and seen < index.size:
+        idx, metres = index.query(lat, lon, k=k)
+        for i, d in zip(idx[seen:], metres[seen:], strict=True):
+            s = rows[int(i)]
+            if wanted and not wanted <= set(s.amenities):
+                continue
+            now_open = is_open(s.opening_hours, at)
+            if open_now and not now_open:
+                continue
+            out.append(
+                {
+                    "station": s,
+                    "distance_m": float(d),
+                    "open_now": now_open,
+                    "minutes_ebike": float(d) / 1000 / EBIKE_KMH * 60,
+                    "minutes_walk": float(d) / 1000 / WALK_KMH * 60,
+                }
+            )
+            if len(out) == limit:
+                break
+        seen = len(idx)
+        k *= 4
+    return out
