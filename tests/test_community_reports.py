@@ -41,13 +41,15 @@ def test_a_worker_reports_without_logging_in_and_the_organizer_confirms(client, 
     assert report.status == ReportStatus.PENDING and report.tracking_code in done.content.decode()
     assert report.consent.scope and report.consent.purpose == "report to the community"
     person = report.person
-    assert person.work_community == community and person.union_name == "深圳市南山区总工会"
+    assert person.work_community == community and person.union_name == ""  # applied on confirmation
     organizer = login("district") if community.code.startswith("440311") else login("organizer")
     listing = organizer.get("/community-reports/")
     assert "王小明" in listing.content.decode() and "13912345678" in listing.content.decode()
     organizer.post(f"/community-reports/{report.pk}/decide/", {"confirm": "1"})
     report.refresh_from_db()
     assert report.status == ReportStatus.CONFIRMED and report.decided_by is not None
+    person.refresh_from_db()
+    assert person.union_name == "深圳市南山区总工会" and str(person.union_since) == "2025-03-01"
 
 
 def test_without_consent_nothing_is_stored(client, community):
@@ -92,3 +94,22 @@ def test_reports_are_rate_limited_per_address(client, community, settings):
         assert client.post("/report/", _form(community, phone=f"139000000{i:02d}")).status_code == 200
     assert client.post("/report/", _form(community, phone="13900000099")).status_code == 429
     cache.clear()
+
+
+def test_a_report_does_not_change_an_existing_persons_record_until_confirmed(client, login, community):
+    # given a worker already on record
+    existing = (
+        Person.objects.exclude(phone="").filter(work_community__isnull=False).exclude(work_community=community).first()
+    )
+    before = (existing.name, existing.occupation, existing.work_community_id)
+    # when someone reports with that phone number and other details
+    client.post("/report/", _form(community, phone=existing.phone, name="冒名者", occupation="truck_driver"))
+    report = CommunityReport.objects.get(person=existing)
+    existing.refresh_from_db()
+    # then nothing of the record changed; the report holds what was said
+    assert (existing.name, existing.occupation, existing.work_community_id) == before
+    assert report.reported["name"] == "冒名者"
+    # and a rejection leaves it so, while a confirmation applies it
+    login("organizer").post(f"/community-reports/{report.pk}/decide/", {"confirm": "0"})
+    existing.refresh_from_db()
+    assert (existing.name, existing.occupation, existing.work_community_id) == before

@@ -168,6 +168,8 @@ class CommunityReport(TimestampedModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     tracking_code = models.CharField(max_length=12, unique=True)
+    #: what the worker reported (name, occupation, platform_ids, union_name, union_since), applied on confirmation
+    reported = models.JSONField(_("reported"), default=dict, blank=True)
     history = HistoricalRecords()
 
     class Meta:

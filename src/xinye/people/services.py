@@ -62,24 +62,48 @@ def community_report_submit(
         errors.append(RowError("form", None, "union_since", union_since.isoformat(), "a date in the future"))
     if errors:
         raise InputError(errors, summary="the report was not saved")
+    reported = {
+        "name": name,
+        "occupation": occupation,
+        "platform_ids": sorted(set(platform_ids or [])),
+        "union_name": union_name.strip()[:200],
+        "union_since": union_since.isoformat() if union_since else None,
+    }
+    # Anyone may report without logging in, so a report never changes an existing person's record: what
+    # it says is kept with the report and applied when the community's organizer confirms it.
     person = Person.objects.filter(phone=phone).first()
     if person is None:
-        person = Person(name=name, phone=phone, occupation=occupation)
-    person.name, person.occupation, person.work_community = name, occupation, community
-    if union_name:
-        person.union_name, person.union_since = union_name.strip()[:200], union_since
-    person._change_reason = "reported to the community"
-    person.save()
-    if platform_ids:
-        from xinye.organizations.models import Company
-
-        person.platforms.add(*Company.objects.filter(pk__in=platform_ids, is_platform=True))
+        person = Person(name=name, phone=phone, occupation=occupation, work_community=community)
+        person._change_reason = "reported to the community"
+        person.save()
     record = ConsentRecord.objects.create(
         person=person, purpose=REPORT_PURPOSE, scope=REPORT_SCOPE, channel=channel, given_at=timezone.now()
     )
     return CommunityReport.objects.create(
-        person=person, community=community, consent=record, tracking_code=secrets.token_hex(4).upper()
+        person=person,
+        community=community,
+        consent=record,
+        reported=reported,
+        tracking_code=secrets.token_hex(4).upper(),
     )
+
+
+def _apply_report(report: CommunityReport) -> None:
+    """Confirmed: the person works in the reported community, with the reported occupation, platforms, union."""
+    from xinye.organizations.models import Company
+
+    r = report.reported or {}
+    person = report.person
+    person.work_community = report.community
+    person.name = r.get("name") or person.name
+    person.occupation = r.get("occupation") or person.occupation
+    if r.get("union_name"):
+        person.union_name = r["union_name"]
+        person.union_since = date.fromisoformat(r["union_since"]) if r.get("union_since") else None
+    person._change_reason = f"report {report.tracking_code} confirmed"
+    person.save()
+    if r.get("platform_ids"):
+        person.platforms.add(*Company.objects.filter(pk__in=r["platform_ids"], is_platform=True))
 
 
 @transaction.atomic
@@ -94,6 +118,8 @@ def community_report_decide(*, report: CommunityReport, user, confirm: bool, not
     report.decided_by, report.decided_at, report.note = user, timezone.now(), note[:300]
     report._change_reason = "confirmed" if confirm else "not confirmed"
     report.save()
+    if confirm:
+        _apply_report(report)
     return report
 
 
