@@ -11,6 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 ProgressCallback = Callable[[str, int, int], None]
 
 
+def no_progress(stage: str, done: int, total: int) -> None:
+    """A progress callback that reports nowhere (the default of services)."""
+
+
 @contextlib.contextmanager
 def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback]:
     """Yield a callback(stage, done, total) that draws a bar per stage on stderr."""

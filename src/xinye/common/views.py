@@ -18,3 +18,23 @@ def get_or_404(getter, **kwargs):
 
 def paginate(request, queryset, per_page: int = 50):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def job_detail(request, pk: int):
+    """A background job's progress (polled by htmx as a fragment); when done, its result page.
+    Visible to the user who started it, and to superusers."""
+    from django.contrib.auth.decorators import login_required
+    from django.shortcuts import redirect, render
+
+    from .models import Job
+
+    @login_required
+    def view(request):
+        jobs = Job.objects.all() if request.user.is_superuser else Job.objects.filter(created_by=request.user)
+        job = get_or_404(jobs.get, pk=pk)
+        fragment = request.GET.get("fragment") == "1"
+        if job.status == Job.Status.DONE and job.result_url and not fragment:
+            return redirect(job.result_url)
+        return render(request, "common/job_fragment.html" if fragment else "common/job.html", {"job": job})
+
+    return view(request)

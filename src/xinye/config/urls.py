@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from xinye.accounts.views import LoginView
+from xinye.common import views as common_views
 from xinye.organizations import community_views, structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
@@ -64,7 +65,7 @@ urlpatterns = [
     ),
     path("proposals/<int:pk>/", structure_views.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/decide/", structure_views.proposal_decide, name="proposal_decide"),
-    path("jobs/<int:pk>/", structure_views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/", common_views.job_detail, name="job_detail"),
     path("api/stations/nearest/", NearestStationsView.as_view(), name="stations_nearest"),
     path("api/stations/nearest", NearestStationsView.as_view()),
     path("stations/finder/", station_views.finder, name="station_finder"),

@@ -25,6 +25,7 @@ import numpy as np
 from faker import Faker
 
 from xinye.algorithms import geo
+from xinye.common.text import short_place
 
 WORK_CELL_RESOLUTION = 8
 STATION_CELL_RESOLUTION = 9
@@ -58,14 +59,6 @@ OPENING_HOURS = [
     ("Mo-Su 10:00-02:00", 0.10),
     ("Mo-Sa 08:30-20:30; PH off", 0.05),
 ]
-
-
-def short_place(name: str) -> str:
-    """社区居民委员会 / 居委会 / 村民委员会 suffixes dropped: 布心社区居民委员会 -> 布心."""
-    for suffix in ("社区居民委员会", "社区居委会", "居民委员会", "村民委员会", "居委会", "村委会", "社区"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 @dataclass

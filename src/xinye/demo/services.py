@@ -12,7 +12,7 @@ from simple_history.utils import bulk_create_with_history
 from xinye.accounts.models import Role, RoleKind
 from xinye.algorithms.membership import add_months
 from xinye.common.errors import InputError, RowError
-from xinye.common.progress import ProgressCallback
+from xinye.common.progress import ProgressCallback, no_progress
 from xinye.organizations.models import BusinessUnit, BusinessVersion, Company, Organization, Post
 from xinye.people.models import ConsentRecord, Membership, Person
 from xinye.places import services as places_services
@@ -29,17 +29,13 @@ CONSENT_SCOPE = (
 )
 
 
-def _noop(stage: str, done: int, total: int) -> None:
-    return None
-
-
 def demo_exists(*, city: str) -> DemoRun | None:
     return DemoRun.objects.filter(city_code=city).order_by("-created_at").first()
 
 
 @transaction.atomic
 def demo_build(
-    *, city: str, workers: int, seed: int, progress: ProgressCallback = _noop, today: date | None = None
+    *, city: str, workers: int, seed: int, progress: ProgressCallback = no_progress, today: date | None = None
 ) -> DemoRun:
     """Build a demo city on the real divisions of `city` (4-digit code). One transaction: all or nothing."""
     if not (city.isdigit() and len(city) == 4):

@@ -18,6 +18,7 @@ from simple_history.utils import update_change_reason
 from xinye.algorithms import branches as algo
 from xinye.algorithms.errors import XinyeError
 from xinye.common.progress import ProgressCallback
+from xinye.common.text import short_place
 from xinye.places.models import Division, Level
 
 from .models import AnchorKind, CommunityPlan, Organization, OrgKind, ProposalStatus
@@ -200,12 +201,6 @@ def community_plan_approve(*, plan: CommunityPlan, user, note: str = "") -> Comm
     )
 
 
-def _short(name: str) -> str:
-    from xinye.demo.generator import short_place
-
-    return short_place(name)
-
-
 def _branch_name(anchor: Division) -> str:
     street = anchor.parent.name if anchor.parent_id else ""
-    return f"中共{street}{_short(anchor.name)}新就业群体党支部"
+    return f"中共{street}{short_place(anchor.name)}新就业群体党支部"

@@ -428,8 +428,9 @@ def business_version_import(
                     p._change_reason = reason
                     p.save()
                     moved += 1
+        people = Person.objects.in_bulk([int(m) for m in new.members])
         for m in new.members.values():
-            p = Person.objects.filter(pk=int(m.id)).first()
+            p = people.get(int(m.id))
             if p is not None and (p.business_unit_id != by_key[m.unit].pk):
                 p.business_unit = by_key[m.unit]
                 p._change_reason = reason

