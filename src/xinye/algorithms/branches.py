@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import InputError, RowError
+from .tabular import read_csv_rows
 
 EARTH_RADIUS_M = 6_371_008.8
 Progress = Callable[[str, int, int], None]
@@ -400,40 +401,12 @@ def _balanced(member_ids: list[str], ms: dict[str, Member], k: int) -> list[list
 # ----------------------------------------------------------------------------------------------- files
 
 
-def _csv_rows(path, required: list[str]) -> list[tuple[int, dict]]:
-    import csv
-
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip().lower() for h in (reader.fieldnames or [])]
-            missing = [c for c in required if c not in header]
-            if missing:
-                raise InputError(
-                    [
-                        RowError(
-                            str(path),
-                            1,
-                            None,
-                            ",".join(reader.fieldnames or []),
-                            f"header must name {', '.join(required)}; missing {', '.join(missing)}",
-                        )
-                    ]
-                )
-            reader.fieldnames = header
-            return [(i, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader, start=2)]
-    except OSError as exc:
-        raise InputError([RowError(str(path), None, None, None, f"cannot read: {exc.strerror}")]) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError([RowError(str(path), None, None, None, "not UTF-8 text; save the CSV as UTF-8")]) from exc
-
-
 def load_communities_csv(path) -> list[Community]:
     """COMMUNITIES.csv: code, lat, lon, street (WGS-84 degrees). Errors name the row, column and value."""
     errors: list[RowError] = []
     out = []
     seen: dict[str, int] = {}
-    for row, r in _csv_rows(path, ["code", "lat", "lon"]):
+    for row, r in read_csv_rows(path, ["code", "lat", "lon"]):
         values = {}
         for col in ("lat", "lon"):
             try:
@@ -472,7 +445,7 @@ def load_members_csv(path, known_communities: set[str] | None = None) -> list[Me
     errors: list[RowError] = []
     out = []
     seen: dict[str, int] = {}
-    for row, r in _csv_rows(path, ["id", "community", "status"]):
+    for row, r in read_csv_rows(path, ["id", "community", "status"]):
         status = r["status"].lower()
         if not r["id"]:
             errors.append(RowError(str(path), row, "id", "", "id is required"))

@@ -12,29 +12,17 @@ Every error names the file, the record (row for CSV/.xlsx, index and id for JSON
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date
 from pathlib import Path
 
 from .errors import InputError, RowError
 from .structure import Business, Member, Org, Unit
+from .tabular import read_csv_rows
 
 UNIT_COLUMNS = ["id", "parent", "name", "kind", "division", "status", "merged_into"]
 MEMBER_COLUMNS = ["id", "unit", "status"]
 ORG_COLUMNS = ["id", "parent", "kind", "units", "members", "name", "term_ends", "committee"]
-
-
-def _rows_from_csv(path: Path) -> list[tuple[int, dict]]:
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            reader.fieldnames = [h.strip().lower() for h in (reader.fieldnames or [])]
-            return [(i, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader, start=2)]
-    except OSError as exc:
-        raise InputError([RowError(str(path), None, None, None, f"cannot read: {exc.strerror}")]) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError([RowError(str(path), None, None, None, "not UTF-8 text; save the CSV as UTF-8")]) from exc
 
 
 def _rows_from_sheet(path: Path, sheet: str) -> list[tuple[int, dict]]:
@@ -98,7 +86,7 @@ def _records(path: Path, key: str, sheet_rows=None) -> list[tuple[object, dict]]
     if suffix in (".xlsx", ".xlsm"):
         return _rows_from_sheet(path, key)
     if suffix == ".csv":
-        return _rows_from_csv(path)
+        return read_csv_rows(path)
     raise InputError([RowError(str(path), None, None, suffix, "use a .json, .csv or .xlsx file")])
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history, update_change_reason
 
 from xinye.algorithms import geo
+from xinye.algorithms.tabular import read_csv_rows
 from xinye.common.errors import InputError, RowError
 from xinye.common.progress import ProgressCallback, no_progress
 
@@ -184,46 +185,31 @@ def read_locations(path: Path, *, crs: str = "wgs84") -> tuple[list[tuple[int, s
     if crs not in geo.CRS_CHOICES:
         return [], [RowError(fname, None, "--crs", crs, f"unknown coordinate system; use {', '.join(geo.CRS_CHOICES)}")]
     try:
-        fh = open(path, encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        return [], [RowError(fname, None, None, None, f"cannot open: {exc.strerror}")]
+        rows = read_csv_rows(path, ["code", "lat", "lon"])
+    except InputError as exc:
+        return [], exc.errors
     out: list[tuple[int, str, float, float]] = []
     errors: list[RowError] = []
-    with fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = [c for c in ("code", "lat", "lon") if c not in header]
-        if missing:
-            return [], [
-                RowError(
-                    fname,
-                    1,
-                    None,
-                    ",".join(reader.fieldnames or []),
-                    f"header must name columns code, lat, lon; missing {', '.join(missing)}",
-                )
-            ]
-        reader.fieldnames = header
-        for rowno, rec in enumerate(reader, start=2):
-            code = (rec.get("code") or "").strip()
-            if not (code.isdigit() and len(code) in LEVEL_BY_LENGTH):
-                errors.append(RowError(fname, rowno, "code", code, "a division code has 2, 4, 6, 9 or 12 digits"))
-                continue
-            values = {}
-            for col in ("lat", "lon"):
-                raw = (rec.get(col) or "").strip()
-                try:
-                    values[col] = float(raw)
-                except ValueError:
-                    errors.append(RowError(fname, rowno, col, raw, "not a number"))
-            if len(values) < 2:
-                continue
+    for rowno, rec in rows:
+        code = rec.get("code", "")
+        if not (code.isdigit() and len(code) in LEVEL_BY_LENGTH):
+            errors.append(RowError(fname, rowno, "code", code, "a division code has 2, 4, 6, 9 or 12 digits"))
+            continue
+        values = {}
+        for col in ("lat", "lon"):
+            raw = rec.get(col, "")
             try:
-                lat, lon = geo.to_wgs84(values["lat"], values["lon"], crs)
-            except geo.CoordinateError as exc:
-                errors.append(RowError(fname, rowno, "lat/lon", f"{values['lat']},{values['lon']}", str(exc)))
-                continue
-            out.append((rowno, code, lat, lon))
+                values[col] = float(raw)
+            except ValueError:
+                errors.append(RowError(fname, rowno, col, raw, "not a number"))
+        if len(values) < 2:
+            continue
+        try:
+            lat, lon = geo.to_wgs84(values["lat"], values["lon"], crs)
+        except geo.CoordinateError as exc:
+            errors.append(RowError(fname, rowno, "lat/lon", f"{values['lat']},{values['lon']}", str(exc)))
+            continue
+        out.append((rowno, code, lat, lon))
     return out, errors
 
 
