@@ -110,6 +110,21 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     page.wait_for_selector("#branch-map canvas")
     page.screenshot(path=str(SCREENSHOTS / "community-branches-zh.png"), full_page=False)
 
+    # Stations: coverage of the city's workers with its map, then where to build five new stations.
+    page.goto(f"{base}/stations/coverage/?division=4403")
+    assert page.locator("h1").inner_text().startswith("驿站覆盖")
+    assert page.locator("[data-coverage=share]").inner_text().endswith("%")
+    page.wait_for_selector("#cov-map canvas")
+    page.screenshot(path=str(SCREENSHOTS / "coverage-zh.png"), full_page=False)
+    page.goto(f"{base}/stations/placement/?division=4403")
+    page.fill("input[name=k]", "5")
+    page.click("text=计算选址")
+    page.wait_for_selector("[data-pick]")
+    assert page.locator("[data-pick]").count() == 5
+    assert page.locator("[data-guarantee]").inner_text().endswith("%")
+    page.wait_for_selector("#pl-map canvas")
+    page.screenshot(path=str(SCREENSHOTS / "placement-zh.png"), full_page=False)
+
     # The switcher changes the language, and the choice sticks.
     page.goto(f"{base}/")
     with page.expect_navigation():
@@ -142,17 +157,36 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
         assert len(page.locator("[data-code]").inner_text()) == 8
         ctx.close()
 
-    # A rider finds a station from a phone, without logging in.
+    # A rider finds a station from a phone, without logging in, in Chinese and in English.
     from xinye.stations.models import Station
 
     station = Station.objects.filter(status="open").first()
+    for locale, heading in [("zh-CN", "找驿站"), ("en-US", "Find a rest station")]:
+        ctx = browser.new_context(locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = ctx.new_page()
+        page.goto(f"{base}/stations/finder/?lat={station.lat}&lon={station.lon}&amenity=water")
+        assert page.locator("h1").inner_text() == heading
+        assert page.locator("[data-station]").count() > 0
+        page.wait_for_selector("#finder-map canvas")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0
+        if locale == "zh-CN":
+            page.screenshot(path=str(SCREENSHOTS / "finder-phone-zh.png"), full_page=False)
+        ctx.close()
+
+    # A station operator keeps their own station's record up to date from a phone.
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = ctx.new_page()
-    page.goto(f"{base}/stations/finder/?lat={station.lat}&lon={station.lon}&amenity=water")
-    assert page.locator("h1").inner_text() == "找驿站"
-    assert page.locator("[data-station]").count() > 0
-    page.wait_for_selector("#finder-map canvas")
-    page.screenshot(path=str(SCREENSHOTS / "finder-phone-zh.png"), full_page=False)
+    _login(page, base, "operator")
+    page.goto(f"{base}/stations/")
+    assert page.locator("h1").inner_text().startswith("服务站点")
+    page.locator("tbody a").first.click()
+    page.click("text=编辑")
+    page.fill("#id_capacity", "21")
+    page.click("button.primary")
+    page.wait_for_selector("text=已保存")
+    assert "21" in page.locator("dl.facts").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "station-phone-zh.png"), full_page=False)
     ctx.close()
 
     # On a phone: no horizontal scrolling on the dashboard; the people list is usable.

@@ -46,3 +46,21 @@ def test_h3_cell_round_trips_to_a_nearby_centre():
     assert cell > 0
     lat, lon = geo.h3_center(cell)
     assert geo.haversine_m(lat, lon, 22.5431, 114.0579) < 1000
+
+
+# Published reference values (the coordtransform README's examples, which use the standard formulas):
+# WGS-84 -> GCJ-02 and GCJ-02 -> BD-09 are closed forms; the reverse ones there are one-step approximations.
+REFERENCE = [
+    ("wgs84", (39.915, 116.404), "gcj02", (39.91640428150164, 116.41024449916938), 0.01),
+    ("gcj02", (39.915, 116.404), "bd09", (39.92133699351022, 116.41036949371029), 0.01),
+    ("bd09", (39.915, 116.404), "gcj02", (39.90865673957631, 116.39762729119315), 0.5),
+    ("gcj02", (39.915, 116.404), "wgs84", (39.91359571849836, 116.39775550083061), 1.0),
+]
+
+
+@pytest.mark.parametrize(("src", "point", "dst", "expected", "metres"), REFERENCE)
+def test_conversions_match_published_reference_points(src, point, dst, expected, metres):
+    got = geo.from_wgs84(*geo.to_wgs84(*point, src), dst)
+    assert geo.haversine_m(*got, *expected) < metres
+    back = geo.to_wgs84(*got, dst)
+    assert geo.haversine_m(*geo.from_wgs84(*back, src), *point) < 1.0  # and the round trip within 1 m

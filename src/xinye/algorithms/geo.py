@@ -1,8 +1,11 @@
 """Coordinates for China: WGS-84 / GCJ-02 / BD-09 conversion, distances and H3 cells.
 
 Coordinate order in this module is always (lat, lon) in degrees, WGS-84 unless a name says otherwise.
-The GCJ-02 and BD-09 transforms come from the `fast-geocn` package (its GCJ-02 -> WGS-84 inverse is
-iterative, about 0.5 m); this module only fixes the argument order and validates input.
+The GCJ-02 and BD-09 transforms come from the public-domain `prcoords` package (the inverses are its
+iterative "bored" ones, well under a centimetre); this module fixes the argument order, validates input and
+leaves points outside China as they are (GCJ-02 is only defined inside). `fast-geocn` was used before: its
+BD-09 transform writes sin(lat * pi) where the published formula has sin(lat * pi * 3000 / 180), which put
+Baidu points up to about 30 m off (tests/test_geo.py checks the published reference values).
 
 References
 ----------
@@ -23,7 +26,7 @@ from collections.abc import Sequence
 
 import h3
 import numpy as np
-from fast_geocn import coord as _coord
+import prcoords
 
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
 EARTH_RADIUS_M = 6_371_008.8
@@ -45,13 +48,12 @@ def to_wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
     check_latlon(lat, lon)
     if crs == "wgs84":
         return lat, lon
-    if crs == "gcj02":
-        x, y = _coord.gcj02_to_wgs84(lon, lat)
-    elif crs == "bd09":
-        x, y = _coord.bd09_to_wgs84(lon, lat)
-    else:
+    if crs not in _TO_WGS84:
         raise CoordinateError(f"unknown coordinate system {crs!r}; use one of {', '.join(CRS_CHOICES)}")
-    return y, x
+    if not _in_china(lat, lon):
+        return lat, lon
+    c = _TO_WGS84[crs]((lat, lon), False)
+    return c.lat, c.lon
 
 
 def from_wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
@@ -59,13 +61,21 @@ def from_wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
     check_latlon(lat, lon)
     if crs == "wgs84":
         return lat, lon
-    if crs == "gcj02":
-        x, y = _coord.wgs84_to_gcj02(lon, lat)
-    elif crs == "bd09":
-        x, y = _coord.wgs84_to_bd09(lon, lat)
-    else:
+    if crs not in _FROM_WGS84:
         raise CoordinateError(f"unknown coordinate system {crs!r}; use one of {', '.join(CRS_CHOICES)}")
-    return y, x
+    if not _in_china(lat, lon):
+        return lat, lon
+    c = _FROM_WGS84[crs]((lat, lon), False)
+    return c.lat, c.lon
+
+
+_TO_WGS84 = {"gcj02": prcoords.gcj_wgs_bored, "bd09": prcoords.bd_wgs_bored}
+_FROM_WGS84 = {"gcj02": prcoords.wgs_gcj, "bd09": prcoords.wgs_bd}
+
+
+def _in_china(lat: float, lon: float) -> bool:
+    """Whether the GCJ-02 offset applies (the rough box of prcoords; outside, coordinates are left alone)."""
+    return prcoords.sanity_in_china_p(prcoords.Coords(lat, lon))
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -126,6 +136,33 @@ class NearestIndex:
         chord, idx = np.atleast_1d(chord), np.atleast_1d(idx)
         metres = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0, 1))
         return idx, metres
+
+    def query_many(self, lats, lons, k: int = 5, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Batch `query`: (indices, metres), each of shape (n, min(k, size)), row i nearest first for point i.
+        `workers` is passed to cKDTree.query (-1: all cores).
+
+        >>> idx = NearestIndex([22.50, 22.60, 22.70], [114.00, 114.00, 114.00])
+        >>> i, m = idx.query_many([22.51, 22.69], [114.0, 114.0], k=2)
+        >>> i.tolist(), [round(float(x)) for x in m[:, 0]]
+        ([[0, 1], [2, 1]], [1112, 1112])
+        >>> idx.query_many([], [], k=2)[0].shape
+        (0, 2)
+        """
+        lats, lons = np.asarray(lats, float).ravel(), np.asarray(lons, float).ravel()
+        if lats.shape != lons.shape:
+            raise CoordinateError(f"{len(lats)} latitudes but {len(lons)} longitudes")
+        bad = ~(np.isfinite(lats) & (np.abs(lats) <= 90.0) & np.isfinite(lons) & (np.abs(lons) <= 180.0))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            check_latlon(float(lats[j]), float(lons[j]))
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
+        k = min(k, self.size)
+        if not k or not len(lats):
+            return np.empty((len(lats), k), dtype=np.intp), np.empty((len(lats), k))
+        chord, idx = self._tree.query(_unit_vectors(lats, lons), k=k, workers=workers)
+        chord, idx = chord.reshape(len(lats), k), idx.reshape(len(lats), k)
+        return idx, 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0, 1))
 
 
 def _unit_vectors(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:

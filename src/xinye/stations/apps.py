@@ -6,3 +6,6 @@ class StationsConfig(AppConfig):
     name = "xinye.stations"
     label = "stations"
     verbose_name = _("Stations")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the background jobs)

@@ -72,3 +72,29 @@ class Station(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PlacementRun(TimestampedModel):
+    """A choice of sites for new stations in a division (computed by a background job), kept for review."""
+
+    class Source(models.TextChoices):
+        COMMUNITIES = "communities", _("Community centres without a station")
+        UPLOAD = "upload", _("Uploaded list of sites")
+
+    division = models.ForeignKey("places.Division", on_delete=models.PROTECT, related_name="+")
+    k = models.PositiveIntegerField(_("new stations"))
+    minutes = models.FloatField(_("minutes"))
+    mode = models.CharField(_("by"), max_length=8)
+    radius_m = models.FloatField(_("service radius (m)"))
+    source = models.CharField(_("candidate sites"), max_length=12, choices=Source.choices)
+    #: uploaded candidates: [{"id", "name", "lat", "lon"}] (WGS-84)
+    candidates = models.JSONField(default=list, blank=True)
+    #: the outcome: {"picks": [{"id", "name", "lat", "lon", "rank", "gain"}], "summary": {...}}
+    result = models.JSONField(null=True, blank=True)
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"placement #{self.pk} in {self.division_id}"

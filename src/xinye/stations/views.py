@@ -1,14 +1,34 @@
-"""The station finder: a phone page, no login, from the browser's location or a chosen community."""
+"""Station pages: the finder (a phone page, no login) and the registry (operators and organizers)."""
 
 from __future__ import annotations
 
-from django.shortcuts import render
+import csv
+import io
+import json
+import tempfile
+from pathlib import Path
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinye.accounts.scope import request_scope
+from xinye.algorithms import geo
+from xinye.algorithms.errors import XinyeError
+from xinye.common.jobs import job_submit
+from xinye.common.views import get_or_404, paginate
+from xinye.people.models import Occupation
 from xinye.places.models import Division, Level
 from xinye.places.selectors import county_boundaries
 
-from . import selectors
-from .models import Amenity
+from . import coverage, planning, registry, selectors
+from .forms import StationForm
+from .models import Amenity, PlacementRun, Station, StationStatus
+from .services import is_open
 
 STANDARD = ["water", "microwave", "charging", "toilet", "seats", "air_conditioning"]
 
@@ -68,5 +88,389 @@ def finder(request):
             "searched": lat is not None,
             "error": error,
             "map": {"geo": geo, "points": points, "me": [lon, lat] if lat is not None else None},
+        },
+    )
+
+
+# ---------------------------------------------------------------- the registry (operators, organizers)
+
+
+def _manager_scope(request):
+    scope = request_scope(request)
+    if not registry.may_manage(scope):
+        raise Http404
+    return scope
+
+
+def _editable(scope):
+    return Station.objects.filter(registry.editable_q(scope)).select_related("division")
+
+
+def _filtered(request, scope):
+    qs = _editable(scope)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(operator_name__contains=q) | Q(division__name__contains=q))
+    if request.GET.get("status"):
+        qs = qs.filter(status=request.GET["status"])
+    return qs.order_by("name", "pk"), q
+
+
+@login_required
+def station_index(request):
+    """The stations the user may edit: search, add, import, export."""
+    scope = _manager_scope(request)
+    qs, q = _filtered(request, scope)
+    page = paginate(request, qs)
+    labels = dict(Amenity.choices)
+    for s in page.object_list:
+        s.amenity_labels = [labels.get(a, a) for a in s.amenities]
+    return render(
+        request,
+        "stations/station_list.html",
+        {
+            "page": page,
+            "q": q,
+            "status": request.GET.get("status", ""),
+            "statuses": StationStatus.choices,
+            "count": qs.count(),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _station_form_page(request, station):
+    scope = _manager_scope(request)
+    form = StationForm(request.POST or None, instance=station, scope=scope)
+    if request.method == "POST" and form.is_valid():
+        s = form.save(commit=False)
+        if not registry.may_edit(scope, s):
+            form.add_error(None, _("This station would be outside what you may edit (your own stations or area)."))
+        else:
+            s._change_reason = "edited" if s.pk else "created"
+            s.save()
+            messages.success(request, _("Saved."))
+            return redirect("station_detail", pk=s.pk)
+    return render(request, "stations/station_form.html", {"form": form, "station": station})
+
+
+@login_required
+def station_new(request):
+    return _station_form_page(request, Station())
+
+
+@login_required
+def station_edit(request, pk: int):
+    scope = _manager_scope(request)
+    return _station_form_page(request, get_or_404(_editable(scope).get, pk=pk))
+
+
+@login_required
+def station_detail(request, pk: int):
+    scope = _manager_scope(request)
+    s = get_or_404(_editable(scope).get, pk=pk)
+    labels = dict(Amenity.choices)
+    gcj = geo.from_wgs84(s.lat, s.lon, "gcj02")
+    bd = geo.from_wgs84(s.lat, s.lon, "bd09")
+    return render(
+        request,
+        "stations/station_detail.html",
+        {
+            "s": s,
+            "amenity_labels": [labels.get(a, a) for a in s.amenities],
+            "open_now": is_open(s.opening_hours, timezone.localtime()),
+            "coords": [("WGS-84", s.lat, s.lon), ("GCJ-02", *gcj), ("BD-09", *bd)],
+            "history": s.history.select_related("history_user").order_by("-history_date")[:30],
+        },
+    )
+
+
+_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+}
+
+
+@login_required
+def station_export(request, fmt: str):
+    """The stations the user may edit (with the list's filters) as CSV, .xlsx or GeoJSON."""
+    scope = _manager_scope(request)
+    qs, _q = _filtered(request, scope)
+    crs = request.GET.get("crs", "wgs84")
+    if crs not in geo.CRS_CHOICES:
+        raise Http404
+    if fmt == "csv":
+        body = registry.export_csv(qs.iterator(), crs)
+    elif fmt == "xlsx":
+        body = registry.export_xlsx(qs.iterator(), crs)
+    elif fmt == "geojson":
+        body = registry.export_geojson(qs.iterator())
+    else:
+        raise Http404
+    response = HttpResponse(body, content_type=_CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="stations.{fmt}"'
+    return response
+
+
+@login_required
+def station_template(request):
+    _manager_scope(request)
+    response = HttpResponse(registry.export_xlsx([], example=True), content_type=_CONTENT_TYPES["xlsx"])
+    response["Content-Disposition"] = 'attachment; filename="stations-template.xlsx"'
+    return response
+
+
+@login_required
+def station_import(request):
+    """Upload a CSV, .xlsx or GeoJSON file of stations: a dry run shows what would change; nothing is
+    written unless every row is valid."""
+    scope = _manager_scope(request)
+    context = {"error": "", "result": None, "crs_choices": geo.CRS_CHOICES}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        dry_run = request.POST.get("dry_run") == "1"
+        suffix = Path(upload.name).suffix.lower() if upload else ""
+        if upload is None:
+            context["error"] = _("Choose a file.")
+        elif suffix not in (".csv", ".xlsx", ".geojson", ".json"):
+            context["error"] = _("Use a .csv, .xlsx or .geojson file.")
+        elif upload.size > 20 * 1024 * 1024:
+            context["error"] = _("The file is larger than 20 MB.")
+        else:
+            with tempfile.TemporaryDirectory() as d:
+                path = Path(d) / f"upload{suffix}"
+                with open(path, "wb") as fh:
+                    for chunk in upload.chunks():
+                        fh.write(chunk)
+                try:
+                    context["result"] = registry.station_import(
+                        path=path,
+                        scope=scope,
+                        user=request.user,
+                        crs=request.POST.get("crs", "wgs84"),
+                        dry_run=dry_run,
+                        name=upload.name,
+                    )
+                except XinyeError as exc:
+                    context["error"] = str(exc)
+        status = 400 if context["error"] else 200
+        return render(request, "stations/station_import.html", context, status=status)
+    return render(request, "stations/station_import.html", context)
+
+
+# ---------------------------------------------------------------- coverage and placement (planners)
+
+
+def _planner_division(request, scope):
+    """The division asked for (`division`), which must be inside the user's area; with the divisions the
+    user may choose from (their own and the districts under them)."""
+    if not (scope.is_admin or scope.division_prefixes):
+        raise Http404
+    roots = (
+        list(Division.objects.filter(level=Level.CITY).order_by("code"))
+        if scope.is_admin
+        else list(Division.objects.filter(code__in=scope.division_prefixes).order_by("code"))
+    )
+    choices = []
+    for r in roots:
+        choices.append(r)
+        if r.level in (Level.PROVINCE, Level.CITY):
+            choices += list(Division.objects.filter(parent=r, level=Level.COUNTY).order_by("code"))
+    code = request.GET.get("division") or request.POST.get("division") or (roots[0].code if roots else "")
+    if not (scope.is_admin or any(code.startswith(p) for p in scope.division_prefixes)):
+        raise Http404
+    division = get_or_404(Division.objects.get, code=code)
+    return division, choices
+
+
+def _coverage_params(request) -> dict:
+    try:
+        minutes = min(max(float(request.GET.get("minutes", 15)), 1), 120)
+    except ValueError:
+        minutes = 15.0
+    mode = request.GET.get("mode", "ebike")
+    at = request.GET.get("at", "any")
+    amenity = request.GET.get("amenity", "")
+    return {
+        "minutes": minutes,
+        "mode": mode if mode in coverage.SPEEDS_KMH else "ebike",
+        "at": at if at in ("any", "now", "night") else "any",
+        "amenity": amenity if amenity in Amenity.values else "",
+    }
+
+
+@login_required
+def station_coverage(request):
+    """Coverage of a division's workers by stations, with the uncovered cells on the map."""
+    scope = request_scope(request)
+    division, choices = _planner_division(request, scope)
+    params = _coverage_params(request)
+    report = coverage.coverage_report(division_code=division.code, **params)
+    names = dict(
+        Division.objects.filter(code__in=[r["key"] for r in report["by_district"]]).values_list("code", "name")
+    )
+    occupations = dict(Occupation.choices)
+    amenities = dict(Amenity.choices)
+    for r in report["by_district"]:
+        r["label"] = names.get(r["key"], r["key"])
+    for r in report["by_occupation"]:
+        r["label"] = occupations.get(r["key"], r["key"])
+    for r in report["by_amenity"]:
+        r["label"] = amenities.get(r["key"], r["key"])
+    if request.GET.get("format") == "geojson":
+        response = HttpResponse(
+            json.dumps(coverage.uncovered_geojson(report), ensure_ascii=False), content_type="application/geo+json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="uncovered-{division.code}.geojson"'
+        return response
+    top = report["uncovered_cells"][:2000]
+    uncovered_points = []
+    for cell, n in top:
+        lat, lon = geo.h3_center(cell)
+        uncovered_points.append({"value": [round(lon, 5), round(lat, 5), n], "name": str(n)})
+    city = division.code[:4]
+    return render(
+        request,
+        "stations/coverage.html",
+        {
+            "division": division,
+            "choices": choices,
+            "p": params,
+            "r": report,
+            "amenities": Amenity.choices,
+            "query": request.GET.urlencode(),
+            "map": {
+                "geo": {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {"type": "Feature", "properties": {"name": c.name}, "geometry": c.boundary}
+                        for c in county_boundaries(code_prefix=city)
+                    ],
+                },
+                "stations": [
+                    {"value": [round(lon, 5), round(lat, 5)], "name": n} for lat, lon, n in report["station_points"]
+                ],
+                "uncovered": uncovered_points,
+            },
+        },
+    )
+
+
+def _runs_in_scope(scope):
+    runs = PlacementRun.objects.select_related("division", "created_by")
+    if scope.is_admin:
+        return runs
+    q = Q(pk__in=[])
+    for p in scope.division_prefixes:
+        q |= Q(division__code__startswith=p)
+    return runs.filter(q)
+
+
+@login_required
+def station_placement(request):
+    """Choose k sites for new stations that reach the most workers no station reaches yet (a job)."""
+    scope = request_scope(request)
+    division, choices = _planner_division(request, scope)
+    error = ""
+    if request.method == "POST":
+        try:
+            k = int(request.POST.get("k", 10))
+            minutes = float(request.POST.get("minutes", 15))
+            if not (1 <= k <= 5000 and 1 <= minutes <= 120):
+                raise ValueError
+        except ValueError:
+            k, minutes = 10, 15.0
+            error = _("Choose between 1 and 5000 new stations and between 1 and 120 minutes.")
+        mode = request.POST.get("mode") if request.POST.get("mode") in coverage.SPEEDS_KMH else "ebike"
+        source = request.POST.get("source", PlacementRun.Source.COMMUNITIES)
+        cands: list[dict] = []
+        if not error and source == PlacementRun.Source.UPLOAD:
+            upload = request.FILES.get("file")
+            if upload is None or Path(upload.name).suffix.lower() != ".csv":
+                error = _("Choose a .csv file of candidate sites (id, lat, lon, name).")
+            else:
+                with tempfile.TemporaryDirectory() as d:
+                    path = Path(d) / upload.name
+                    with open(path, "wb") as fh:
+                        for chunk in upload.chunks():
+                            fh.write(chunk)
+                    try:
+                        cands = planning.uploaded_candidates(path, crs=request.POST.get("crs", "wgs84"))
+                    except XinyeError as exc:
+                        error = str(exc).replace(str(path), upload.name)
+        elif source != PlacementRun.Source.UPLOAD:
+            source = PlacementRun.Source.COMMUNITIES
+        if not error:
+            run = PlacementRun.objects.create(
+                division=division,
+                k=k,
+                minutes=minutes,
+                mode=mode,
+                radius_m=coverage.radius_m(minutes, mode),
+                source=source,
+                candidates=cands,
+                created_by=request.user,
+            )
+            j = job_submit(kind="station_placement", params={"run_id": run.pk}, user=request.user)
+            return redirect("job_detail", pk=j.pk)
+    return render(
+        request,
+        "stations/placement_form.html",
+        {
+            "division": division,
+            "choices": choices,
+            "error": error,
+            "runs": _runs_in_scope(scope)[:20],
+            "sources": PlacementRun.Source.choices,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def station_placement_detail(request, pk: int):
+    scope = request_scope(request)
+    if not (scope.is_admin or scope.division_prefixes):
+        raise Http404
+    run = get_or_404(_runs_in_scope(scope).get, pk=pk)
+    if run.result is None:
+        raise Http404
+    picks = run.result["picks"]
+    if request.GET.get("format") == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["id", "name", "lat", "lon", "rank", "gain", "covered"])
+        for p in picks:
+            w.writerow([p["id"], p["name"], round(p["lat"], 7), round(p["lon"], 7), p["rank"], p["gain"], p["covered"]])
+        response = HttpResponse(("\ufeff" + buf.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="placement-{run.pk}.csv"'
+        return response
+    s = run.result["summary"]
+    total = s["total_weight"] or 1
+    for p in picks:
+        p["share"] = p["covered"] / total
+    city = run.division.code[:4]
+    return render(
+        request,
+        "stations/placement.html",
+        {
+            "run": run,
+            "s": s,
+            "picks": picks,
+            "map": {
+                "geo": {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {"type": "Feature", "properties": {"name": c.name}, "geometry": c.boundary}
+                        for c in county_boundaries(code_prefix=city)
+                    ],
+                },
+                "stations": [{"value": [lon, lat]} for lat, lon in run.result["stations"]],
+                "picks": [
+                    {"value": [round(p["lon"], 5), round(p["lat"], 5)], "name": f"{p['rank']}. {p['name']}"}
+                    for p in picks
+                ],
+            },
         },
     )
