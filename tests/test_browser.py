@@ -125,6 +125,23 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     page.wait_for_selector("#pl-map canvas")
     page.screenshot(path=str(SCREENSHOTS / "placement-zh.png"), full_page=False)
 
+    # Demands: the queue, overdue first; a demand accepted from its page.
+    page.goto(f"{base}/demands/")
+    assert page.locator("h1").inner_text().startswith("诉求")
+    assert page.locator("[data-demand]").count() > 0
+    page.screenshot(path=str(SCREENSHOTS / "demands-queue-zh.png"), full_page=False)
+    page.locator("[data-demand] a").first.click()
+    page.locator("form.panel button").first.click()
+    page.wait_for_selector("text=已保存")
+    page.goto(f"{base}/demands/stats/")
+    assert int(page.locator("[data-count=total]").inner_text()) > 0
+
+    # Liaisons: assign the city's workers to members (a job), then see the result.
+    page.goto(f"{base}/liaison/division/4403/")
+    page.locator("form[action$='run/'] button").click()
+    page.wait_for_url("**/liaison/runs/**")
+    page.screenshot(path=str(SCREENSHOTS / "liaison-run-zh.png"), full_page=False)
+
     # The switcher changes the language, and the choice sticks.
     page.goto(f"{base}/")
     with page.expect_navigation():
@@ -174,6 +191,26 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
             page.screenshot(path=str(SCREENSHOTS / "finder-phone-zh.png"), full_page=False)
         ctx.close()
 
+    # A worker tells what they need from a phone, without logging in, in Chinese and in English, and gets a
+    # tracking code; the page of that code shows the demand's status.
+    for locale, heading in [("zh-CN", "说出您的诉求"), ("en-US", "Tell us what you need")]:
+        ctx = browser.new_context(locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = ctx.new_page()
+        page.goto(f"{base}/demands/new/")
+        assert page.locator("h1").inner_text() == heading
+        page.locator("input[name=category]").nth(1).check()
+        page.fill("#description", "上个月的冲单奖励一直没到账")
+        page.check("#hide")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0
+        if locale == "zh-CN":
+            page.screenshot(path=str(SCREENSHOTS / "demand-phone-zh.png"), full_page=True)
+        page.click("button.primary")
+        page.wait_for_selector("[data-code]")
+        assert len(page.locator("[data-code]").inner_text()) == 10
+        assert page.locator("[data-status=submitted]").count() == 1
+        ctx.close()
+
     # A station operator keeps their own station's record up to date from a phone.
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = ctx.new_page()
@@ -202,4 +239,8 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     page.goto(f"{base}/people/")
     masked = page.locator("td.hide-sm").count()
     assert masked > 0 and page.locator("tbody tr").count() > 0
+    page.goto(f"{base}/liaison/")
+    assert page.locator("h1").count() == 1
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
     phone.close()

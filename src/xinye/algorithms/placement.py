@@ -29,9 +29,9 @@ Method
      OPT <= f(greedy) / (1 - 1/e);
    - Lagrangian bound: relaxing "a point counts only if a chosen site covers it" with multipliers
      0 <= lam_p <= w_p gives OPT <= sum_p (w_p - lam_p) + the sum of the k largest sum_{p in N(j)} lam_p for
-     any lam. lam = the weight left uncovered by the choice gives the online bound; projected subgradient
-     steps (at most `bound_iterations`) lower it towards the value of the LP relaxation, which for these
-     instances is usually within a fraction of a percent of OPT.
+     any lam (lam = the weight a choice leaves uncovered gives its online bound). Projected subgradient
+     steps (at most `bound_iterations`, fewer on very large instances) lower it towards the value of the LP
+     relaxation, which for these instances is usually within a fraction of a percent of OPT.
    The smallest is `gain_bound`; `guarantee` = new coverage / gain_bound is a proven lower bound on the ratio
    of the choice to the best possible one.
 5. More starting points: the subgradient steps also give choices (each step's k candidates of largest
@@ -86,6 +86,7 @@ from .tabular import read_csv_rows
 Progress = Callable[[str, int, int], None]
 GREEDY_RATIO = 1.0 - 1.0 / math.e
 MAX_PAIRS = 50_000_000  # candidate-point pairs within the radius: about 12 bytes each, twice, plus the build
+LAGRANGIAN_WORK = 2_500_000_000  # pairs visited by the subgradient steps at most (each step visits all once)
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -301,7 +302,7 @@ def place(
         resid = _residual(sets, chosen)
         bounds["online_local"] = f + _top_sum(A @ resid, k_eff)
         if min(bounds.values()) > f * (1 + 1e-9) and bound_iterations > 0:
-            bounds["lagrangian"], starts = _lagrangian(A, w, resid, k_eff, f, bound_iterations, progress)
+            bounds["lagrangian"], starts = _lagrangian(A, w, k_eff, f, bound_iterations, progress)
             for start, name in zip(starts, ("Lagrangian", "LP rounding"), strict=False):
                 if not improve or set(start) == set(chosen):
                     continue
@@ -432,7 +433,7 @@ def _residual(sets: _Sets, chosen) -> np.ndarray:
     return resid
 
 
-def _local_search(A, sets: _Sets, chosen, max_passes: int, progress: Progress):
+def _local_search(A, sets: _Sets, chosen, max_passes: int, progress: Progress, patience: int = 100):
     """1-swap improvement of `chosen`. Each pass estimates every candidate's best exchange at once (sparse
     products), then goes through the candidates best first and applies each one's exact best exchange (with
     the bookkeeping kept up to date) when it still gains. Returns (chosen, value, swaps, passes)."""
@@ -466,8 +467,10 @@ def _local_search(A, sets: _Sets, chosen, max_passes: int, progress: Progress):
             np.maximum.at(best, rows, vals)
         best[in_choice] = -np.inf
         todo = np.flatnonzero(best > tol)
-        applied = 0
+        applied = misses = 0
         for j in todo[np.lexsort((todo, -best[todo]))].tolist():
+            if applied and misses >= patience:
+                break  # the estimates have gone stale: make new ones (a pass that applies nothing sees every one)
             nj = sets.of(j)
             c = count[nj]
             gain = float(w[nj][c == 0].sum())
@@ -482,7 +485,9 @@ def _local_search(A, sets: _Sets, chosen, max_passes: int, progress: Progress):
                 if gain + v[i] > value:
                     t, value = int(cand[i]), gain + float(v[i])
             if value <= tol:
+                misses += 1
                 continue
+            misses = 0
             s = chosen[t]
             ns = sets.of(s)
             two = count[ns] == 2  # covered by s and one other slot, which becomes the only one
@@ -506,19 +511,21 @@ def _local_search(A, sets: _Sets, chosen, max_passes: int, progress: Progress):
     return chosen, float(w[count > 0].sum()), swaps, passes
 
 
-def _lagrangian(A, w, resid, k: int, lower: float, iterations: int, progress: Progress):
+def _lagrangian(A, w, k: int, lower: float, iterations: int, progress: Progress):
     """Lagrangian bound, and starting points for the local search: (bound, [choices]).
 
     Minimises L(lam) = sum(w - lam) + (sum of the k largest of A @ lam) over 0 <= lam <= w by projected
-    subgradient steps (Polyak's step towards the best known coverage, halved after 10 steps without progress)
-    from lam = resid, where L is the online bound of the current choice. Every L computed is a certified
+    subgradient steps from lam = w: Polyak's step towards the best known coverage (its factor halved after 10
+    steps without progress), each point's step scaled by sqrt(w_p); at most `iterations` steps, and at most
+    LAGRANGIAN_WORK / (number of pairs) of them (at least 50). Every L computed is a certified
     upper bound on the best coverage; the smallest is returned. Each step's k candidates of largest A @ lam
     are a choice too: the best one met is returned, and the k candidates most often among them lately (an
     exponential average, as in the volume algorithm of Barahona and Anbil 2000, approximates an optimal
     solution of the LP relaxation; ties go to the larger A @ lam)."""
-    AT = A.T.tocsr()
-    lam = resid.astype(float)
+    lam = w.astype(float)
+    sqrt_w = np.sqrt(w)
     n = A.shape[0]
+    iterations = min(iterations, max(50, LAGRANGIAN_WORK // max(A.nnz, 1)))
     theta, stall = 1.0, 0
     found = math.inf
     best_set, best_value = None, -math.inf
@@ -537,7 +544,7 @@ def _lagrangian(A, w, resid, k: int, lower: float, iterations: int, progress: Pr
         x = np.zeros(n)
         x[top] = 1.0
         xbar = x if it == 0 else 0.9 * xbar + 0.1 * x
-        hits = AT @ x
+        hits = np.bincount(A[top].indices, minlength=len(w)).astype(float)  # the top-k sites covering each point
         covered = float(w[hits > 0].sum())
         if covered > best_value:
             best_set, best_value = np.sort(top).tolist(), covered
@@ -546,10 +553,11 @@ def _lagrangian(A, w, resid, k: int, lower: float, iterations: int, progress: Pr
             break
         g = hits - 1.0
         g[((lam <= 0) & (g > 0)) | ((lam >= w) & (g < 0))] = 0.0
-        norm = float((g * g).sum())  # not g @ g: BLAS threads crawl on a busy machine
+        d = sqrt_w * g  # steps scaled by sqrt(w): heavy and light points both move at a useful pace
+        norm = float((d * d).sum())  # not d @ d: BLAS threads crawl on a busy machine
         if norm == 0:
             break
-        lam = np.clip(lam - theta * (value - lower) / norm * g, 0.0, w)
+        lam = np.clip(lam - theta * (value - lower) / norm * sqrt_w * d, 0.0, w)
         if it % 10 == 0:
             progress("bound", it, iterations)
     progress("bound", iterations, iterations)

@@ -20,6 +20,8 @@ import dj_database_url
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 HOME = Path(os.environ.get("XINYE_HOME", PACKAGE_DIR.parent.parent)).resolve()
 VAR_DIR = Path(os.environ.get("XINYE_VAR", HOME / "var"))
+#: uploaded files (demands' photos); served only through views that check who may see them
+MEDIA_ROOT = Path(os.environ.get("XINYE_MEDIA_ROOT", VAR_DIR / "media"))
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "xinye.organizations",
     "xinye.people",
     "xinye.stations",
+    "xinye.demands",
     "xinye.reports",
     "xinye.demo",
 ]
@@ -112,7 +115,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # a file (the browser test's live server reads it from another thread), one per test process so that
+    # two test runs on one machine do not share it
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from xinye.accounts.views import LoginView
 from xinye.common import views as common_views
+from xinye.demands import views as demand_views
 from xinye.organizations import community_views, structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
@@ -66,6 +67,15 @@ urlpatterns = [
     path("proposals/<int:pk>/", structure_views.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/decide/", structure_views.proposal_decide, name="proposal_decide"),
     path("jobs/<int:pk>/", common_views.job_detail, name="job_detail"),
+    path("liaison/", include("xinye.demands.liaison_urls")),
+    path("demands/", demand_views.demand_queue, name="demand_queue"),
+    path("demands/new/", demand_views.demand_new, name="demand_new"),
+    path("demands/bulk/", demand_views.demand_bulk, name="demand_bulk"),
+    path("demands/stats/", demand_views.demand_stats, name="demand_stats"),
+    path("demands/track/", demand_views.demand_track, name="demand_track_form"),
+    path("demands/track/<str:code>/", demand_views.demand_track, name="demand_track"),
+    path("demands/<int:pk>/", demand_views.demand_detail, name="demand_detail"),
+    path("demands/<int:pk>/photos/<int:attachment>/", demand_views.demand_photo, name="demand_photo"),
     path("api/stations/nearest/", NearestStationsView.as_view(), name="stations_nearest"),
     path("api/stations/nearest", NearestStationsView.as_view()),
     path("stations/finder/", station_views.finder, name="station_finder"),
@@ -80,6 +90,7 @@ urlpatterns = [
     path("stations/placement/", station_views.station_placement, name="station_placement"),
     path("stations/placement/<int:pk>/", station_views.station_placement_detail, name="station_placement_detail"),
     path("api/", include(router.urls)),
+    path("open311/v2/", include("xinye.demands.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("admin/", admin.site.urls),

@@ -13,6 +13,8 @@ from xinye.accounts.models import Role, RoleKind
 from xinye.algorithms.membership import add_months
 from xinye.common.errors import InputError, RowError
 from xinye.common.progress import ProgressCallback, no_progress
+from xinye.demands.demo import demo_demands
+from xinye.demands.models import Contact, Demand, LiaisonPair, LiaisonQuota, ResponsibleBody, RoutingRule
 from xinye.organizations.models import BusinessUnit, BusinessVersion, Company, Organization, Post
 from xinye.people.models import ConsentRecord, Membership, Person
 from xinye.places import services as places_services
@@ -206,6 +208,14 @@ def demo_build(
     progress("service stations", len(stations), len(stations))
 
     logins = _demo_users(city_div=city_div, orgs=orgs, c=c, people=people, stations=stations)
+    demands = demo_demands(
+        city=city_div,
+        companies=list(companies.values()),
+        people=people,
+        staff_user=get_user_model().objects.filter(username="staff").first(),
+        seed=seed,
+    )
+    progress("demands", demands, demands)
     summary = {
         "companies": len(companies),
         "business_units": len(units),
@@ -213,6 +223,7 @@ def demo_build(
         "members": len(memberships),
         "organizations": len(orgs),
         "stations": len(stations),
+        "demands": demands,
         "logins": logins,
         "imperfections": c.notes,
     }
@@ -262,6 +273,8 @@ def demo_reset() -> None:
     divisions stay."""
     from xinye.people.models import ConsentRecord
 
+    for model in (Demand, RoutingRule, ResponsibleBody, LiaisonPair, Contact, LiaisonQuota):
+        model.objects.all().delete()
     Post.objects.all().delete()
     Membership.objects.all().delete()
     ConsentRecord.objects.all().delete()

@@ -1,0 +1,148 @@
+"""Reads of demands, scoped to the acting user, and what of a submitter's identity a viewer may see.
+
+Who sees a demand: administrators all; organizers those from their divisions; secretaries and organization
+staff those handled (or first routed) in their organizations; a responsible body's handlers those routed
+to it; the member who entered it; the worker who submitted it. Anyone else gets 404.
+A platform company's people (handlers of a platform body, organization staff of a company) never see the
+identity of a submitter who chose to hide it from the platform.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from xinye.accounts.scope import Scope
+from xinye.common.text import mask_phone
+from xinye.places.selectors import division_q
+
+from .models import OPEN_STATUSES, BodyKind, Category, Demand, DemandStatus, ResponsibleBody
+
+
+def demand_q(scope: Scope) -> Q:
+    if scope.is_admin:
+        return Q()
+    q = division_q(scope, "community")
+    if scope.org_ids:
+        q |= Q(organization_id__in=scope.org_ids) | Q(origin_organization_id__in=scope.org_ids)
+    if scope.user_id:
+        q |= Q(body__handlers=scope.user_id) | Q(entered_by_id=scope.user_id)
+    if scope.person_id:
+        q |= Q(person_id=scope.person_id)
+    return q
+
+
+def demand_list(*, scope: Scope) -> QuerySet[Demand]:
+    return (
+        Demand.objects.filter(demand_q(scope))
+        .distinct()
+        .select_related("category", "community", "organization", "body", "person")
+    )
+
+
+def demand_get(*, scope: Scope, pk: int) -> Demand:
+    return demand_list(scope=scope).get(pk=pk)
+
+
+def is_handler(scope: Scope, demand: Demand) -> bool:
+    """Whether the user may act on the demand (not only see it): not as its submitter or the member who
+    entered it, but as organizer, organization, body or administrator."""
+    if scope.is_admin:
+        return True
+    code = demand.community.code if demand.community_id else ""
+    if code and any(code.startswith(p) for p in scope.division_prefixes):
+        return True
+    if demand.organization_id in scope.org_ids or demand.origin_organization_id in scope.org_ids:
+        return True
+    return bool(demand.body_id and scope.user_id and demand.body.handlers.filter(pk=scope.user_id).exists())
+
+
+def is_platform_side(scope: Scope) -> bool:
+    """A platform company's people: organization staff of a company, or handlers of a platform body."""
+    if scope.is_admin:
+        return False
+    if scope.staff_company_ids:
+        return True
+    return bool(
+        scope.user_id and ResponsibleBody.objects.filter(kind=BodyKind.PLATFORM, handlers=scope.user_id).exists()
+    )
+
+
+def submitter_identity(demand: Demand, scope: Scope) -> dict | None:
+    """{"name", "phone"} of the worker as this viewer may see them, or None when hidden or anonymous."""
+    if demand.anonymous or demand.person_id is None:
+        return None
+    if demand.hide_from_platform and is_platform_side(scope):
+        return None
+    p = demand.person
+    return {"name": p.name, "phone": p.phone if scope.sees_full_phone else mask_phone(p.phone)}
+
+
+def queue(
+    *,
+    scope: Scope,
+    status: str = "",
+    category: str = "",
+    overdue: bool = False,
+    search: str = "",
+    now=None,
+) -> list[Demand]:
+    """The handler's queue: open demands by default, overdue first, then by due date."""
+    now = now or timezone.now()
+    qs = demand_list(scope=scope)
+    if status == "all":
+        pass
+    elif status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    if category:
+        qs = qs.filter(category__code=category)
+    if overdue:
+        qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=now)
+    if search:
+        ref = search.upper().removeprefix("D")
+        qs = qs.filter(Q(pk=int(ref)) if ref.isdigit() else Q(description__contains=search))
+    rows = list(qs.order_by("due_at", "pk")[:2000])
+    for d in rows:
+        d.overdue = d.is_open and d.due_at < now
+    rows.sort(key=lambda d: (not d.overdue, d.due_at, d.pk))
+    return rows
+
+
+def demand_stats(*, scope: Scope) -> list[dict]:
+    """For each category: demands by status, how many are open and overdue, and the median hours from
+    submission to resolution (of those resolved), within the user's scope."""
+    qs = Demand.objects.filter(pk__in=Demand.objects.filter(demand_q(scope)).values("pk")).order_by()
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for code, status, n in qs.values_list("category__code", "status").annotate(n=Count("id", distinct=True)):
+        counts[code][status] = n
+    overdue = dict(
+        qs.filter(status__in=OPEN_STATUSES, due_at__lt=timezone.now())
+        .values_list("category__code")
+        .annotate(n=Count("id", distinct=True))
+    )
+    durations: dict[str, list[float]] = defaultdict(list)
+    for code, created, resolved in qs.filter(resolved_at__isnull=False).values_list(
+        "category__code", "created_at", "resolved_at"
+    ):
+        durations[code].append((resolved - created).total_seconds() / 3600)
+    out = []
+    for c in Category.objects.all():
+        by_status = counts.get(c.code, {})
+        total = sum(by_status.values())
+        out.append(
+            {
+                "category": c,
+                "total": total,
+                "open": sum(by_status.get(s, 0) for s in OPEN_STATUSES),
+                "overdue": overdue.get(c.code, 0),
+                "resolved": by_status.get(DemandStatus.RESOLVED, 0) + by_status.get(DemandStatus.CLOSED, 0),
+                "median_hours": statistics.median(durations[c.code]) if durations.get(c.code) else None,
+                "by_status": by_status,
+            }
+        )
+    return out
