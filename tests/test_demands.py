@@ -338,3 +338,10 @@ def test_the_escalate_command():
     assert "1 overdue demand(s) escalated" in out.getvalue()
     assert DemandEvent.objects.filter(demand=d, kind="escalated").count() == 1
     assert Division.objects.filter(level=Level.COMMUNITY).exists()
+
+
+def test_administrators_edit_categories_bodies_and_rules_as_data(login):
+    client = login("admin")
+    for url in ("/admin/demands/category/", "/admin/demands/responsiblebody/", "/admin/demands/responsiblebody/add/"):
+        assert client.get(url).status_code == 200, url
+    assert login("organizer").get("/admin/demands/category/").status_code == 302  # not staff: to the login

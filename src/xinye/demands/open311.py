@@ -6,11 +6,13 @@ of a response always hold the same fields.
 
 Who sees what. The only credential is an `api_key` (no session, no cookie: so no CSRF either):
 - with a key, the caller acts as the key's user: the requests that user may see (demands.selectors) in
-  full, their `service_request_id` being the demand's tracking code;
+  full;
 - without one (or for a demand the key's user may not see), a public view: status, category, dates,
   the responsible body and a place rounded to 2 decimals (about 1 km); no description, no notes, no
-  address, and an opaque public id ("pub-<n>") instead of the tracking code, which is the submitter's
-  own key to follow their demand.
+  address.
+Every caller names a demand by its number (`service_request_id` = `Demand.reference`, "D123"). The
+tracking code is the submitter's secret (whoever holds it may close, reopen and rate the demand): it is
+sent only as the `token` of the POST that created the demand.
 Nothing of a submitter's identity is ever sent, to anyone: texts sent to key holders have the name
 and phone number of the demand's worker blanked out.
 """
