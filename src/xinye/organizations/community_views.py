@@ -33,11 +33,7 @@ def _division_for_organizer(request, code: str) -> Division:
 
 def _map_data(division: Division, branches: list[dict]) -> dict:
     """District boundaries (GeoJSON), community points coloured by branch, and links to each anchor."""
-    counties = places.county_boundaries(code_prefix=division.code[:4] if len(division.code) >= 4 else division.code)
-    geo = {
-        "type": "FeatureCollection",
-        "features": [{"type": "Feature", "properties": {"name": c.name}, "geometry": c.boundary} for c in counties],
-    }
+    geo = places.boundaries_geojson(code_prefix=division.code[:4] if len(division.code) >= 4 else division.code)
     codes = {c for b in branches for c in b["communities"]}
     where = {d.code: (d.lon, d.lat, d.name) for d in Division.objects.filter(code__in=codes)}
     points, anchors, links = [], [], []

@@ -227,10 +227,10 @@ def company_business_download(request, pk: int):
 @require_POST
 def company_business_import(request, pk: int):
     """Upload a new version of the business architecture: show what changed; apply unless a dry run."""
-    import tempfile
     from pathlib import Path
 
     from xinye.algorithms.errors import XinyeError
+    from xinye.common.uploads import uploaded_path
 
     _, company = _planning_company(request, pk)
     upload = request.FILES.get("file")
@@ -244,11 +244,7 @@ def company_business_import(request, pk: int):
     elif upload.size > 50 * 1024 * 1024:
         context["error"] = _("The file is larger than 50 MB.")
     else:
-        with tempfile.TemporaryDirectory() as d:
-            path = Path(d) / f"upload{suffix}"
-            with open(path, "wb") as fh:
-                for chunk in upload.chunks():
-                    fh.write(chunk)
+        with uploaded_path(upload) as path:
             try:
                 context["result"] = planning.business_version_import(
                     company=company, path=path, dry_run=dry_run, user=request.user

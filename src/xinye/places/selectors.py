@@ -51,3 +51,15 @@ def division_ancestors(division: Division) -> list[Division]:
 
 def county_boundaries(*, code_prefix: str) -> list[Division]:
     return list(Division.objects.filter(level=Level.COUNTY, code__startswith=code_prefix, boundary__isnull=False))
+
+
+def boundaries_geojson(*, code_prefix: str) -> dict:
+    """The district boundaries under `code_prefix` as a GeoJSON FeatureCollection (name and code per
+    feature): the base layer of every map page."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"name": c.name, "code": c.code}, "geometry": c.boundary}
+            for c in county_boundaries(code_prefix=code_prefix)
+        ],
+    }

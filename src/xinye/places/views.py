@@ -41,15 +41,9 @@ def division_detail(request, code: str):
         c.worker_count = counts.get(c.code, 0)
     map_data = None
     if division.level in (Level.CITY, Level.COUNTY, Level.PROVINCE):
-        counties = selectors.county_boundaries(code_prefix=division.code)
-        if counties:
-            map_data = {
-                "type": "FeatureCollection",
-                "features": [
-                    {"type": "Feature", "properties": {"name": c.name, "code": c.code}, "geometry": c.boundary}
-                    for c in counties
-                ],
-            }
+        map_data = selectors.boundaries_geojson(code_prefix=division.code)
+        if not map_data["features"]:
+            map_data = None
     points = []
     if division.level in (Level.CITY, Level.COUNTY, Level.STREET):
         from .models import Division

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import translation
 
 from xinye.accounts.scope import Scope
@@ -25,9 +24,9 @@ from xinye.algorithms import geo
 from xinye.algorithms.errors import InputError, RowError
 from xinye.algorithms.tabular import read_csv_rows, read_xlsx_rows
 from xinye.places.models import Division, Level
-from xinye.places.selectors import division_q
 
 from .models import Amenity, Station, StationKind, StationStatus
+from .selectors import station_q
 from .services import opening_hours_check
 
 COLUMNS = [
@@ -64,17 +63,10 @@ def may_manage(scope: Scope) -> bool:
     return bool(scope.is_admin or scope.division_prefixes or scope.operator_names or scope.staff_company_ids)
 
 
-def editable_q(scope: Scope) -> Q:
-    """Stations the user may edit: administrators all; organizers those in their divisions; operators their
-    own (by operator name); platform organization staff their company's."""
-    if scope.is_admin:
-        return Q()
-    q = division_q(scope, "division")
-    if scope.operator_names:
-        q |= Q(operator_name__in=scope.operator_names)
-    if scope.staff_company_ids:
-        q |= Q(operator_company_id__in=scope.staff_company_ids)
-    return q
+#: the stations a user may edit are exactly those they manage (selectors.station_q): administrators all;
+#: organizers those in their divisions; operators their own (by operator name); a platform's organization
+#: staff their company's
+editable_q = station_q
 
 
 def may_edit(scope: Scope, station: Station) -> bool:

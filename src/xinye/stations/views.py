@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
 from pathlib import Path
 
 from django.contrib import messages
@@ -20,10 +19,11 @@ from xinye.accounts.scope import request_scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import XinyeError
 from xinye.common.jobs import job_submit
+from xinye.common.uploads import uploaded_path
 from xinye.common.views import get_or_404, paginate
 from xinye.people.models import Occupation
 from xinye.places.models import Division, Level
-from xinye.places.selectors import county_boundaries
+from xinye.places.selectors import boundaries_geojson
 
 from . import coverage, planning, registry, selectors
 from .forms import StationForm
@@ -65,13 +65,7 @@ def finder(request):
     points = [{"value": [r["station"].lon, r["station"].lat], "name": r["station"].name} for r in results]
     geo = None
     if results:
-        geo = {
-            "type": "FeatureCollection",
-            "features": [
-                {"type": "Feature", "properties": {"name": c.name}, "geometry": c.boundary}
-                for c in county_boundaries(code_prefix=city)
-            ],
-        }
+        geo = boundaries_geojson(code_prefix=city)
     return render(
         request,
         "stations/finder.html",
@@ -238,11 +232,7 @@ def station_import(request):
         elif upload.size > 20 * 1024 * 1024:
             context["error"] = _("The file is larger than 20 MB.")
         else:
-            with tempfile.TemporaryDirectory() as d:
-                path = Path(d) / f"upload{suffix}"
-                with open(path, "wb") as fh:
-                    for chunk in upload.chunks():
-                        fh.write(chunk)
+            with uploaded_path(upload) as path:
                 try:
                     context["result"] = registry.station_import(
                         path=path,
@@ -341,13 +331,7 @@ def station_coverage(request):
             "amenities": Amenity.choices,
             "query": request.GET.urlencode(),
             "map": {
-                "geo": {
-                    "type": "FeatureCollection",
-                    "features": [
-                        {"type": "Feature", "properties": {"name": c.name}, "geometry": c.boundary}
-                        for c in county_boundaries(code_prefix=city)
-                    ],
-                },
+                "geo": boundaries_geojson(code_prefix=city),
                 "stations": [
                     {"value": [round(lon, 5), round(lat, 5)], "name": n} for lat, lon, n in report["station_points"]
                 ],
@@ -390,11 +374,7 @@ def station_placement(request):
             if upload is None or Path(upload.name).suffix.lower() != ".csv":
                 error = _("Choose a .csv file of candidate sites (id, lat, lon, name).")
             else:
-                with tempfile.TemporaryDirectory() as d:
-                    path = Path(d) / upload.name
-                    with open(path, "wb") as fh:
-                        for chunk in upload.chunks():
-                            fh.write(chunk)
+                with uploaded_path(upload) as path:
                     try:
                         cands = planning.uploaded_candidates(path, crs=request.POST.get("crs", "wgs84"))
                     except XinyeError as exc:
@@ -459,13 +439,7 @@ def station_placement_detail(request, pk: int):
             "s": s,
             "picks": picks,
             "map": {
-                "geo": {
-                    "type": "FeatureCollection",
-                    "features": [
-                        {"type": "Feature", "properties": {"name": c.name}, "geometry": c.boundary}
-                        for c in county_boundaries(code_prefix=city)
-                    ],
-                },
+                "geo": boundaries_geojson(code_prefix=city),
                 "stations": [{"value": [lon, lat]} for lat, lon in run.result["stations"]],
                 "picks": [
                     {"value": [round(p["lon"], 5), round(p["lat"], 5)], "name": f"{p['rank']}. {p['name']}"}
