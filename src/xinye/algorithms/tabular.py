@@ -1,4 +1,4 @@
-"""Reading CSV files for the algorithms' command-line tools, with errors that name the file and row."""
+"""Reading CSV and .xlsx files for the algorithms' command-line tools, with errors that name the file and row."""
 
 from __future__ import annotations
 
@@ -15,25 +15,20 @@ def read_csv_rows(path, required: Sequence[str] = ()) -> list[tuple[int, dict]]:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
             header = [h.strip().lower() for h in (reader.fieldnames or [])]
-            missing = [c for c in required if c not in header]
-            if missing:
-                raise InputError(
-                    [
-                        RowError(
-                            str(path),
-                            1,
-                            None,
-                            ",".join(reader.fieldnames or []),
-                            f"header must name {', '.join(required)}; missing {', '.join(missing)}",
-                        )
-                    ]
-                )
+            _check_header(path, header, required, ",".join(reader.fieldnames or []))
             reader.fieldnames = header
             return [(i, {k: (v or "").strip() for k, v in r.items() if k}) for i, r in enumerate(reader, start=2)]
     except OSError as exc:
         raise InputError([RowError(str(path), None, None, None, f"cannot read: {exc.strerror}")]) from exc
     except UnicodeDecodeError as exc:
         raise InputError([RowError(str(path), None, None, None, "not UTF-8 text; save the CSV as UTF-8")]) from exc
+
+
+def _check_header(path, header: list[str], required: Sequence[str], raw: str) -> None:
+    missing = [c for c in required if c not in header]
+    if missing:
+        message = f"header must name {', '.join(required)}; missing {', '.join(missing)}"
+        raise InputError([RowError(str(path), 1, None, raw, message)])
 
 
 def read_xlsx_rows(path, sheet: str | None = None, required: Sequence[str] = ()) -> list[tuple[int, dict]]:
@@ -49,19 +44,7 @@ def read_xlsx_rows(path, sheet: str | None = None, required: Sequence[str] = ())
         raise InputError([RowError(str(path), None, None, sheet, f"no sheet named {sheet!r}")])
     rows = (wb[sheet] if sheet is not None else wb.worksheets[0]).iter_rows(values_only=True)
     header = [str(h).strip().lower() if h is not None else "" for h in next(rows, [])]
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise InputError(
-            [
-                RowError(
-                    str(path),
-                    1,
-                    None,
-                    ",".join(header),
-                    f"header must name {', '.join(required)}; missing {', '.join(missing)}",
-                )
-            ]
-        )
+    _check_header(path, header, required, ",".join(header))
     out = []
     for i, r in enumerate(rows, start=2):
         if r is None or all(v is None or str(v).strip() == "" for v in r):
