@@ -239,7 +239,7 @@ def test_escalation_with_a_frozen_clock_goes_up_the_tree_and_again():
 def test_similar_demands_merge_into_a_collective_demand(login):
     ds = [_demand() for _ in range(3)]
     client = login("organizer")
-    r = client.post("/demands/bulk/", {"action": "merge", "ids": [d.pk for d in ds]})
+    r = client.post("/demands/bulk/", {"action": "merge", "ids": [d.pk for d in ds], **{f"v{d.pk}": 1 for d in ds}})
     assert r.status_code == 302
     collective = Demand.objects.get(collective=True)
     for d in ds:

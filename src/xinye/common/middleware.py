@@ -6,13 +6,15 @@ from django.http import HttpResponseBadRequest
 
 
 class RejectNulMiddleware:
-    """Refuse query strings and form fields holding NUL characters: PostgreSQL cannot store or compare them,
+    """Refuse addresses, query strings and form fields holding NUL characters: PostgreSQL cannot store or compare them,
     and no honest client sends them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if "\x00" in request.path:
+            return HttpResponseBadRequest("the address holds a NUL character")
         for params in (request.GET, request.POST) if request.method == "POST" else (request.GET,):
             for key, values in params.lists():
                 if "\x00" in key or any("\x00" in v for v in values):

@@ -8,6 +8,7 @@ overwrite each other (optimistic concurrency: the second is told and loses nothi
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -33,7 +34,7 @@ class Category(TimestampedModel):
     description_en = models.CharField(_("description (English)"), max_length=300, blank=True)
     description_zh = models.CharField(_("description (Chinese)"), max_length=300, blank=True)
     group = models.CharField(_("group"), max_length=40, blank=True)
-    due_days = models.PositiveSmallIntegerField(_("days to resolve"), default=3)
+    due_days = models.PositiveSmallIntegerField(_("days to resolve"), default=3, validators=[MinValueValidator(1)])
     order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(_("active"), default=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])

@@ -523,10 +523,13 @@ def date_range(call: Call) -> tuple[dt.datetime, dt.datetime]:
     end = _parse_when(end_raw, "end_date") if end_raw else None
     if start is None and end is None:
         end = timezone.now()
-    if start is None:
-        start = end - MAX_SPAN
-    if end is None:
-        end = start + MAX_SPAN
+    try:
+        if start is None:
+            start = end - MAX_SPAN
+        if end is None:
+            end = start + MAX_SPAN
+    except OverflowError:
+        raise _fail(400, _("start_date and end_date must lie between the years 1 and 9999")) from None
     if end < start:
         raise _fail(400, _("end_date is before start_date"))
     if end - start > MAX_SPAN:
@@ -644,7 +647,8 @@ def request_create(call: Call):
         errors.append((400, _("description was not provided")))
     company = None
     if company_key := call.get("attribute[company]"):
-        company = Company.objects.filter(pk=company_key, is_platform=True).first() if company_key.isdigit() else None
+        digits = re.fullmatch(r"[0-9]{1,18}", company_key)
+        company = Company.objects.filter(pk=int(company_key), is_platform=True).first() if digits else None
         if company is None:
             errors.append((400, _("attribute[company] %(c)r is not one of the listed values") % {"c": company_key}))
     if errors:

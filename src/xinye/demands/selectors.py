@@ -9,6 +9,7 @@ identity of a submitter who chose to hide it from the platform.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 
@@ -105,7 +106,7 @@ def queue(
         qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=now)
     if search:
         ref = search.upper().removeprefix("D")
-        qs = qs.filter(Q(pk=int(ref)) if ref.isdigit() else Q(description__contains=search))
+        qs = qs.filter(Q(pk=int(ref)) if re.fullmatch(r"[0-9]{1,18}", ref) else Q(description__contains=search))
     rows = list(qs.order_by("due_at", "pk")[:2000])
     for d in rows:
         d.overdue = d.is_open and d.due_at < now

@@ -239,15 +239,23 @@ def demand_submit(
             lon=None if lon is None else round(lon, PLACE_DECIMALS),
             address=address[:200],
             channel=channel,
-            due_at=now + dt.timedelta(days=category.due_days),
+            due_at=now + dt.timedelta(days=max(1, category.due_days)),
         )
         route(d)
         while Demand.objects.filter(tracking_code=d.tracking_code).exists():
             d.tracking_code = new_tracking_code()
         d.save()
         Demand.objects.filter(pk=d.pk).update(created_at=now)
-        label = "member" if channel == Channel.MEMBER else "submitter"
-        _event(d, DemandEvent.Kind.SUBMITTED, actor=entered_by, label=label, to=S.SUBMITTED, now=now)
+        member = channel == Channel.MEMBER
+        # the worker's own account is never named in the history (the platform's people read it too)
+        _event(
+            d,
+            DemandEvent.Kind.SUBMITTED,
+            actor=entered_by if member else None,
+            label="member" if member else "submitter",
+            to=S.SUBMITTED,
+            now=now,
+        )
         target = ", ".join(str(x) for x in (d.body, d.organization) if x is not None)
         if target:
             _event(d, DemandEvent.Kind.ROUTED, label="system", note=target, now=now)
@@ -304,7 +312,7 @@ def demand_transition(
         fields["resolved_at"] = now
     if to == S.REOPENED:
         fields["resolved_at"] = None
-        fields["due_at"] = now + dt.timedelta(days=demand.category.due_days)
+        fields["due_at"] = now + dt.timedelta(days=max(1, demand.category.due_days))
     with transaction.atomic():
         _locked_change(demand.pk, version, **fields)
         _event(
@@ -337,10 +345,15 @@ def demand_merge(
     versions: dict[int, int] | None = None,
     now: dt.datetime | None = None,
 ) -> Demand:
-    """Merge similar demands into a collective demand: `into` (an open demand), or a new one that takes the
-    first demand's category and place. The others become duplicates pointing at it; each keeps its events."""
+    """Merge similar demands into a collective demand: `into` when it is already a collective demand, else a
+    new one that takes the first demand's category and place (an ordinary demand named as `into` is merged
+    too: its submitter keeps following it, read-only, like the others). The merged ones become duplicates
+    pointing at the collective demand; each keeps its events."""
     now = now or timezone.now()
-    others = [d for d in demands if into is None or d.pk != into.pk]
+    if into is not None and not into.collective:
+        demands, into = [*demands, into], None
+    seen: set[int] = set()
+    others = [d for d in demands if (into is None or d.pk != into.pk) and not (d.pk in seen or seen.add(d.pk))]
     if len(others) + (into is not None) < 2:
         raise DemandError("choose at least two demands to merge")
     for d in others + ([into] if into else []):
@@ -377,8 +390,8 @@ def demand_merge(
                 now=now,
                 note="collective demand of " + ", ".join(d.reference for d in others),
             )
-        elif not into.collective:
-            Demand.objects.filter(pk=into.pk).update(collective=True)
+        else:
+            Demand.objects.filter(pk=into.pk).update(version=F("version") + 1, updated_at=now)
         for d in others:
             _locked_change(d.pk, versions.get(d.pk, d.version), status=S.DUPLICATE, merged_into=into)
             _event(
@@ -448,7 +461,7 @@ def demands_escalate(*, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             fields = {
                 "escalation_level": d.escalation_level + 1,
-                "due_at": now + dt.timedelta(days=d.category.due_days),
+                "due_at": now + dt.timedelta(days=max(1, d.category.due_days)),
             }
             if target is not None:
                 fields["organization"] = target

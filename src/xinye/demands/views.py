@@ -3,6 +3,8 @@ queue with bulk actions, the demand page with its history, and the statistics.""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -23,6 +25,8 @@ from xinye.places.models import Division, Level
 from . import selectors, services
 from .models import OPEN_STATUSES, Attachment, Category, Channel, Demand, DemandStatus, LiaisonPair
 
+DIGITS = re.compile(r"[0-9]{1,18}")
+CODE = re.compile(r"[0-9A-Za-z]{1,12}")
 SUBMIT_LIMIT_ANON = 5  # demands an hour from one network address without login
 SUBMIT_LIMIT_USER = 30  # ... from one account
 TRACK_LIMIT = 30  # unknown tracking codes an hour from one address
@@ -45,7 +49,7 @@ def _on_behalf(request, scope) -> Person | None:
     raw = request.GET.get("worker") or request.POST.get("worker")
     if not raw:
         return None
-    if not str(raw).isdigit():
+    if not DIGITS.fullmatch(str(raw)):
         raise Http404
     if (
         scope.person_id
@@ -92,7 +96,10 @@ def demand_new(request):
     post = request.POST
     category = Category.objects.filter(code=post.get("category", ""), active=True).first()
     community = Division.objects.filter(code=post.get("community") or "-", level=Level.COMMUNITY).first()
-    company = Company.objects.filter(pk=post.get("company") or 0, is_platform=True).first()
+    company_key = post.get("company", "")
+    company = (
+        Company.objects.filter(pk=int(company_key), is_platform=True).first() if DIGITS.fullmatch(company_key) else None
+    )
     lat = lon = None
     errors = []
     if not category:
@@ -102,7 +109,15 @@ def demand_new(request):
             lat, lon = float(post["lat"]), float(post["lon"])
         except ValueError:
             errors.append(_("The location is not valid."))
-    photos = [services.Photo(f.name, f.read()) for f in request.FILES.getlist("photos")[:10]]
+    files = request.FILES.getlist("photos")
+    photos = []
+    if len(files) > services.MAX_PHOTOS:
+        errors.append(_("At most %(n)s photos.") % {"n": services.MAX_PHOTOS})
+    for f in files[: services.MAX_PHOTOS]:
+        if f.size > services.MAX_PHOTO_BYTES:  # refused before it is read into memory
+            errors.append(_("%(name)s: larger than 5 MB") % {"name": f.name})
+        else:
+            photos.append(services.Photo(f.name, f.read()))
     anonymous = post.get("anonymous") == "1" or not (worker or own)
     if not errors:
         try:
@@ -110,7 +125,8 @@ def demand_new(request):
                 category=category,
                 description=post.get("description", ""),
                 person=None if anonymous else (worker or own),
-                entered_by=request.user if request.user.is_authenticated else None,
+                # an anonymous demand keeps no account, unless a member entered it for a worker
+                entered_by=request.user if request.user.is_authenticated and (worker or not anonymous) else None,
                 anonymous=anonymous,
                 hide_from_platform=post.get("hide_from_platform") == "1",
                 company=company,
@@ -133,7 +149,7 @@ def demand_new(request):
 
 def _tracked(request, code: str) -> Demand:
     key = f"track-miss:{_ip(request)}"
-    if _count(key) >= TRACK_LIMIT:
+    if _count(key) >= TRACK_LIMIT or not CODE.fullmatch(code):
         raise Http404
     demand = Demand.objects.filter(tracking_code=code.strip().upper()).select_related("category", "merged_into").first()
     if demand is None:
@@ -146,8 +162,10 @@ def demand_track(request, code: str | None = None):
     """The submitter's page, reached with the tracking code: status, public history, reopen/close, rating."""
     if code is None:
         wanted = request.GET.get("code", "").strip().upper()
-        if wanted:
+        if CODE.fullmatch(wanted):
             return redirect("demand_track", code=wanted)
+        if wanted:
+            raise Http404
         return render(request, "demands/track_form.html", {})
     demand = _tracked(request, code)
     error = ""
@@ -163,7 +181,7 @@ def demand_track(request, code: str | None = None):
                 services.demand_transition(
                     demand,
                     to=action,
-                    version=int(request.POST.get("version") or 0),
+                    version=_version(request),
                     note=request.POST.get("note", ""),
                     submitter=True,
                 )
@@ -223,9 +241,10 @@ def demand_queue(request):
 def demand_bulk(request):
     """Bulk actions on the queue: accept, start, or merge the chosen demands into a collective demand."""
     scope = _handler_scope(request)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("ids")[:500] if DIGITS.fullmatch(i)]
     chosen = [d for d in selectors.demand_list(scope=scope).filter(pk__in=ids) if selectors.is_handler(scope, d)]
-    versions = {d.pk: int(request.POST.get(f"v{d.pk}") or d.version) for d in chosen}
+    # the version each row showed: without it the change is refused (someone may have changed it since)
+    versions = {d.pk: int(v) if DIGITS.fullmatch(v := request.POST.get(f"v{d.pk}", "")) else 0 for d in chosen}
     action = request.POST.get("action", "")
     done, problems = 0, []
     if action == "merge":
@@ -242,7 +261,7 @@ def demand_bulk(request):
             services.demand_transition(d, to=action, actor=request.user, version=versions[d.pk])
             done += 1
         except services.DemandError as exc:
-            problems.append(f"{d.tracking_code}: {exc}")
+            problems.append(f"{d.reference}: {exc}")
     messages.success(request, _("%(n)s demands changed.") % {"n": done})
     for p in problems:
         messages.error(request, p)
@@ -265,19 +284,17 @@ def demand_detail(request, pk: int):
                 services.demand_note(demand, actor=request.user, note=note, public=request.POST.get("public") == "1")
             elif action == "merge":
                 ref = request.POST.get("into", "").strip().upper().removeprefix("D")
-                into = selectors.demand_list(scope=scope).filter(pk=int(ref)).first() if ref.isdigit() else None
-                if into is None:
+                into = selectors.demand_list(scope=scope).filter(pk=int(ref)).first() if DIGITS.fullmatch(ref) else None
+                if into is None or not selectors.is_handler(scope, into):
                     raise services.DemandError(_("No demand with that number in your queue."))
                 services.demand_merge(
                     [demand, into],
                     into=into,
                     actor=request.user,
-                    versions={demand.pk: int(request.POST.get("version") or 0)},
+                    versions={demand.pk: _version(request)},
                 )
             else:
-                services.demand_transition(
-                    demand, to=action, actor=request.user, version=int(request.POST.get("version") or 0), note=note
-                )
+                services.demand_transition(demand, to=action, actor=request.user, version=_version(request), note=note)
         except services.StaleDemand:
             error = (
                 _(
@@ -299,7 +316,8 @@ def demand_detail(request, pk: int):
         {
             "d": demand,
             "identity": selectors.submitter_identity(demand, scope),
-            "events": demand.events.select_related("actor"),
+            # the submitter and the member who entered it see what the tracking page shows, no more
+            "events": demand.events.select_related("actor") if handler else demand.events.filter(public=True),
             "handler": handler,
             "may": [(s, label) for s, label in DemandStatus.choices if s in services.allowed(demand)]
             if handler
@@ -311,6 +329,11 @@ def demand_detail(request, pk: int):
         },
         status=409 if error else 200,
     )
+
+
+def _version(request) -> int:
+    v = request.POST.get("version", "")
+    return int(v) if DIGITS.fullmatch(v) else 0
 
 
 @login_required

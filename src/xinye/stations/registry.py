@@ -199,8 +199,12 @@ def _geojson_records(path: Path) -> list[tuple[object, dict]]:
         coords = geom.get("coordinates")
         if not (isinstance(coords, list) and len(coords) >= 2):
             raise InputError([RowError(str(path), where, "coordinates", coords, "expected [longitude, latitude]")])
+        if props is not None and not isinstance(props, dict):
+            raise InputError([RowError(str(path), where, "properties", None, "properties must be an object")])
         rec = {
-            k.lower(): ("" if v is None else (amenity_text(v) if isinstance(v, list) else str(v)))
+            str(k).lower(): (
+                "" if v is None else (amenity_text([str(a) for a in v]) if isinstance(v, list) else str(v))
+            )
             for k, v in (props or {}).items()
         }
         if feature.get("id") is not None and not rec.get("id"):
@@ -243,12 +247,35 @@ EDITABLE_FIELDS = [
 ]
 
 
+#: on a change (a row with an id), a column the file does not have keeps the station's value
+KEPT_WHEN_ABSENT = {
+    "community": "division",
+    "amenities": "amenities",
+    "opening_hours": "opening_hours",
+    "capacity": "capacity",
+    "contact_phone": "contact_phone",
+    "status": "status",
+    "verified_on": "verified_on",
+}
+LIMITS = {"name": 200, "operator": 200, "opening_hours": 255, "amenities": 1000}
+MAX_ID = 2**63 - 1
+MAX_CAPACITY = 100_000
+
+
 def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors) -> Station | None:
     """A Station (unsaved, id set from the file) from one record, or None with errors appended."""
     n = len(errors)
 
     def err(col, value, message):
         errors.append(RowError(fname, where, col, value, message))
+
+    for col, value in rec.items():
+        if "\x00" in value:
+            err(col, None, "holds a NUL character")
+        elif len(value) > LIMITS.get(col, 1000):
+            err(col, value[:40] + "...", f"longer than {LIMITS.get(col, 1000)} characters")
+    if len(errors) > n:
+        return None
 
     for col in REQUIRED:
         if not rec.get(col):
@@ -258,7 +285,10 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
     if rec.get("id"):
         try:
             s.id = int(rec["id"])
+            if not 1 <= s.id <= MAX_ID:
+                raise ValueError
         except ValueError:
+            s.id = None
             err("id", rec["id"], "an id is a whole number (leave it empty for a new station)")
     s.name = rec.get("name", "")[:200]
     kind = rec.get("kind", "")
@@ -303,10 +333,10 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
     if rec.get("capacity"):
         try:
             s.capacity = int(rec["capacity"])
-            if s.capacity < 0:
+            if not 0 <= s.capacity <= MAX_CAPACITY:
                 raise ValueError
         except ValueError:
-            err("capacity", rec["capacity"], "capacity is a whole number of seats")
+            err("capacity", rec["capacity"], f"capacity is a whole number of seats, at most {MAX_CAPACITY}")
     s.contact_phone = rec.get("contact_phone", "")
     if len(s.contact_phone) > 20 or (s.contact_phone and not re.fullmatch(r"[0-9+\- ]+", s.contact_phone)):
         err("contact_phone", s.contact_phone, "a phone number has at most 20 digits, spaces, + or -")
@@ -347,14 +377,20 @@ def station_import(
             fname, where, rec, crs=crs, kinds=kinds, statuses=statuses, communities=communities, errors=errors
         )
         if s is not None:
-            parsed.append((where, s))
-    locator = _CommunityLocator([(s.lat, s.lon) for _, s in parsed if s.division is None])
-    ids = [s.id for _, s in parsed if s.id is not None]
+            parsed.append((where, s, rec))
+    ids = [s.id for _, s, _rec in parsed if s.id is not None]
     existing = {s.pk: s for s in Station.objects.filter(pk__in=ids).select_related("division")}
+    for _where, s, rec in parsed:
+        old = existing.get(s.id) if s.id is not None else None
+        if old is not None:  # a change: the columns the file does not have keep their values
+            for column, attribute in KEPT_WHEN_ABSENT.items():
+                if column not in rec:
+                    setattr(s, attribute, getattr(old, attribute))
+    locator = _CommunityLocator([(s.lat, s.lon) for _, s, _rec in parsed if s.division is None])
     seen: dict[int, object] = {}
     result = ImportResult(dry_run=dry_run)
     to_save: list[tuple[Station, bool]] = []
-    for where, s in parsed:
+    for where, s, _rec in parsed:
         if s.division is None:
             s.division = locator.find(s.lat, s.lon)
         if s.id is not None:

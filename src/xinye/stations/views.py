@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 from django.contrib import messages
@@ -276,9 +277,10 @@ def _planner_division(request, scope):
 
 def _coverage_params(request) -> dict:
     try:
-        minutes = min(max(float(request.GET.get("minutes", 15)), 1), 120)
+        minutes = float(request.GET.get("minutes", 15))
     except ValueError:
         minutes = 15.0
+    minutes = min(max(minutes, 1.0), 120.0) if math.isfinite(minutes) else 15.0
     mode = request.GET.get("mode", "ebike")
     at = request.GET.get("at", "any")
     amenity = request.GET.get("amenity", "")
@@ -373,6 +375,8 @@ def station_placement(request):
             upload = request.FILES.get("file")
             if upload is None or Path(upload.name).suffix.lower() != ".csv":
                 error = _("Choose a .csv file of candidate sites (id, lat, lon, name).")
+            elif upload.size > 20 * 1024 * 1024:
+                error = _("The file is larger than 20 MB.")
             else:
                 with uploaded_path(upload) as path:
                     try:
