@@ -56,6 +56,8 @@ bench: setup
 	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
 	cd benchmarks && ../$(VENV)/bin/python branches_vs_spopt.py --sizes 2500 10000 --timeout 1200
 	cd benchmarks && ../$(VENV)/bin/python branches_bench.py --communities 620000
+	$(VENV)/bin/python benchmarks/placement_vs_spopt.py --seeds 1 2
+	$(VENV)/bin/python benchmarks/placement_bench.py
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
