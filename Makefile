@@ -58,6 +58,7 @@ bench: setup
 	cd benchmarks && ../$(VENV)/bin/python branches_bench.py --communities 620000
 	$(VENV)/bin/python benchmarks/placement_vs_spopt.py --seeds 1 2
 	$(VENV)/bin/python benchmarks/placement_bench.py
+	cd benchmarks && ../$(VENV)/bin/python liaison_bench.py --workers 1000000 --members 50000
 	bash benchmarks/nearest.sh   # installs PostGIS and wrk (Debian), then nearest_bench.py and finder_load.py
 
 lint: setup

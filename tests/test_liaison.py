@@ -110,6 +110,13 @@ def test_the_per_member_capacity_overrides_the_maximum():
     assert loads == {"A": 2, "B": 3} and len(r.unassigned) == 1
 
 
+def test_progress_is_reported_by_step():
+    seen = []
+    assign([Member("A", LAT, east(0))], [Worker("w", LAT, east(10))], progress=lambda *a: seen.append(a))
+    assert seen[0] == ("liaison", 0, 6) and seen[-1] == ("liaison", 6, 6)
+    assert [d for _s, d, _t in seen] == sorted(d for _s, d, _t in seen)
+
+
 # ----------------------------------------------------------------------------------------------- continuity
 
 
@@ -259,10 +266,12 @@ def objective(extra, member_of: np.ndarray) -> tuple[float, float, int]:
     return total, float(extra["dist"](w, m).sum()), int(on.sum())
 
 
-RATIO = 1.10  # ours' total distance at most 10 % above the optimum's, with as many workers covered
+# ours' total distance at most 5 % above the optimum's, with as many workers covered (the worst seen over 200
+# random instances like these: 3.2 %; on the benchmark city ours is within 0.01 % of the optimal objective)
+RATIO = 1.05
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(16))
 def test_within_the_stated_ratio_of_the_exact_optimum(seed):
     rng = random.Random(seed)
     n_m, n_w = rng.randint(5, 40), rng.randint(20, 400)
