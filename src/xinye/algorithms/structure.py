@@ -1,6 +1,6 @@
 """Audit and plan an organization tree over a company's business tree; re-plan after a reorganization.
 
-Pure Python; never imports Django. Inputs are small dataclasses (`Unit`, `Member`, `Org`) and a
+Python and numpy; never imports Django. Inputs are small dataclasses (`Unit`, `Member`, `Org`) and a
 `RuleSet` (see `rules.py`); outputs are dataclasses that serialise to the JSON of
 `xinye structure plan` (see docs/structure.md).
 
@@ -34,7 +34,10 @@ Planning
    (at least half), so the tree keeps its history; the rest get new ids. Churn is the number of
    members whose branch changes.
 
-Scale: linear in units + members apart from sorting; see benchmarks/structure_bench.py.
+Scale: linear in units + members apart from sorting; see benchmarks/structure_bench.py. Inside, units
+are numbered in the pre-order (a subtree is a range of numbers) and, when re-planning, members are numbered
+too, so that whole-tree passes run in numpy or in single C-level passes; results are the same as walking the
+dicts one by one.
 
 References
 ----------
@@ -56,10 +59,15 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import operator
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from itertools import chain, compress, repeat
+
+import numpy as np
 
 from .errors import InputError, RowError
 from .rules import RuleSet
@@ -166,26 +174,47 @@ class Business:
         self.roots = roots
         self.depth: dict[str, int] = {}
         self._ancestors: dict[str, list[str]] = {}
+        self._ix: _Index | None = None
+        self._mx: _Members | None = None
+        # depth, and the units by position in the pre-order for `_index` (one pass over the units)
         depth = self.depth
-        for u in order:
-            p = units[u].parent
-            depth[u] = 0 if p is None else depth[p] + 1
+        n = len(order)
+        pos: dict[str, int] = {}
+        parent_pos, depth_l, active, division = [-1] * n, [0] * n, [True] * n, [""] * n
+        unit_l: list[Unit] = [None] * n  # type: ignore[list-item]
+        for i, u in enumerate(order):
+            x = unit_l[i] = units[u]
+            pos[u] = i
+            p = x.parent
+            if p is None:
+                depth[u] = 0
+            else:
+                pp = parent_pos[i] = pos[p]
+                depth[u] = depth_l[i] = depth_l[pp] + 1
+            if x.status != "active":
+                active[i] = False
+            division[i] = x.division
+        self._by_pos = (pos, parent_pos, depth_l, active, division, unit_l)
+        # one pass per field in C rather than one Python step per member (a million members at national scale)
+        values = list(members.values())
+        ids = [m.id for m in values]
+        unit_of = [m.unit for m in values]
+        is_formal = [m.status == FORMAL for m in values]
         members_of: dict[str, list[str]] = defaultdict(list)
-        unit_formal: dict[str, int] = defaultdict(int)
-        formal = []
-        for m in members.values():
-            members_of[m.unit].append(m.id)
-            if m.status == FORMAL:
-                formal.append(m.id)
-                unit_formal[m.unit] += 1
+        for mid, u in zip(ids, unit_of, strict=True):
+            members_of[u].append(mid)
         for lst in members_of.values():
             lst.sort()
         self.members_of = members_of
-        self.unit_formal = unit_formal
-        self.formal: frozenset[str] = frozenset(formal)
+        self.unit_formal: dict[str, int] = defaultdict(int, Counter(compress(unit_of, is_formal)))
+        self.formal: frozenset[str] = frozenset(compress(ids, is_formal))
 
     @classmethod
     def build(cls, units: Iterable[Unit], members: Iterable[Member], *, file: str = "business") -> Business:
+        units, members = list(units), list(members)
+        fast = cls._build_valid(units, members)
+        if fast is not None:
+            return fast
         errors: list[RowError] = []
         by_id: dict[str, Unit] = {}
         for i, u in enumerate(units):
@@ -203,22 +232,7 @@ class Business:
                 errors.append(RowError(file, f"unit {u.id!r}", "parent", u.parent, "parent unit does not exist"))
             if u.merged_into is not None and u.merged_into not in by_id:
                 errors.append(RowError(file, f"unit {u.id!r}", "merged_into", u.merged_into, "unit does not exist"))
-        children: dict[str, list[str]] = defaultdict(list)
-        roots = []
-        for u in by_id.values():
-            if u.parent is None:
-                roots.append(u.id)
-            elif u.parent in by_id:
-                children[u.parent].append(u.id)
-        for lst in children.values():
-            lst.sort()
-        roots.sort()
-        order: list[str] = []
-        stack = list(reversed(roots))
-        while stack:
-            u = stack.pop()
-            order.append(u)
-            stack.extend(reversed(children.get(u, [])))
+        children, roots, order = _tree(by_id)
         if len(order) < len(by_id) and not errors:
             seen = set(order)
             cyc = sorted(u for u in by_id if u not in seen)
@@ -246,7 +260,35 @@ class Business:
                 mems[m.id] = m
         if errors:
             raise InputError(errors, summary=f"{len(errors)} error(s) in {file}; nothing was written")
-        return cls(by_id, mems, order, dict(children), roots)
+        return cls(by_id, mems, order, children, roots)
+
+    @classmethod
+    def _build_valid(cls, units: list[Unit], members: list[Member]) -> Business | None:
+        """`build` for an input without errors, checking whole columns at once; None if anything is off (then
+        `build` goes record by record and names each error)."""
+        try:
+            ids = [u.id for u in units]
+            by_id = dict(zip(ids, units, strict=True))
+            if len(by_id) < len(units) or not all(ids) or not {u.status for u in units} <= set(UNIT_STATUSES):
+                return None
+            links = {u.parent for u in units} | {u.merged_into for u in units}
+            links.discard(None)
+            if not by_id.keys() >= links:
+                return None
+            mids = [m.id for m in members]
+            mems = dict(zip(mids, members, strict=True))
+            if len(mems) < len(members) or not all(mids):
+                return None
+            if not by_id.keys() >= {m.unit for m in members}:
+                return None
+            if not {m.status for m in members} <= set(MEMBER_STATUSES):
+                return None
+        except TypeError:  # an unhashable value: let the record-by-record checks say where
+            return None
+        children, roots, order = _tree(by_id)
+        if len(order) < len(by_id):
+            return None
+        return cls(by_id, mems, order, children, roots)
 
     def ancestors(self, u: str) -> list[str]:
         """u's ancestors, nearest first (u excluded). Cached: do not modify the list."""
@@ -283,12 +325,198 @@ class Business:
     def is_formal(self, m: str) -> bool:
         return m in self.formal
 
+    def _index(self) -> _Index:
+        """The integer view the auditor and planner work on (made once, on first use)."""
+        if self._ix is None:
+            self._ix = _Index(self)
+        return self._ix
+
+    def _members_index(self) -> _Members:
+        """Members by integer index (made once, on first use)."""
+        if self._mx is None:
+            self._mx = _Members(self)
+        return self._mx
+
+
+def _tree(by_id: dict[str, Unit]) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """Children (sorted by id), roots (sorted) and the pre-order of the units reachable from the roots."""
+    children: dict[str, list[str]] = defaultdict(list)
+    roots = []
+    for u in by_id.values():
+        if u.parent is None:
+            roots.append(u.id)
+        elif u.parent in by_id:
+            children[u.parent].append(u.id)
+    for lst in children.values():
+        lst.sort()
+    roots.sort()
+    order: list[str] = []
+    stack = list(reversed(roots))
+    while stack:
+        u = stack.pop()
+        order.append(u)
+        kids = children.get(u)
+        if kids:
+            stack.extend(reversed(kids))
+    return dict(children), roots, order
+
+
+class _Index:
+    """Units by their position in the pre-order (`Business.order`), so that a subtree is a range of positions
+    (`i` to `end[i]`; the children of `i` are `i + 1`, then each next one right after the previous one's
+    range), with per-position lists: parent position (-1 at a root), active, division, members (the lists of
+    `members_of`: never modified), formal and total counts. Pure bookkeeping: every function that uses it
+    gives the same results as walking the dicts."""
+
+    __slots__ = (
+        "pos",
+        "parent",
+        "depth",
+        "unit",
+        "end",
+        "active",
+        "mem",
+        "ufor",
+        "utot",
+        "division",
+        "n",
+        "_formal_below",
+        "_active_a",
+    )
+
+    def __init__(self, business: Business):
+        pos, parent, depth, self.active, self.division, self.unit = business._by_pos
+        self.pos, self.parent, self.depth = pos, parent, depth
+        n = self.n = len(parent)
+        # subtree sizes, the deepest level first (a level at a time; one unit at a time for a very deep tree)
+        size = np.ones(n, dtype=np.int64)
+        depth_a = np.asarray(depth, dtype=np.int64)
+        top = int(depth_a.max(initial=0))
+        if top <= 64:
+            parent_a = np.asarray(parent, dtype=np.int64)
+            by_depth = np.argsort(depth_a, kind="stable")
+            bounds = np.searchsorted(depth_a[by_depth], np.arange(top + 2))
+            for d in range(top, 0, -1):
+                at = by_depth[bounds[d] : bounds[d + 1]]
+                np.add.at(size, parent_a[at], size[at])
+            self.end = (np.arange(n, dtype=np.int64) + size - 1).tolist()
+        else:
+            end = list(range(n))
+            for i in range(n - 1, 0, -1):  # children come after their parent in the pre-order
+                p = parent[i]
+                if p >= 0 and end[i] > end[p]:
+                    end[p] = end[i]
+            self.end = end
+        mem: list[Sequence[str]] = [()] * n
+        for u, lst in business.members_of.items():
+            mem[pos[u]] = lst
+        ufor = [0] * n
+        for u, k in business.unit_formal.items():
+            ufor[pos[u]] = k
+        self.mem, self.ufor = mem, ufor
+        self.utot = list(map(len, mem))
+        self._formal_below = None
+        self._active_a = None
+
+    def kids(self, i: int) -> Iterator[int]:
+        """The children of position i, in order."""
+        end = self.end
+        c, last = i + 1, end[i]
+        while c <= last:
+            yield c
+            c = end[c] + 1
+
+    def subtree_sums(self, values) -> np.ndarray:
+        """For each position, the sum of `values` (one per position) over its subtree."""
+        cs = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(np.asarray(values, dtype=np.int64), out=cs[1:])
+        return cs[np.asarray(self.end, dtype=np.int64) + 1] - cs[: self.n]
+
+    def active_or_not(self) -> np.ndarray:
+        """`active` as an array, with one more entry (False) that index -1 picks."""
+        if self._active_a is None:
+            self._active_a = np.asarray([*self.active, False], dtype=bool)
+        return self._active_a
+
+    def formal_below(self) -> np.ndarray:
+        if self._formal_below is None:
+            self._formal_below = self.subtree_sums(self.ufor)
+        return self._formal_below
+
+
+class _Members:
+    """Members by integer index: the lists of `members_of` one after the other, so that each unit's members
+    are a range of indices, in id order; with a formal flag per member."""
+
+    __slots__ = ("index", "ids", "formal", "unit_ids", "unit_k", "starts")
+
+    def __init__(self, business: Business):
+        members_of = business.members_of
+        self.unit_ids = [u for u, ms in members_of.items() if ms]
+        self.unit_k = {u: k for k, u in enumerate(self.unit_ids)}
+        lists = [members_of[u] for u in self.unit_ids]
+        self.starts = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)), out=self.starts[1:])
+        ids = self.ids = list(chain.from_iterable(lists))
+        self.index = dict(zip(ids, range(len(ids)), strict=True))
+        self.formal = np.fromiter(map(business.formal.__contains__, ids), dtype=bool, count=len(ids))
+
+
+class _Listing:
+    """The members that organizations list, as member indices (see `_Members`; -1: not a member of the
+    business), one organization after the other."""
+
+    __slots__ = ("flat", "lens", "starts")
+
+    def __init__(self, flat: np.ndarray, lens: np.ndarray):
+        self.flat, self.lens = flat, lens
+        self.starts = np.zeros(len(lens) + 1, dtype=np.int64)
+        np.cumsum(lens, out=self.starts[1:])
+
+    @classmethod
+    def of(cls, business: Business, orgs: Sequence[Org]) -> _Listing:
+        index = business._members_index().index
+        lens = np.fromiter((len(o.members) for o in orgs), dtype=np.int64, count=len(orgs))
+        flat = np.fromiter(
+            map(index.get, chain.from_iterable(o.members for o in orgs), repeat(-1)),
+            dtype=np.int64,
+            count=int(lens.sum()),
+        )
+        return cls(flat, lens)
+
+    def subset(self, keep: Sequence[bool]) -> _Listing:
+        keep_a = np.asarray(keep, dtype=bool)
+        if keep_a.all():
+            return self
+        return _Listing(self.flat[np.repeat(keep_a, self.lens)], self.lens[keep_a])
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """For each organization, the sum of `values` (one per listed member) over its members."""
+        return _segment_sums(values, self.starts)
+
+
+def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums of `values` over consecutive segments that begin at `starts` (one more entry: the end)."""
+    cs = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, out=cs[1:])
+    return cs[starts[1:]] - cs[starts[:-1]]
+
 
 def validate_orgs(orgs: Sequence[Org], business: Business, rules: RuleSet, *, file: str = "organizations") -> None:
     """Raise InputError for a duplicate id, an unknown parent, a cycle, an unknown kind or member."""
+    _validate_orgs(orgs, business, rules, file=file)
+
+
+def _validate_orgs(
+    orgs: Sequence[Org], business: Business, rules: RuleSet, *, file: str, listing: _Listing | None = None
+) -> None:
     errors: list[RowError] = []
     kinds = set(rules.branch_kinds) | set(rules.upper_kinds)
     ids: dict[str, Org] = {}
+    known = business.members
+    if listing is not None:  # the organizations that list someone who is not a member
+        owner = np.repeat(np.arange(len(orgs)), listing.lens)
+        strangers = set(np.unique(owner[listing.flat < 0]).tolist())
     for i, o in enumerate(orgs):
         where = f"organizations[{i}] (id {o.id!r})"
         if not o.id:
@@ -307,17 +535,19 @@ def validate_orgs(orgs: Sequence[Org], business: Business, rules: RuleSet, *, fi
                     f"kind must be one of {', '.join(sorted(kinds))} (rule set {rules.name})",
                 )
             )
-        for m in o.members:
-            if m not in business.members:
-                errors.append(RowError(file, where, "members", m, "member not in the business file"))
+        if i in strangers if listing is not None else not all(map(known.__contains__, o.members)):
+            for m in o.members:
+                if m not in known:
+                    errors.append(RowError(file, where, "members", m, "member not in the business file"))
     for o in ids.values():
         if o.parent is not None and o.parent not in ids:
             errors.append(RowError(file, f"organization {o.id!r}", "parent", o.parent, "parent does not exist"))
     if not errors:
+        rooted: set[str] = set()  # organizations whose parent links end at a top organization
         for o in ids.values():
             seen = {o.id}
             p = o.parent
-            while p is not None:
+            while p is not None and p not in rooted:
                 if p in seen:
                     errors.append(
                         RowError(file, f"organization {o.id!r}", "parent", o.parent, "the parent links form a cycle")
@@ -327,6 +557,7 @@ def validate_orgs(orgs: Sequence[Org], business: Business, rules: RuleSet, *, fi
                 p = ids[p].parent
             if errors:
                 break
+            rooted |= seen
     if errors:
         raise InputError(errors, summary=f"{len(errors)} error(s) in {file}; nothing was written")
 
@@ -334,39 +565,75 @@ def validate_orgs(orgs: Sequence[Org], business: Business, rules: RuleSet, *, fi
 # ----------------------------------------------------------------------------------------------- regions
 
 
-def _regions(business: Business, branches: Sequence[Org]) -> dict[str, list[str]]:
-    """Members of each branch under the nearest-anchor rule (see module docstring)."""
-    anchored: dict[str, list[Org]] = defaultdict(list)
+def _regions(
+    business: Business, branches: Sequence[Org], listing: _Listing | None = None
+) -> tuple[dict[str, list[str]], dict[str, int], list[bool] | None]:
+    """Members of each branch under the nearest-anchor rule (see module docstring), with the number of formal
+    members of each, and for each unit position whether a branch covers it (None: no branch covers any).
+    `listing` may pass the members `branches` list, made already."""
+    ix = business._index()
+    pos, active = ix.pos, ix.active
+    anchored: dict[int, list[Org]] = {}
     for b in branches:
         for u in b.units:
-            if business.is_active(u):
-                anchored[u].append(b)
-    listed: dict[str, str] = {}
-    for b in branches:
-        for m in b.members:
-            listed.setdefault(m, b.id)
+            i = pos.get(u)
+            if i is not None and active[i]:
+                anchored.setdefault(i, []).append(b)
     out: dict[str, list[str]] = {b.id: [] for b in branches}
-    owner: dict[str, list[Org]] = {}
-    for u in business.order:
-        p = business.units[u].parent
-        here = anchored.get(u)
-        owner[u] = here if here else (owner[p] if p is not None else [])
-        cands = owner[u]
-        if not cands:
+    formal_of = dict.fromkeys(out, 0)
+    if not anchored:
+        return out, formal_of, None
+    parent, mem, ufor = ix.parent, ix.mem, ix.ufor
+    is_formal = business.formal.__contains__
+    owner: list[list[Org] | None] = [None] * ix.n
+    listed: dict[str, str] | None = None
+    first: list[int] | None = None  # by member index (with a listing): the first branch that lists each
+    by_index = listing is not None and not (listing.flat < 0).any()
+    for i in range(ix.n):  # pre-order: a unit's parent comes first
+        cands = anchored.get(i)
+        if cands is None:
+            p = parent[i]
+            if p < 0:
+                continue
+            cands = owner[p]
+            if cands is None:
+                continue
+        owner[i] = cands
+        ms = mem[i]
+        if not ms:
             continue
-        for m in business.members_of.get(u, ()):
-            if len(cands) == 1:
-                out[cands[0].id].append(m)
-            else:
-                chosen = listed.get(m)
-                if chosen not in {c.id for c in cands}:
-                    chosen = min(cands, key=lambda c: (len(out[c.id]), c.id)).id
-                out[chosen].append(m)
-    return out
-
-
-def _counts(business: Business, members: Sequence[str]) -> tuple[int, int]:
-    return len(business.formal.intersection(members)), len(members)
+        if len(cands) == 1:
+            bid = cands[0].id
+            out[bid].extend(ms)
+            formal_of[bid] += ufor[i]
+            continue
+        ids = {c.id for c in cands}
+        if by_index:
+            # the branch that lists a member first, by member index (a unit's members are a range of them)
+            mx = business._members_index()
+            if first is None:
+                owner_no = np.repeat(np.arange(len(branches)), listing.lens)  # type: ignore[union-attr]
+                indices, at = np.unique(listing.flat, return_index=True)  # type: ignore[union-attr]
+                first_a = np.full(len(mx.ids), -1, dtype=np.int64)
+                first_a[indices] = owner_no[at]
+                first = first_a.tolist()
+            j = int(mx.starts[mx.unit_k[business.order[i]]])
+            listed_by = [branches[k].id if k >= 0 else None for k in first[j : j + len(ms)]]
+            formal_flags = mx.formal[j : j + len(ms)].tolist()
+        else:
+            if listed is None:  # the branch that lists a member first
+                listed = {}
+                for b in reversed(branches):
+                    listed.update(dict.fromkeys(b.members, b.id))
+            listed_by = list(map(listed.get, ms))
+            formal_flags = list(map(is_formal, ms))
+        for m, chosen, formal in zip(ms, listed_by, formal_flags, strict=True):
+            if chosen not in ids:
+                chosen = min(cands, key=lambda c: (len(out[c.id]), c.id)).id
+            out[chosen].append(m)
+            if formal:
+                formal_of[chosen] += 1
+    return out, formal_of, [c is not None for c in owner]
 
 
 # ----------------------------------------------------------------------------------------------- audit
@@ -471,80 +738,165 @@ def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: dat
         return _audit(business, orgs, rules, today=today)
 
 
-def _audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None) -> list[Finding]:
+_COLUMNS = ("id", "kind", "units", "members", "parent", "committee", "term_ends")
+
+
+def _audit(
+    business: Business,
+    orgs: Sequence[Org],
+    rules: RuleSet,
+    *,
+    today: date | None = None,
+    listing: _Listing | None = None,
+    placement: tuple[list[int], AbstractSet[str]] | None = None,
+) -> list[Finding]:
+    """`audit`; `listing` may pass the members `orgs` list (`_Listing.of(business, orgs)`), made already;
+    `placement`, when every member is listed once except some (the planner's own tree): the number of formal
+    members of each branch (in the order of `orgs`) and the members no branch lists."""
     today = today or date.today()  # noqa: DTZ011 - a calendar date; callers in the apps pass their local date
     findings: list[Finding] = []
-    by_id = {o.id: o for o in orgs}
-    branches = [o for o in orgs if o.kind in rules.branch_kinds]
+    # the organizations' fields as columns (a national plan has over 100,000 organizations)
+    columns = list(zip(*map(operator.attrgetter(*_COLUMNS), orgs), strict=True)) or [()] * len(_COLUMNS)
+    ids, kinds, units_of, members_of_org, parent_ids, committees, terms = columns
+    by_id = dict(zip(ids, orgs, strict=True))
+    is_branch = list(map(frozenset(rules.branch_kinds).__contains__, kinds))
+    branches = list(compress(orgs, is_branch))
     company_formal = len(business.formal)
+    ix = business._index()
 
     def add(*args, **kwargs):
         findings.append(_finding(rules, *args, **kwargs))
 
-    # members: in no branch, or in two
-    placed: dict[str, list[str]] = {}
-    listed = 0
-    for b in branches:
-        placed.update(dict.fromkeys(b.members, None))
-        listed += len(b.members)
-    if listed > len(placed):  # someone is listed twice: find where
-        seen: dict[str, list[str]] = defaultdict(list)
-        for b in branches:
-            for m in b.members:
-                seen[m].append(b.id)
-        placed.update(seen)
-    unplaced_by_unit: dict[str, list[str]] = defaultdict(list)
-    for u, ms in business.members_of.items():
-        missing = [m for m in ms if m not in placed]
-        if missing:
-            unplaced_by_unit[u] = missing
-    for mid, where in placed.items():
-        if where is None or len(where) < 2:
-            continue
-        m = business.members[mid]
-        if len(where) > 1:
+    # members: in no branch, or in two. Each listed once (the usual case) is settled in bulk: by member index
+    # when the members are indexed already (re-planning), else with one set; otherwise member by member.
+    members_of = business.members_of
+    lens = np.fromiter(map(len, compress(members_of_org, is_branch)), dtype=np.int64, count=len(branches))
+    n_listed = int(lens.sum())
+    formal_of: np.ndarray | list[int] | None = None
+    absent: AbstractSet[str] | None = None  # members of the business no branch lists (by id)
+    missing: np.ndarray | None = None  # the same, by member index
+    if placement is not None:
+        formal_of, absent = placement
+    elif not n_listed:
+        absent = business.members.keys()
+        formal_of = [0] * len(branches)
+    elif listing is not None or business._mx is not None:
+        mx = business._members_index()
+        listed = (listing or _Listing.of(business, orgs)).subset(is_branch)
+        if not (listed.flat < 0).any():
+            counts = np.bincount(listed.flat, minlength=len(mx.ids))
+            if not (counts > 1).any():
+                missing = np.flatnonzero(counts == 0)
+                formal_of = listed.sums(mx.formal[listed.flat])
+    if formal_of is None:
+        placed: set[str] | dict[str, list[str] | None] = set(chain.from_iterable(b.members for b in branches))
+        if len(placed) == n_listed:
+            flags = np.fromiter(
+                map(business.formal.__contains__, chain.from_iterable(b.members for b in branches)),
+                dtype=bool,
+                count=n_listed,
+            )
+            formal_of = _segment_sums(flags, np.concatenate(([0], np.cumsum(lens))))
+            absent = business.members.keys() - placed
+        else:  # someone is listed twice: find where
+            placed = dict.fromkeys(chain.from_iterable(b.members for b in branches))
+            seen: dict[str, list[str]] = defaultdict(list)
+            for b in branches:
+                for m in b.members:
+                    seen[m].append(b.id)
+            placed.update(seen)
+            for mid, where in placed.items():
+                if where is None or len(where) < 2:
+                    continue
+                m = business.members[mid]
+                if len(where) > 1:
+                    add(
+                        "member_in_two_branches",
+                        "error",
+                        "placement",
+                        "member",
+                        m.id,
+                        where,
+                        member=m.id,
+                        count=len(where),
+                        branches=", ".join(_olabel(by_id[w]) for w in where),
+                    )
+            absent = business.members.keys() - placed.keys()
+            # a member listed twice in one branch counts once among the formal members
+            formal_set = business.formal
+            formal_of = [len(formal_set.intersection(b.members)) for b in branches]
+    # the members of each unit that no branch lists, units in members_of's order (read only: not copied)
+    unplaced_by_unit: dict[str, Sequence[str]] = {}
+    n_missing = len(absent) if absent is not None else len(missing)  # type: ignore[arg-type]
+    if n_missing == len(business.members):
+        unplaced_by_unit = {u: ms for u, ms in members_of.items() if ms}
+    elif n_missing and absent is not None:
+        units_missing = {business.members[m].unit for m in absent}
+        for u, ms in members_of.items():
+            if u in units_missing:
+                lst = [m for m in ms if m in absent]
+                if lst:
+                    unplaced_by_unit[u] = lst
+    elif n_missing:
+        # member indices run unit by unit (members_of's order), each unit's members in id order
+        unit_of = np.searchsorted(mx.starts, missing, side="right") - 1
+        cuts = [0, *(np.flatnonzero(np.diff(unit_of)) + 1).tolist(), len(missing)]
+        missing_ids = [mx.ids[j] for j in missing.tolist()]  # type: ignore[union-attr]
+        unit_of_l = unit_of.tolist()
+        for s, e in zip(cuts, cuts[1:], strict=False):
+            unplaced_by_unit[mx.unit_ids[unit_of_l[s]]] = missing_ids[s:e]
+    # the position of each organization's units (-1: not a unit of the business), one organization after the other
+    unit_lens = np.fromiter(map(len, units_of), dtype=np.int64, count=len(orgs))
+    unit_pos = np.fromiter(
+        map(ix.pos.get, chain.from_iterable(units_of), repeat(-1)), dtype=np.int64, count=int(unit_lens.sum())
+    )
+    active_a = ix.active_or_not()  # position -1: no unit, not active
+    at = unit_pos[np.repeat(np.asarray(is_branch, dtype=bool), unit_lens)]
+    covered, below = _coverage(business, at[active_a[at]])
+    if unplaced_by_unit:
+        # members in a subtree with no branch at all are reported once for the whole subtree (its top unit);
+        # elsewhere, unit by unit. Such subtrees are closed downwards, so each is the range of its top unit.
+        bare = ~covered & ~below
+        parent = np.asarray(ix.parent, dtype=np.int64)
+        top = bare & ((parent < 0) | ~bare[np.maximum(parent, 0)])
+        top_of = np.maximum.accumulate(np.where(top, np.arange(ix.n), -1)).tolist()
+        bare_l = bare.tolist()
+        pos, order = ix.pos, business.order
+        grouped: dict[tuple[str, bool], list[Sequence[str]]] = defaultdict(list)  # the lists, joined once below
+        for u, ms in unplaced_by_unit.items():
+            i = pos[u]
+            grouped[(order[top_of[i]], True) if bare_l[i] else (u, False)].append(ms)
+        for (u, subtree), lists in sorted(grouped.items()):
+            ms = tuple(chain.from_iterable(lists))
             add(
-                "member_in_two_branches",
+                "members_in_no_branch",
                 "error",
                 "placement",
-                "member",
-                m.id,
-                where,
-                member=m.id,
-                count=len(where),
-                branches=", ".join(_olabel(by_id[w]) for w in where),
+                "unit",
+                u,
+                ms,
+                text="members_in_no_branch_subtree" if subtree and business.children.get(u) else None,
+                count=len(ms),
+                unit=_label(business, u),
             )
-    covered, has_branch_below, formal_below = _coverage(business, branches)
-    # members in a subtree with no branch at all are reported once for the whole subtree (its top unit);
-    # elsewhere, unit by unit
-    report_at: dict[str, str] = {}
-    for u in business.order:
-        if not covered[u] and not has_branch_below[u]:
-            p = business.units[u].parent
-            report_at[u] = report_at[p] if p is not None and p in report_at else u
-    grouped: dict[tuple[str, bool], list[str]] = defaultdict(list)
-    for u, ms in unplaced_by_unit.items():
-        top = report_at.get(u)
-        grouped[(top, True) if top is not None else (u, False)].extend(ms)
-    for (u, subtree), ms in sorted(grouped.items()):
-        add(
-            "members_in_no_branch",
-            "error",
-            "placement",
-            "unit",
-            u,
-            ms,
-            text="members_in_no_branch_subtree" if subtree and business.children.get(u) else None,
-            count=len(ms),
-            unit=_label(business, u),
-        )
 
-    # branches: floor, cap, committee, general-branch threshold, joint size
-    for b in branches:
-        formal, total = _counts(business, b.members)
-        org = _olabel(b)
-        if formal < rules.min_formal_members:
-            whole = company_formal < rules.min_formal_members
+    # branches: floor, cap, committee, general-branch threshold, joint size (only those with a finding are
+    # looked at one by one)
+    floor, cap = rules.min_formal_members, rules.branch_cap
+    formal_a = np.asarray(formal_of, dtype=np.int64)
+    total_a = lens
+    flagged = (formal_a < floor) | (total_a > cap) | (total_a >= rules.general_branch_at)
+    flagged |= (formal_a >= rules.committee_at) & np.fromiter(
+        map(operator.is_, compress(committees, is_branch), repeat(False)), dtype=bool, count=len(branches)
+    )
+    flagged |= np.fromiter(
+        map(rules.joint_kind.__eq__, compress(kinds, is_branch)), dtype=bool, count=len(branches)
+    ) & (unit_lens[np.asarray(is_branch, dtype=bool)] > rules.joint_max_units)
+    for k in np.flatnonzero(flagged).tolist():
+        b = branches[k]
+        formal, total = int(formal_a[k]), int(total_a[k])
+        if formal < floor:
+            whole = company_formal < floor
             add(
                 "branch_below_floor",
                 "info" if whole else "error",
@@ -552,11 +904,11 @@ def _audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: da
                 "organization",
                 b.id,
                 text="branch_below_floor_whole" if whole else None,
-                org=org,
+                org=_olabel(b),
                 formal=formal,
-                floor=rules.min_formal_members,
+                floor=floor,
             )
-        if total > rules.branch_cap:
+        if total > cap:
             has_sub = any(business.children.get(u) for u in b.units if u in business.units)
             add(
                 "branch_over_cap",
@@ -565,9 +917,9 @@ def _audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: da
                 "organization",
                 b.id,
                 text=None if has_sub else "branch_over_cap_leaf",
-                org=org,
+                org=_olabel(b),
                 total=total,
-                cap=rules.branch_cap,
+                cap=cap,
             )
         if total >= rules.general_branch_at:
             add(
@@ -576,7 +928,7 @@ def _audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: da
                 "general_branch_at",
                 "organization",
                 b.id,
-                org=org,
+                org=_olabel(b),
                 total=total,
                 threshold=rules.general_branch_at,
             )
@@ -587,7 +939,7 @@ def _audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: da
                 "committee_at",
                 "organization",
                 b.id,
-                org=org,
+                org=_olabel(b),
                 formal=formal,
                 threshold=rules.committee_at,
             )
@@ -599,84 +951,130 @@ def _audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: da
                 "organization",
                 b.id,
                 b.units,
-                org=org,
+                org=_olabel(b),
                 count=len(b.units),
                 limit=rules.joint_max_units,
             )
 
     # upper levels: thresholds crossed
-    subtree_members = _org_subtree_members(orgs)
-    has_committee = any(o.kind == rules.committee_kind for o in orgs)
+    has_committee = rules.committee_kind in kinds
     if len(business.members) >= rules.primary_committee_at and not has_committee and orgs:
-        top = [o for o in orgs if o.parent is None]
+        top_orgs = [o for o in orgs if o.parent is None]
         add(
             "primary_committee_due",
             "warning",
             "primary_committee_at",
             "organization",
-            top[0].id if top else "",
-            [o.id for o in top],
-            org=_olabel(top[0]) if top else "-",
+            top_orgs[0].id if top_orgs else "",
+            [o.id for o in top_orgs],
+            org=_olabel(top_orgs[0]) if top_orgs else "-",
             total=len(business.members),
             threshold=rules.primary_committee_at,
         )
-    for o in orgs:
-        big = subtree_members.get(o.id, 0) >= rules.primary_committee_at
-        if o.kind == rules.general_kind and big and has_committee:
-            add(
-                "primary_committee_due",
-                "warning",
-                "primary_committee_at",
-                "organization",
-                o.id,
-                org=_olabel(o),
-                total=subtree_members[o.id],
-                threshold=rules.primary_committee_at,
-            )
-
-    # anchors: missing, dissolved or merged units; moved out from under the parent organization
-    for o in orgs:
-        for u in o.units:
-            if u not in business.units:
-                add("anchor_missing", "error", "anchor", "organization", o.id, [u], org=_olabel(o), unit=u)
-            elif business.units[u].status != "active":
-                unit = business.units[u]
+    generals = list(compress(orgs, map(rules.general_kind.__eq__, kinds))) if has_committee else []
+    if generals:
+        subtree_members = _org_subtree_members(orgs, by_id)
+        for o in generals:
+            if subtree_members.get(o.id, 0) >= rules.primary_committee_at:
                 add(
-                    "anchor_dissolved",
-                    "error",
-                    "anchor",
+                    "primary_committee_due",
+                    "warning",
+                    "primary_committee_at",
                     "organization",
                     o.id,
-                    [u],
-                    text="anchor_merged" if unit.merged_into else None,
                     org=_olabel(o),
-                    unit=_label(business, u),
-                    status=unit.status,
-                    target=_label(business, unit.merged_into),
+                    total=subtree_members[o.id],
+                    threshold=rules.primary_committee_at,
                 )
-        parent = by_id.get(o.parent) if o.parent else None
-        if parent and parent.units and o.units:
-            anchors = set(parent.units)
-            for u in o.units:
-                if u in business.units and u not in anchors and not anchors & set(business.ancestors(u)):
-                    add(
-                        "anchor_moved",
-                        "warning",
-                        "anchor",
-                        "organization",
-                        o.id,
-                        [u],
-                        unit=_label(business, u),
-                        org=_olabel(o),
-                        parent=_olabel(parent),
-                    )
-                    break
+
+    # anchors: missing, dissolved or merged units; moved out from under the parent organization. Findings
+    # of different codes may be made in any order (they are sorted at the end): units that do not exist or
+    # are not active are few, so they are found in bulk first
+    units = business.units
+    unit_starts = np.zeros(len(orgs) + 1, dtype=np.int64)
+    np.cumsum(unit_lens, out=unit_starts[1:])
+    odd = np.flatnonzero(~active_a[unit_pos])
+    odd_org = (np.searchsorted(unit_starts, odd, side="right") - 1).tolist()
+    for k, j in zip(odd.tolist(), odd_org, strict=True):
+        o = orgs[j]
+        u = o.units[k - int(unit_starts[j])]
+        unit = units.get(u)
+        if unit is None:
+            add("anchor_missing", "error", "anchor", "organization", o.id, [u], org=_olabel(o), unit=u)
+        else:
+            add(
+                "anchor_dissolved",
+                "error",
+                "anchor",
+                "organization",
+                o.id,
+                [u],
+                text="anchor_merged" if unit.merged_into else None,
+                org=_olabel(o),
+                unit=_label(business, u),
+                status=unit.status,
+                target=_label(business, unit.merged_into),
+            )
+    # moved: a unit of the organization outside the subtrees of its parent's units. A parent on one unit is
+    # checked for all its children at once; others one by one
+    end = ix.end
+    spans_of: dict[str | None, tuple[int, int, int]] = {None: (-2, -2, -2)}  # parent id -> (lo, hi, units)
+    for pid in set(parent_ids):
+        parent = by_id.get(pid) if pid else None
+        if parent is None or not parent.units:
+            spans_of[pid] = (-2, -2, -2)  # not checked
+        elif len(parent.units) == 1 and parent.units[0] in ix.pos:
+            lo = ix.pos[parent.units[0]]
+            spans_of[pid] = (lo, end[lo], 1)
+        else:
+            spans_of[pid] = (-1, -1, 0)  # one by one
+    spans = np.asarray(list(map(spans_of.__getitem__, parent_ids)), dtype=np.int64).reshape(len(orgs), 3)
+    per_unit = np.repeat(spans, unit_lens, axis=0)
+    one = per_unit[:, 2] == 1
+    lo, hi = per_unit[:, 0], per_unit[:, 1]
+    moved = one & (unit_pos >= 0) & (unit_pos != lo) & ~((lo < unit_pos) & (unit_pos <= hi))
+    hits = np.flatnonzero(moved)
+    hit_org, first = np.unique(np.searchsorted(unit_starts, hits, side="right") - 1, return_index=True)
+    first_moved = dict(zip(hit_org.tolist(), hits[first].tolist(), strict=True))  # each one's first moved unit
+    slow = set(np.flatnonzero((spans[:, 2] == 0) & (unit_lens > 0)).tolist())
+    for j in sorted(slow | first_moved.keys()):
+        o = orgs[j]
+        if not o.units:
+            continue
+        parent = by_id[o.parent]
+        anchors = set(parent.units)
+        if j in slow:
+            ranges = [(i, end[i]) for a in anchors if (i := ix.pos.get(a)) is not None]
+            start = int(unit_starts[j])
+            u = next(
+                (
+                    u
+                    for k, u in enumerate(o.units)
+                    if (i := int(unit_pos[start + k])) >= 0
+                    and u not in anchors
+                    and not any(first < i <= last for first, last in ranges)
+                ),
+                None,
+            )
+            if u is None:
+                continue
+        else:
+            u = o.units[first_moved[j] - int(unit_starts[j])]
+        add(
+            "anchor_moved",
+            "warning",
+            "anchor",
+            "organization",
+            o.id,
+            [u],
+            unit=_label(business, u),
+            org=_olabel(o),
+            parent=_olabel(parent),
+        )
 
     # terms
     soon = today + timedelta(days=rules.expiring_days)
-    for o in orgs:
-        if o.term_ends is None:
-            continue
+    for o in compress(orgs, map(operator.is_not, terms, repeat(None))):
         if o.term_ends < today:
             add(
                 "term_expired",
@@ -699,49 +1097,48 @@ def _audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: da
             )
 
     # units with enough formal members and no organization; groups of small units without one
-    findings.extend(_unorganized_units(business, rules, covered, has_branch_below, formal_below))
+    findings.extend(_unorganized_units(business, rules, covered, below))
     order = {"error": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (order[f.severity], f.code, f.subject_id))
     return findings
 
 
-def _coverage(business: Business, branches: Sequence[Org]) -> tuple[dict, dict, dict]:
-    """Per unit: covered by a branch at it or above; a branch at it or below; formal members at it and below."""
-    anchored = {u for b in branches for u in b.units if business.is_active(u)}
-    covered: dict[str, bool] = {}
-    units = business.units
-    for u in business.order:
-        p = units[u].parent
-        covered[u] = u in anchored or (p is not None and covered[p])
-    has_branch_below: dict[str, bool] = {}
-    formal_below: dict[str, int] = {}
-    unit_formal = business.unit_formal
-    children = business.children
-    for u in reversed(business.order):
-        kids = children.get(u)
-        if kids:
-            has_branch_below[u] = u in anchored or any(has_branch_below[c] for c in kids)
-            formal_below[u] = unit_formal.get(u, 0) + sum(formal_below[c] for c in kids)
-        else:
-            has_branch_below[u] = u in anchored
-            formal_below[u] = unit_formal.get(u, 0)
-    return covered, has_branch_below, formal_below
+def _coverage(business: Business, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit position: covered by a branch at it or above; a branch at it or below. `at`: the positions of
+    the active units that branches are anchored to."""
+    ix = business._index()
+    n = ix.n
+    if not len(at):
+        return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    anchored = np.zeros(n + 1, dtype=np.int64)
+    anchored[at] = 1
+    end = np.asarray(ix.end, dtype=np.int64)
+    # a subtree is a range of the pre-order: +1 where an anchored unit's range starts, -1 after it ends
+    step = anchored.copy()
+    np.subtract.at(step, end[anchored[:n] == 1] + 1, 1)
+    covered = np.cumsum(step)[:n] > 0
+    cs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(anchored[:n], out=cs[1:])
+    below = cs[end + 1] - cs[:n] > 0
+    return covered, below
 
 
-def _unorganized_units(
-    business: Business, rules: RuleSet, covered: dict, has_branch_below: dict, formal_below: dict
-) -> list[Finding]:
+def _unorganized_units(business: Business, rules: RuleSet, covered: np.ndarray, below: np.ndarray) -> list[Finding]:
     out = []
     floor = rules.min_formal_members
+    ix = business._index()
+    formal_below = ix.formal_below()
+    parent = np.asarray(ix.parent, dtype=np.int64)
+    has_parent = parent >= 0
+    p = np.maximum(parent, 0)
     # maximal subtrees with no branch at all, under a unit that has a branch somewhere (or at the root)
+    maximal = ~covered & ~below & (formal_below > 0) & (~has_parent | covered[p] | below[p])
     small_by_parent: dict[str | None, list[str]] = defaultdict(list)
-    for u in business.order:
-        if covered[u] or has_branch_below[u] or formal_below[u] == 0:
-            continue
-        p = business.units[u].parent
-        if p is not None and not covered[p] and not has_branch_below[p]:
-            continue  # not maximal: the parent's subtree has no branch either
-        if formal_below[u] >= floor:
+    order, par = business.order, ix.parent
+    for i in np.flatnonzero(maximal).tolist():
+        u = order[i]
+        formal = int(formal_below[i])
+        if formal >= floor:
             out.append(
                 _finding(
                     rules,
@@ -751,13 +1148,13 @@ def _unorganized_units(
                     "unit",
                     u,
                     unit=_label(business, u),
-                    formal=formal_below[u],
+                    formal=formal,
                 )
             )
         else:
-            small_by_parent[p].append(u)
-    for p, us in sorted(small_by_parent.items(), key=lambda kv: kv[0] or ""):
-        total = sum(formal_below[u] for u in us)
+            small_by_parent[order[par[i]] if par[i] >= 0 else None].append(u)
+    for p_id, us in sorted(small_by_parent.items(), key=lambda kv: kv[0] or ""):
+        total = sum(int(formal_below[ix.pos[u]]) for u in us)
         if total >= floor:
             for i in range(0, len(us), rules.joint_max_units):
                 g = us[i : i + rules.joint_max_units]
@@ -771,7 +1168,7 @@ def _unorganized_units(
                         g[0],
                         g,
                         count=len(g),
-                        parent=_label(business, p) if p else "-",
+                        parent=_label(business, p_id) if p_id else "-",
                         floor=floor,
                         units=", ".join(_label(business, u) for u in g),
                     )
@@ -779,19 +1176,48 @@ def _unorganized_units(
     return out
 
 
-def _org_subtree_members(orgs: Sequence[Org]) -> dict[str, int]:
+def _org_subtree_members(orgs: Sequence[Org], by_id: dict[str, Org] | None = None) -> dict[str, int]:
     """Members of each organization and everything under it (parents are validated: no cycles)."""
+    by_id = {o.id: o for o in orgs} if by_id is None else by_id  # the last of a repeated id, as a dict does
+    ids = list(by_id)
+    n = len(ids)
+    if None in by_id:  # an organization without an id (not validated): None parents must not find it
+        return _org_subtree_members_walk(orgs)
+    index = dict(zip(ids, range(n), strict=True))
+    values = by_id.values()
+    up = np.fromiter(map(index.get, map(operator.attrgetter("parent"), values), repeat(-1)), dtype=np.int64, count=n)
+    sizes = np.fromiter(map(len, map(operator.attrgetter("members"), values)), dtype=np.int64, count=n)
+    # depth of each organization: follow the parent links of all at once, level by level
+    depth = np.zeros(n, dtype=np.int64)
+    cur = up.copy()
+    for _ in range(64):
+        live = cur >= 0
+        if not live.any():
+            break
+        depth[live] += 1
+        cur[live] = up[cur[live]]
+    else:  # very deep, or a cycle: one by one
+        return _org_subtree_members_walk(orgs)
+    # deepest first: each adds its subtree to its parent's
+    for d in range(int(depth.max(initial=0)), 0, -1):
+        at = np.flatnonzero(depth == d)
+        np.add.at(sizes, up[at], sizes[at])
+    return dict(zip(ids, sizes.tolist(), strict=True))
+
+
+def _org_subtree_members_walk(orgs: Sequence[Org]) -> dict[str, int]:
+    """`_org_subtree_members` for parent links that may form a cycle (organizations not validated)."""
     out = {o.id: len(o.members) for o in orgs}
     parent = {o.id: o.parent for o in orgs}
     depth: dict[str, int] = {}
     for o in orgs:
-        chain = []
+        path = []
         x: str | None = o.id
-        while x is not None and x not in depth and x in parent and len(chain) <= len(parent):
-            chain.append(x)
+        while x is not None and x not in depth and x in parent and len(path) <= len(parent):
+            path.append(x)
             x = parent[x]
         base = depth.get(x, -1) if x is not None else -1
-        for y in reversed(chain):
+        for y in reversed(path):
             base += 1
             depth[y] = base
     for oid in sorted(out, key=lambda i: -depth.get(i, 0)):
@@ -833,24 +1259,39 @@ class Plan:
         }
 
 
-@dataclass
 class _Piece:
-    units: tuple[str, ...]
-    members: list[str]
-    formal: int
-    division: str
+    """Unorganized members waiting for a branch: on `units` (none: their units are dissolved)."""
 
-    @property
-    def total(self) -> int:
-        return len(self.members)
+    __slots__ = ("units", "members", "formal", "division", "total", "at")
+
+    def __init__(self, units: tuple[str, ...], members: list[str], formal: int, division: str, at: int = -1):
+        self.units = units
+        self.members = members
+        self.formal = formal
+        self.division = division
+        self.total = len(members)
+        self.at = at  # the position of its unit (-1: none)
 
 
-@dataclass
+@dataclass(slots=True)
 class _NewBranch:
     units: tuple[str, ...]
-    members: list[str]
+    members: list[str]  # its own list, or one of `members_of` when `ordered` (then never modified)
     joint: bool
     part: int = 0  # for balanced parts of one unit
+    ordered: bool = False  # members in id order already
+    formal: int = 0  # formal members among `members`
+    at: int = -1  # position of its first unit (-1: not known)
+    anchor: int = -1  # position of its anchor: its unit, or the units' lowest common ancestor (-1: not known)
+
+
+class _Kept:
+    """A kept branch while planning: its units, the members it covers now (its region) and the formal ones."""
+
+    __slots__ = ("units", "members", "formal")
+
+    def __init__(self, units: tuple[str, ...], members: list[str], formal: int):
+        self.units, self.members, self.formal = units, members, formal
 
 
 def plan(
@@ -884,31 +1325,38 @@ def _no_gc():
 
 
 def _plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today, progress, findings) -> Plan:
-    validate_orgs(orgs, business, rules)
+    # the members the current organizations list, by index: made once for validation, audit and churn
+    listing = _Listing.of(business, orgs) if any(o.members for o in orgs) else None
+    _validate_orgs(orgs, business, rules, file="organizations", listing=listing)
     if findings is None:
-        findings = audit(business, orgs, rules, today=today)
+        findings = _audit(business, orgs, rules, today=today, listing=listing)
     progress("audit", 1, 4)
-    current_branch = _current_branch_of(orgs, rules)
 
     # 1. keep the valid existing branches (re-checking as dropped regions flow to enclosing branches)
     candidates = [o for o in orgs if o.kind in rules.branch_kinds]
     company_formal = len(business.formal)
     while True:
-        regions = _regions(business, candidates)
-        invalid = {b.id for b in candidates if not _valid_branch(business, b, regions[b.id], rules, company_formal)}
+        chosen = set(map(id, candidates))
+        regions, region_formal, covered = _regions(
+            business, candidates, listing.subset([id(o) in chosen for o in orgs]) if listing is not None else None
+        )
+        invalid = {
+            b.id
+            for b in candidates
+            if not _valid_branch(business, b, region_formal[b.id], len(regions[b.id]), rules, company_formal)
+        }
         if not invalid:
             break
         candidates = [b for b in candidates if b.id not in invalid]
     kept = candidates
-    claimed = {m for b in kept for m in regions[b.id]}
     progress("kept", 2, 4)
 
-    # 2. organize the rest bottom-up
-    new_branches, leftovers = _form(business, claimed, rules)
+    # 2. organize the rest bottom-up (the kept branches cover whole units: the rest is the other units)
+    new_branches, leftovers = _form(business, covered, rules)
     unplaced: list[dict] = []
     # kept branches carry the members they cover now (their region), not the lists they came with
-    branch_list: list[tuple[str | None, _NewBranch | Org]] = [
-        (b.id, replace(b, members=tuple(regions[b.id]))) for b in kept
+    branch_list: list[tuple[str | None, _NewBranch | _Kept]] = [
+        (b.id, _Kept(b.units, regions[b.id], region_formal[b.id])) for b in kept
     ] + [(None, nb) for nb in new_branches]
     if leftovers:
         if not branch_list:
@@ -916,26 +1364,15 @@ def _plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today, pro
             root_units = tuple(
                 sorted({business.roots[0]} if len(business.roots) == 1 else {u for p in leftovers for u in p.units})
             )
-            branch_list.append((None, _NewBranch(root_units, members, joint=len(root_units) > 1)))
+            formal = sum(p.formal for p in leftovers)
+            branch_list.append((None, _NewBranch(root_units, members, joint=len(root_units) > 1, formal=formal)))
         else:
             unplaced = _attach_leftovers(business, leftovers, branch_list, rules)
     progress("branches", 3, 4)
 
     # 3. ids, upper levels, parents
-    planned = _finish(business, orgs, branch_list, regions, rules)
-    churn = newly = 0
-    for o in planned:
-        if o.kind not in rules.branch_kinds:
-            continue
-        if not current_branch:
-            newly += len(o.members)
-            continue
-        for m in o.members:
-            was = current_branch.get(m)
-            if was is None:
-                newly += 1
-            elif was != o.id:
-                churn += 1
+    planned, formal_of = _finish(business, orgs, branch_list, regions, rules)
+    churn, newly = _churn(business, orgs, listing, planned, rules)
     old_ids = {o.id for o in orgs}
     new_ids = {o.id for o in planned}
     by_old = {o.id: o for o in orgs}
@@ -956,38 +1393,75 @@ def _plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today, pro
         "unplaced": sum(len(u["members"]) for u in unplaced),
         "findings_before": len(findings),
     }
-    remaining = audit(business, planned, rules, today=today)
+    # the planned tree places everyone once but the unplaced, and the planner counted each branch's formal
+    # members as it went: the audit takes both from here instead of looking up a million ids again
+    placement = (
+        [formal_of[o.id] for o in planned if o.kind in rules.branch_kinds],
+        {m for u in unplaced for m in u["members"]},
+    )
+    remaining = _audit(business, planned, rules, today=today, placement=placement)
     stats["findings_after"] = len(remaining)
     progress("done", 4, 4)
     return Plan(planned, findings, remaining, stats, unplaced)
 
 
 def _same(a: Org, b: Org) -> bool:
-    return (a.parent, a.kind, tuple(sorted(a.units)), tuple(sorted(a.members))) == (
-        b.parent,
-        b.kind,
-        tuple(sorted(b.units)),
-        tuple(sorted(b.members)),
-    )
+    if a.parent != b.parent or a.kind != b.kind:
+        return False
+    if a.units != b.units and tuple(sorted(a.units)) != tuple(sorted(b.units)):
+        return False
+    return a.members == b.members or tuple(sorted(a.members)) == tuple(sorted(b.members))
 
 
-def _current_branch_of(orgs: Sequence[Org], rules: RuleSet) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for o in orgs:
-        if o.kind in rules.branch_kinds:
-            for m in o.members:
-                out.setdefault(m, o.id)
-    return out
+def _churn(
+    business: Business, orgs: Sequence[Org], listing: _Listing | None, planned: list[Org], rules: RuleSet
+) -> tuple[int, int]:
+    """Members whose branch changes, and members newly placed: a member's current branch is the first branch
+    of `orgs` that lists them."""
+    new_branches = [o for o in planned if o.kind in rules.branch_kinds]
+    is_old = [o.kind in rules.branch_kinds for o in orgs]
+    before = listing.subset(is_old) if listing is not None else None
+    if before is None or not len(before.flat):
+        return 0, sum(len(o.members) for o in new_branches)
+    old_branches = list(compress(orgs, is_old))
+    known = before.flat >= 0
+    n_members = len(business._members_index().ids)
+    if not (np.bincount(before.flat[known], minlength=n_members) > 1).any():
+        # nobody was in two branches: a planned branch that lists what the old branch of its id listed moves
+        # nobody, and nobody else was in that old branch
+        old_by_id = {o.id: o for o in old_branches}
+        new_branches = [
+            o for o in new_branches if (b := old_by_id.get(o.id)) is None or not _same_members(o.members, b.members)
+        ]
+        if not new_branches:
+            return 0, 0
+    now = _Listing.of(business, new_branches)
+    owner = np.repeat(np.arange(len(old_branches)), before.lens)
+    members, first = np.unique(before.flat[known], return_index=True)
+    was = np.full(n_members, -1, dtype=np.int64)
+    was[members] = owner[known][first]
+    # the old branch of each planned member, as the number of the planned branch with the same id (-2: none)
+    same = {o.id: j for j, o in enumerate(new_branches)}
+    old_as_new = np.asarray([same.get(o.id, -2) for o in old_branches] + [-1], dtype=np.int64)
+    was_new = old_as_new[was[now.flat]]  # was == -1 picks the final -1: no branch before
+    newly = int((was_new == -1).sum())
+    placed_in = np.repeat(np.arange(len(new_branches)), now.lens)
+    churn = int(((was_new != -1) & (was_new != placed_in)).sum())
+    return churn, newly
 
 
-def _valid_branch(business: Business, b: Org, members: list[str], rules: RuleSet, company_formal: int) -> bool:
+def _same_members(a: Sequence[str], b: Sequence[str]) -> bool:
+    """The same members in the same order (tuples compare item by item, the same strings by identity)."""
+    return type(a) is type(b) and a == b
+
+
+def _valid_branch(business: Business, b: Org, formal: int, total: int, rules: RuleSet, company_formal: int) -> bool:
     if not b.units or not all(business.is_active(u) for u in b.units):
         return False
     if b.kind == rules.joint_kind and len(b.units) > rules.joint_max_units:
         return False
     if b.kind == rules.branch_kind and len(b.units) > 1:
         return False
-    formal, total = _counts(business, members)
     if total > rules.branch_cap and _splittable(business, b, formal, rules):
         return False
     return formal >= rules.min_formal_members or (company_formal < rules.min_formal_members and total > 0)
@@ -998,86 +1472,96 @@ def _splittable(business: Business, b: Org, formal: int, rules: RuleSet) -> bool
     return formal >= 2 * rules.min_formal_members or len(b.units) > 1
 
 
-def _form(business: Business, claimed: set[str], rules: RuleSet) -> tuple[list[_NewBranch], list[_Piece]]:
-    """Bottom-up formation over members not in `claimed`; returns new branches and leftover pieces."""
+def _joined(pieces: Iterable[_Piece], head: Iterable[str] = ()) -> list[str]:
+    out = list(head)
+    for p in pieces:
+        out.extend(p.members)
+    return out
+
+
+def _form(business: Business, covered: list[bool] | None, rules: RuleSet) -> tuple[list[_NewBranch], list[_Piece]]:
+    """Bottom-up formation over the members of the units that no kept branch covers (`covered`, by position in
+    the pre-order; None: no unit is covered); returns new branches and leftover pieces."""
+    ix = business._index()
     floor, cap = rules.min_formal_members, rules.branch_cap
-    pending: dict[str, list[_Piece]] = {}
+    order, mem, ufor, end, active, division = business.order, ix.mem, ix.ufor, ix.end, ix.active, ix.division
+    pending: dict[int, list[_Piece]] = {}
     out: list[_NewBranch] = []
-    formal = business.formal
-    members_of, children, units, unit_formal = (
-        business.members_of,
-        business.children,
-        business.units,
-        business.unit_formal,
-    )
-    for u in reversed(business.order):  # children before parents
-        unit = units[u]
-        own = members_of.get(u, ())
-        if claimed and own:
-            own = [m for m in own if m not in claimed]
-            own_formal = sum(1 for m in own if m in formal)
+    for i in range(ix.n - 1, -1, -1):  # children before parents
+        if covered is not None and covered[i]:
+            own: Sequence[str] = ()
+            own_formal = 0
         else:
-            own = list(own)
-            own_formal = unit_formal.get(u, 0)
+            own = mem[i]
+            own_formal = ufor[i]
         kids: list[_Piece] = []
-        for c in children.get(u, ()):
+        c, last = i + 1, end[i]
+        while c <= last:  # the children of i
             got = pending.pop(c, None)
             if got:
                 kids.extend(got)
+            c = end[c] + 1
         if not own and not kids:
             continue
-        if unit.status == "active" and any(not p.units for p in kids):
+        u = order[i]
+        if not kids:  # members of its own only (most units): the general case below, in short
+            # (`own` is the unit's list in members_of here: pieces and branches share it, read only)
+            if not active[i]:
+                pending[i] = [_Piece((), own, own_formal, division[i])]
+            elif own_formal < floor:
+                pending[i] = [_Piece((u,), own, own_formal, division[i], i)]
+            elif len(own) <= cap:
+                out.append(_NewBranch((u,), own, joint=False, ordered=True, formal=own_formal, at=i))
+            else:
+                out.extend(_split(u, own, business, rules, at=i, ordered=True))
+            continue
+        own = list(own)
+        if active[i] and any(not p.units for p in kids):
             # members of dissolved sub-units reach their first active unit: they count as its own
-            own = list(own)
             for p in kids:
                 if not p.units:
                     own.extend(p.members)
                     own_formal += p.formal
             kids = [p for p in kids if p.units]
-        if unit.status != "active":
+        if not active[i]:
             # a dissolved or merged unit anchors nothing: its members wait at the parent
-            pending[u] = kids + ([_Piece((), own, own_formal, unit.division)] if own else [])
+            pending[i] = kids + ([_Piece((), own, own_formal, division[i])] if own else [])
             continue
         pool_formal = own_formal + sum(p.formal for p in kids)
         pool_total = len(own) + sum(p.total for p in kids)
         if pool_formal >= floor and pool_total <= cap:
-            for p in kids:
-                own.extend(p.members)
-            out.append(_NewBranch((u,), own, joint=False))
+            out.append(_NewBranch((u,), _joined(kids, own), joint=False, formal=pool_formal, at=i))
             continue
         if pool_formal < floor:
-            pending[u] = _merge_up(u, own, own_formal, kids, business)
+            pending[i] = _merge_up(u, own, own_formal, kids, division[i], i)
             continue
         # too many for one branch: joint branches of small sub-units first, then the unit's own members
         groups, rest = _pack(kids, rules, business)
         for g in groups:
-            out.append(
-                _NewBranch(tuple(sorted(x for p in g for x in p.units)), [m for p in g for m in p.members], joint=True)
-            )
+            # (each piece in a group is on one unit)
+            at = sorted((p.units[0], p.at) for p in g)
+            units = tuple(x for x, _ in at)
+            nb = _NewBranch(units, _joined(g), True, 0, False, sum(p.formal for p in g), at[0][1])
+            nb.anchor = _anchor_of(ix, [a for _, a in at])
+            out.append(nb)
         rest_formal = own_formal + sum(p.formal for p in rest)
         rest_total = len(own) + sum(p.total for p in rest)
         if rest_formal >= floor and rest_total <= cap:
-            out.append(_NewBranch((u,), own + [m for p in rest for m in p.members], joint=False))
+            out.append(_NewBranch((u,), _joined(rest, own), joint=False, formal=rest_formal, at=i))
         elif own_formal >= floor and rest_formal >= floor:
-            out.extend(_split(u, own + [m for p in rest for m in p.members], business, rules))
+            out.extend(_split(u, _joined(rest, own), business, rules, at=i))
         elif rest_total:
-            pending[u] = _merge_up(u, own, own_formal, rest, business)
+            pending[i] = _merge_up(u, own, own_formal, rest, division[i], i)
     leftovers = [p for ps in pending.values() for p in ps]
     return out, leftovers
 
 
-def _merge_up(u: str, own: list[str], own_formal: int, kids: list[_Piece], business: Business) -> list[_Piece]:
-    """Leftovers of unit u for its parent. If u has unorganized members of its own, u becomes one piece
-    (a branch on u would take its whole remaining subtree anyway); otherwise the sub-units' pieces go up."""
+def _merge_up(u: str, own: list[str], own_formal: int, kids: list[_Piece], division: str, at: int) -> list[_Piece]:
+    """Leftovers of unit u (at position `at`) for its parent. If u has unorganized members of its own, u
+    becomes one piece (a branch on u would take its whole remaining subtree anyway); otherwise the sub-units'
+    pieces go up."""
     if own:
-        return [
-            _Piece(
-                (u,),
-                own + [m for p in kids for m in p.members],
-                own_formal + sum(p.formal for p in kids),
-                business.units[u].division,
-            )
-        ]
+        return [_Piece((u,), _joined(kids, own), own_formal + sum(p.formal for p in kids), division, at)]
     return kids
 
 
@@ -1091,45 +1575,59 @@ def _pack(pieces: list[_Piece], rules: RuleSet, business: Business) -> tuple[lis
     )
     groups: list[list[_Piece]] = []
     open_group: list[_Piece] = []
+    n_units = n_total = n_formal = 0  # of the open group
     rest: list[_Piece] = [p for p in pieces if not p.units or p.total > cap]
     for p in ordered:
-        n_units = sum(len(x.units) for x in open_group)
-        if open_group and (n_units + len(p.units) > max_units or sum(x.total for x in open_group) + p.total > cap):
-            if sum(x.formal for x in open_group) >= floor:
+        if open_group and (n_units + len(p.units) > max_units or n_total + p.total > cap):
+            if n_formal >= floor:
                 groups.append(open_group)
             else:
                 rest.extend(open_group)
             open_group = []
+            n_units = n_total = n_formal = 0
         open_group.append(p)
-        if sum(x.formal for x in open_group) >= floor:
+        n_units += len(p.units)
+        n_total += p.total
+        n_formal += p.formal
+        if n_formal >= floor:
             groups.append(open_group)
             open_group = []
+            n_units = n_total = n_formal = 0
     rest.extend(open_group)
     # a group under the floor may still join the last formed group if that keeps within the limits
     if rest and groups:
         last = groups[-1]
+        n_units = sum(len(x.units) for x in last)
+        n_total = sum(x.total for x in last)
         for p in list(rest):
-            if (
-                p.units
-                and sum(len(x.units) for x in last) + len(p.units) <= max_units
-                and sum(x.total for x in last) + p.total <= cap
-            ):
+            if p.units and n_units + len(p.units) <= max_units and n_total + p.total <= cap:
                 last.append(p)
                 rest.remove(p)
+                n_units += len(p.units)
+                n_total += p.total
     return groups, rest
 
 
-def _split(u: str, members: list[str], business: Business, rules: RuleSet) -> list[_NewBranch]:
+def _split(
+    u: str, members: Sequence[str], business: Business, rules: RuleSet, *, at: int = -1, ordered: bool = False
+) -> list[_NewBranch]:
     """Balanced parts of one unit too big for one branch: as few parts as the cap allows, each with at least
-    the floor of formal members; formal and probationary members spread evenly, in id order."""
-    formal = [m for m in members if business.is_formal(m)]
-    prob = [m for m in members if not business.is_formal(m)]
+    the floor of formal members; formal and probationary members spread evenly, in id order. (`ordered`:
+    `members` are in id order already; `at`: the unit's position.)"""
+    flags = list(map(business.formal.__contains__, members))
+    formal = list(compress(members, flags))
+    prob = list(compress(members, map(operator.not_, flags)))
     k = max(1, math.ceil(len(members) / rules.branch_cap))
     k = max(1, min(k, len(formal) // max(1, rules.min_formal_members)))
-    parts: list[list[str]] = [[] for _ in range(k)]
-    for i, m in enumerate(sorted(formal) + sorted(prob)):
-        parts[i % k].append(m)
-    return [_NewBranch((u,), p, joint=False, part=i + 1 if k > 1 else 0) for i, p in enumerate(parts)]
+    if not ordered:
+        formal.sort()
+        prob.sort()
+    spread = formal + prob
+    parts = [spread[i::k] for i in range(k)]
+    return [
+        _NewBranch((u,), p, joint=False, part=i + 1 if k > 1 else 0, formal=len(range(i, len(formal), k)), at=at)
+        for i, p in enumerate(parts)
+    ]
 
 
 def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: list, rules: RuleSet) -> list[dict]:
@@ -1137,24 +1635,29 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
     the same division, then the smallest); report those that fit nowhere."""
     # candidates for a piece are the branches anchored in the subtree of its nearest ancestors; subtrees are
     # ranges of the pre-order, and each ancestor's list is built only when a piece asks for it
-    pos = {u: i for i, u in enumerate(business.order)}
-    end: dict[str, int] = {}
-    for u in reversed(business.order):
-        kids = business.children.get(u)
-        end[u] = max((end[c] for c in kids), default=pos[u]) if kids else pos[u]
-    at_unit: dict[int, list[int]] = defaultdict(list)
-    for idx, (_, b) in enumerate(branch_list):
-        for u in b.units:
-            if u in pos:
-                at_unit[pos[u]].append(idx)
+    ix = business._index()
+    pos, end = ix.pos, ix.end
+    # (position, branch) of every unit of every branch, by position; units that pieces bring come in `extra`
+    counts = [len(b.units) for _, b in branch_list]
+    unit_pos = np.fromiter(
+        map(pos.get, chain.from_iterable(b.units for _, b in branch_list), repeat(-1)),
+        dtype=np.int64,
+        count=sum(counts),
+    )
+    owner = np.repeat(np.arange(len(branch_list), dtype=np.int64), counts)[unit_pos >= 0]
+    unit_pos = unit_pos[unit_pos >= 0]
+    by_pos = np.argsort(unit_pos, kind="stable")
+    unit_pos, owner = unit_pos[by_pos], owner[by_pos]
+    extra: list[tuple[int, int]] = []
     cache: dict[str, set[int]] = {}
 
     def near(a: str) -> set[int]:
         got = cache.get(a)
         if got is None:
-            got = set()
-            for i in range(pos[a], end[a] + 1):
-                got.update(at_unit.get(i, ()))
+            lo, hi = pos[a], end[pos[a]]
+            left, right = np.searchsorted(unit_pos, [lo, hi + 1]).tolist()
+            got = set(owner[left:right].tolist())
+            got.update(idx for p, idx in extra if lo <= p <= hi)
             cache[a] = got
         return got
 
@@ -1163,7 +1666,7 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
         if not piece.units:
             unplaced.append(
                 {
-                    "members": piece.members,
+                    "members": list(piece.members),
                     "units": [],
                     "reason": "their units are dissolved and no active unit above them has room",
                 }
@@ -1189,7 +1692,7 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
         if best is None:
             unplaced.append(
                 {
-                    "members": piece.members,
+                    "members": list(piece.members),
                     "units": list(piece.units),
                     "reason": f"fewer than {rules.min_formal_members} formal members in reach, and no branch nearby "
                     f"with room (at most {rules.joint_max_units} units and {rules.branch_cap} members)",
@@ -1199,16 +1702,19 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
             continue
         idx = best[1]
         old_id, b = branch_list[idx]
-        if isinstance(b, Org):
-            b = _NewBranch(tuple(b.units), list(b.members), joint=True)
+        if isinstance(b, _Kept):
+            b = _NewBranch(tuple(b.units), list(b.members), joint=True, formal=b.formal)
             # an enlarged kept branch is a changed organization: it keeps its id through matching
             branch_list[idx] = (old_id, b)
         b.units = tuple(sorted(set(b.units) | set(piece.units)))
         b.members = b.members + piece.members
         b.joint = len(b.units) > 1
+        b.ordered = False
+        b.formal += piece.formal
+        b.at = b.anchor = -1
         for u in piece.units:
             if u in pos:
-                at_unit[pos[u]].append(idx)
+                extra.append((pos[u], idx))
             for a in [u, *business.ancestors(u)]:
                 if a in cache:
                     cache[a].add(idx)
@@ -1217,63 +1723,96 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
 
 def _finish(
     business: Business, orgs: Sequence[Org], branch_list: list, regions: dict[str, list[str]], rules: RuleSet
-) -> list[Org]:
-    """Ids for new branches, upper levels at the units where the business branches out, parents."""
+) -> tuple[list[Org], dict[str, int]]:
+    """Ids for new branches, upper levels at the units where the business branches out, parents; and the
+    number of formal members of each branch (by id)."""
+    ix = business._index()
+    pos, depth, unit_at = ix.pos, ix.depth, ix.unit
     old = {o.id: o for o in orgs}
     used: set[str] = set()
     branches: list[Org] = []
+    anchors: list[int] = []  # position of each branch's anchor (-1: none)
+    firsts: list[int] = []  # position of each branch's first unit (-1: none), for the order of the result
+    formal_of: dict[str, int] = {}
     # kept branches first: they keep their ids and names
     for old_id, b in branch_list:
-        if old_id is not None and isinstance(b, Org):
+        if old_id is not None and isinstance(b, _Kept):
             o = old[old_id]
-            branches.append(
-                Org(o.id, None, o.kind, tuple(o.units), tuple(sorted(regions[o.id])), o.name, o.term_ends, o.committee)
-            )
+            region = regions[o.id]
+            region.sort()  # the planner's own list
+            branches.append(Org(o.id, None, o.kind, tuple(o.units), tuple(region), o.name, o.term_ends, o.committee))
+            formal_of[o.id] = b.formal
             used.add(o.id)
+            first = pos[o.units[0]]
+            firsts.append(first)
+            anchors.append(first if len(o.units) == 1 else _anchor_of(ix, [pos[u] for u in o.units]))
     dropped = [o for o in orgs if o.kind in rules.branch_kinds and o.id not in used]
-    member_owner = {m: o.id for o in dropped for m in o.members}
+    member_owner: dict[str, str] = {}
+    for o in dropped:
+        member_owner.update(dict.fromkeys(o.members, o.id))
     anchor_index = {tuple(sorted(o.units)): o for o in dropped}
-    counter = Counter()
+    counter: dict[str, int] = {}
+    labels = {k: _kind_label(k) for k in rules.branch_kinds}
     for old_id, nb in branch_list:
-        if old_id is not None and isinstance(nb, Org):
+        if old_id is not None and isinstance(nb, _Kept):
             continue
-        kind = rules.joint_kind if (nb.joint or len(nb.units) > 1) else rules.branch_kind
-        key = tuple(sorted(nb.units))
+        units = nb.units
+        kind = rules.joint_kind if (nb.joint or len(units) > 1) else rules.branch_kind
+        key = tuple(sorted(units)) if len(units) > 1 else units
         match = old[old_id] if old_id is not None else None
-        if match is None:
+        if match is None and anchor_index:
             cand = anchor_index.get(key)
             if cand is not None and cand.id not in used and not nb.part:
                 match = cand
         if match is None and nb.members and member_owner:
-            overlap = Counter(member_owner.get(m) for m in nb.members)
+            overlap = Counter(map(member_owner.get, nb.members))
             overlap.pop(None, None)
             best = max(((n, oid) for oid, n in overlap.items() if oid not in used), default=(0, None))
             if best[1] is not None and best[0] * 2 >= len(nb.members):
                 match = old[best[1]]
+        if not nb.ordered:
+            nb.members.sort()  # the planner's own list
+        members = tuple(nb.members)
+        if not key:
+            first = at = -1
+        elif len(key) == 1:
+            first = at = nb.at if nb.at >= 0 else pos[key[0]]
+        elif nb.anchor >= 0:
+            first, at = nb.at, nb.anchor
+        else:
+            first, at = pos[key[0]], _anchor_of(ix, [pos[u] for u in key])
         if match is not None and match.id not in used:
-            used.add(match.id)
-            branches.append(
-                Org(match.id, None, kind, key, tuple(sorted(nb.members)), match.name, match.term_ends, match.committee)
-            )
+            oid = match.id
+            used.add(oid)
+            branches.append(Org(oid, None, kind, key, members, match.name, match.term_ends, match.committee))
         else:
             base = "+".join(key) if len(key) <= 2 else f"{key[0]}+{len(key) - 1}"
-            counter[base] += 1
-            suffix = f"-{nb.part}" if nb.part else ("" if counter[base] == 1 else f"-{counter[base]}")
-            name = _new_name(business, key, kind, nb.part, rules)
-            new_id = _fresh_id(f"new:{base}{suffix}", old, used)
-            used.add(new_id)
-            branches.append(Org(new_id, None, kind, key, tuple(sorted(nb.members)), name))
-    uppers = _upper_levels(business, branches, orgs, rules, used)
-    _link_parents(business, branches, uppers)
+            n = counter[base] = counter.get(base, 0) + 1
+            suffix = f"-{nb.part}" if nb.part else ("" if n == 1 else f"-{n}")
+            # the name, as _new_name makes it
+            u0 = unit_at[first] if first >= 0 else None
+            name = (u0.name or u0.id) if u0 else "?"
+            if len(key) > 1:
+                name = f"{name} +{len(key) - 1}"
+            name = f"{name} {labels[kind]}" + (f" {nb.part}" if nb.part else "")
+            oid = f"new:{base}{suffix}"
+            if oid in old or oid in used:
+                oid = _fresh_id(oid, old, used)
+            used.add(oid)
+            branches.append(Org(oid, None, kind, key, members, name))
+        formal_of[oid] = nb.formal
+        firsts.append(first)
+        anchors.append(at)
+    uppers = _upper_levels(business, branches, anchors, orgs, rules, used)
+    _link_parents(business, branches, anchors, uppers)
+    # the result by the depth of the first unit, upper levels first, then by id (ids are unique)
     result = uppers + branches
-    result.sort(
-        key=lambda o: (
-            business.depth.get(o.units[0], 0) if o.units and o.units[0] in business.depth else 0,
-            o.kind not in rules.upper_kinds,
-            o.id,
-        )
-    )
-    return result
+    upper_kinds = rules.upper_kinds
+    keys = [(depth[pos[o.units[0]]], o.kind not in upper_kinds, o.id) for o in uppers]
+    keys += [
+        (depth[f] if f >= 0 else 0, o.kind not in upper_kinds, o.id) for o, f in zip(branches, firsts, strict=True)
+    ]
+    return [result[k] for k in sorted(range(len(result)), key=keys.__getitem__)], formal_of
 
 
 def _fresh_id(base: str, old: dict, used: set) -> str:
@@ -1293,47 +1832,56 @@ _KIND_LABELS = {
 }
 
 
+def _kind_label(kind: str) -> str:
+    return _KIND_LABELS.get(kind, kind) if kind in _KIND_LABELS else kind.replace("_", " ")
+
+
 def _new_name(business: Business, units: tuple[str, ...], kind: str, part: int, rules: RuleSet) -> str:
     first = business.units.get(units[0]) if units else None
     base = (first.name or first.id) if first else "?"
     if len(units) > 1:
         base = f"{base} +{len(units) - 1}"
-    label = _KIND_LABELS.get(kind, kind) if kind in _KIND_LABELS else kind.replace("_", " ")
-    return f"{base} {label}" + (f" {part}" if part else "")
+    return f"{base} {_kind_label(kind)}" + (f" {part}" if part else "")
+
+
+def _anchor_of(ix: _Index, at: list[int]) -> int:
+    """Position of the anchor of a branch on units at positions `at` (in the order of their ids): the lowest
+    common ancestor of the first and each next one in turn, as `Business.lca` finds it (one in another tree
+    is passed over)."""
+    parent, depth = ix.parent, ix.depth
+    a = at[0]
+    for b in at[1:]:
+        x, y = a, b
+        while depth[x] > depth[y]:
+            x = parent[x]
+        while depth[y] > depth[x]:
+            y = parent[y]
+        while x != y and x >= 0 and y >= 0:
+            x, y = parent[x], parent[y]
+        if x >= 0 and y >= 0:
+            a = x
+    return a
 
 
 def _upper_levels(
-    business: Business, branches: list[Org], orgs: Sequence[Org], rules: RuleSet, used: set[str]
+    business: Business, branches: list[Org], anchors: list[int], orgs: Sequence[Org], rules: RuleSet, used: set[str]
 ) -> list[Org]:
-    anchor_of: dict[str, str] = {}
-    for b in branches:
-        if not b.units:
-            continue
-        a = b.units[0]
-        for u in b.units[1:]:
-            a = business.lca(a, u) or a
-        anchor_of[b.id] = a
-    members_at: dict[str, int] = defaultdict(int)
-    branches_at: dict[str, int] = defaultdict(int)
-    for b in branches:
-        if b.id in anchor_of:
-            members_at[anchor_of[b.id]] += len(b.members)
-            branches_at[anchor_of[b.id]] += 1
-    sub_members: dict[str, int] = {}
-    sub_branches: dict[str, int] = {}
-    groups: dict[str, int] = {}
-    children = business.children
-    for u in reversed(business.order):
-        kids = children.get(u)
-        m, b = members_at.get(u, 0), branches_at.get(u, 0)
-        g = b
-        if kids:
-            for c in kids:
-                m += sub_members[c]
-                sc = sub_branches[c]
-                b += sc
-                g += sc > 0
-        sub_members[u], sub_branches[u], groups[u] = m, b, g
+    ix = business._index()
+    n = ix.n
+    anchors_a = np.asarray(anchors, dtype=np.int64)
+    at = anchors_a[anchors_a >= 0]
+    sizes = np.fromiter(map(len, map(operator.attrgetter("members"), branches)), dtype=np.int64, count=len(branches))
+    sizes = sizes[anchors_a >= 0]
+    members_at = np.zeros(n, dtype=np.int64)
+    np.add.at(members_at, at, sizes)
+    branches_at_a = np.bincount(at, minlength=n)
+    sub_branches_a = ix.subtree_sums(branches_at_a)
+    parent = np.asarray(ix.parent, dtype=np.int64)
+    # groups: branches at the unit, and sub-units with branches below them
+    groups_a = branches_at_a + np.bincount(parent[(parent >= 0) & (sub_branches_a > 0)], minlength=n)
+    sub_members = ix.subtree_sums(members_at).tolist()
+    sub_branches, branches_at, groups = sub_branches_a.tolist(), branches_at_a.tolist(), groups_a.tolist()
+    kids_of, order, pos = ix.kids, business.order, ix.pos
     old_upper = {}
     for o in orgs:
         if o.kind in rules.upper_kinds and len(o.units) == 1:
@@ -1341,7 +1889,8 @@ def _upper_levels(
     out: list[Org] = []
     old_ids = {x.id: x for x in orgs}
 
-    def make(u: str, kind: str) -> None:
+    def make(i: int, kind: str) -> None:
+        u = order[i]
         o = old_upper.get(u)
         if o is not None and o.id not in used:
             used.add(o.id)
@@ -1352,57 +1901,70 @@ def _upper_levels(
             out.append(Org(oid, None, kind, (u,), (), _new_name(business, (u,), kind, 0, rules)))
 
     for root in business.roots:
-        if not sub_branches.get(root):
+        r = pos[root]
+        if not sub_branches[r]:
             continue
-        top = root
-        while groups[top] == 1 and branches_at.get(top, 0) == 0:
-            top = next(c for c in business.children[top] if sub_branches[c])
-        if sub_members[root] >= rules.primary_committee_at:
+        top = r
+        while groups[top] == 1 and branches_at[top] == 0:
+            top = next(c for c in kids_of(top) if sub_branches[c])
+        if sub_members[r] >= rules.primary_committee_at:
             make(top, rules.committee_kind)
             level = "committee"
         elif sub_members[top] >= rules.general_branch_at and sub_branches[top] >= 2:
             make(top, rules.general_kind)
             level = "general"
         else:
-            level = "none"
+            continue  # nothing is set up below the top either
         # below the top, descend to the next units where the business branches out again
-        stack = [(c, level) for c in business.children.get(top, []) if sub_branches[c]]
+        stack = [(c, level) for c in kids_of(top) if sub_branches[c]]
         while stack:
-            u, inside = stack.pop()
+            i, inside = stack.pop()
             here = inside
-            if groups[u] >= 2 or branches_at[u] >= 2:
+            if groups[i] >= 2 or branches_at[i] >= 2:
                 if (
                     inside == "committee"
                     and rules.secondary_committee_at
-                    and sub_members[u] >= rules.secondary_committee_at
+                    and sub_members[i] >= rules.secondary_committee_at
                 ):
-                    make(u, rules.secondary_kind)
+                    make(i, rules.secondary_kind)
                     here = "secondary"
                 elif (
                     inside in ("committee", "secondary")
-                    and sub_members[u] >= rules.general_branch_at
-                    and sub_branches[u] >= 2
+                    and sub_members[i] >= rules.general_branch_at
+                    and sub_branches[i] >= 2
                 ):
-                    make(u, rules.general_kind)
+                    make(i, rules.general_kind)
                     here = "general"
             if here == "general":
                 continue  # a general branch has only branches under it
-            stack.extend((c, here) for c in business.children.get(u, []) if sub_branches[c])
+            stack.extend((c, here) for c in kids_of(i) if sub_branches[c])
     return out
 
 
-def _link_parents(business: Business, branches: list[Org], uppers: list[Org]) -> None:
+def _link_parents(business: Business, branches: list[Org], anchors: list[int], uppers: list[Org]) -> None:
+    """Each organization's parent: the nearest upper level at or above its anchor (strictly above, for an
+    upper level)."""
     upper_at = {o.units[0]: o for o in uppers}
+    if not upper_at:
+        return  # no upper levels: every parent stays None
+    ix = business._index()
+    # nearest upper level at or above each position: subtrees are nested ranges of the pre-order, so
+    # writing them outermost first leaves the nearest one on each position
+    nearest = np.full(ix.n, -1, dtype=np.int64)
+    ids: list[str] = []
+    for p, o in sorted((ix.pos[u], o) for u, o in upper_at.items()):
+        nearest[p : ix.end[p] + 1] = len(ids)
+        ids.append(o.id)
+    near = nearest.tolist()
+    parent = ix.parent
     for o in uppers:
-        o.parent = next((upper_at[a].id for a in business.ancestors(o.units[0]) if a in upper_at), None)
-    for b in branches:
-        if not b.units:
-            continue
-        a = b.units[0]
-        for u in b.units[1:]:
-            a = business.lca(a, u) or a
-        chain = [a] + business.ancestors(a)
-        b.parent = next((upper_at[x].id for x in chain if x in upper_at), None)
+        p = parent[ix.pos[o.units[0]]]
+        k = near[p] if p >= 0 else -1
+        o.parent = ids[k] if k >= 0 else None
+    for b, a in zip(branches, anchors, strict=True):
+        if a >= 0:
+            k = near[a]
+            b.parent = ids[k] if k >= 0 else None
 
 
 # ----------------------------------------------------------------------------------------------- re-plan
