@@ -134,7 +134,7 @@ class NearestIndex:
         k = min(k, self.size)
         chord, idx = self._tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0], k=k)
         chord, idx = np.atleast_1d(chord), np.atleast_1d(idx)
-        metres = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0, 1))
+        metres = chord_to_m(chord)
         return idx, metres
 
     def query_many(self, lats, lons, k: int = 5, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -165,6 +165,21 @@ class NearestIndex:
         return idx, 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0, 1))
 
 
-def _unit_vectors(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+def unit_vectors(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """(n, 3) unit vectors of WGS-84 points on the sphere: chord length between them grows with the
+    great-circle distance, so a k-d tree over them finds nearest points and points within a radius exactly."""
     la, lo = np.radians(lats), np.radians(lons)
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+_unit_vectors = unit_vectors
+
+
+def chord_of(radius_m: float) -> float:
+    """Chord length between unit vectors that are `radius_m` metres apart on the sphere."""
+    return 2.0 * math.sin(min(radius_m / EARTH_RADIUS_M, math.pi) / 2.0)
+
+
+def chord_to_m(chord):
+    """Great-circle metres of a chord length between unit vectors (scalar or array)."""
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.clip(np.asarray(chord) / 2, 0, 1))

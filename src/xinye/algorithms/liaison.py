@@ -79,9 +79,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import InputError, RowError
+from .geo import chord_of, chord_to_m, unit_vectors
 from .tabular import read_csv_rows
 
-EARTH_RADIUS_M = 6_371_008.8
 Progress = Callable[[str, int, int], None]
 
 
@@ -584,19 +584,6 @@ def _swap(
 # ----------------------------------------------------------------------------------------------- assign
 
 
-def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def _chord_to_m(chord: np.ndarray) -> np.ndarray:
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0, 1))
-
-
-def _m_to_chord(metres: float) -> float:
-    return 2 * math.sin(min(metres / (2 * EARTH_RADIUS_M), math.pi / 2))
-
-
 class _People:
     """Members or workers as arrays, ordered by id; `errors` collects what is wrong with them."""
 
@@ -640,7 +627,7 @@ class _People:
         oi = np.array(order, dtype=np.int64)
         self.ids = [ids[i] for i in order]
         self.index = {pid: i for i, pid in enumerate(self.ids)}
-        self.xyz = _unit(lat[oi], lon[oi]) if len(oi) else np.zeros((0, 3))
+        self.xyz = unit_vectors(lat[oi], lon[oi]) if len(oi) else np.zeros((0, 3))
         self.capacity = [caps[i] for i in order]
         occ_code: dict[str, int] = {}
         for p in people:  # distinct spellings first, then one code per occupation
@@ -773,7 +760,7 @@ def _assign(
     bonus, leave_out = cmax, 4 * cmax
 
     def dist(wi: np.ndarray, mi: np.ndarray) -> np.ndarray:
-        return _chord_to_m(np.linalg.norm(W.xyz[wi] - M.xyz[mi], axis=-1))
+        return chord_to_m(np.linalg.norm(W.xyz[wi] - M.xyz[mi], axis=-1))
 
     def cost_of(wi: np.ndarray, mi: np.ndarray, d: np.ndarray | None = None) -> np.ndarray:
         d = dist(wi, mi) if d is None else d
@@ -817,7 +804,7 @@ def _assign(
 
     # 2. candidate graph: nearest members with room
     free = np.flatnonzero(~kept)
-    max_chord = _m_to_chord(max_m) * (1 + 1e-9)
+    max_chord = chord_of(max_m) * (1 + 1e-9)
     k_max = max(1, candidates)
     room_cap = cap - kept_load
     width = k_max + 4  # room for members who found the worker among their nearest
@@ -858,7 +845,7 @@ def _assign(
     def near(tree_pts: np.ndarray, tree_idx: np.ndarray, q_pts: np.ndarray, k: int):
         """(query row, tree index, metres) of the k nearest within max_km."""
         chord, j = cKDTree(tree_pts).query(q_pts, k=list(range(1, k + 1)), distance_upper_bound=max_chord, workers=-1)
-        d = _chord_to_m(np.where(np.isfinite(chord), chord, 0.0))
+        d = chord_to_m(np.where(np.isfinite(chord), chord, 0.0))
         rows, cols = np.nonzero(np.isfinite(chord) & (d <= max_m))
         return rows, tree_idx[j[rows, cols]], d[rows, cols]
 
@@ -871,7 +858,7 @@ def _assign(
         chord, j = cKDTree(M.xyz[room]).query(
             W.xyz[ws], k=list(range(1, k + 1)), distance_upper_bound=max_chord, workers=-1
         )
-        d = _chord_to_m(np.where(np.isfinite(chord), chord, 0.0))
+        d = chord_to_m(np.where(np.isfinite(chord), chord, 0.0))
         ok = np.isfinite(chord) & (d <= max_m)
         mm = np.where(ok, room[np.minimum(j, len(room) - 1)], n_m)
         # members' nearest workers that are not already in those workers' lists
@@ -941,7 +928,7 @@ def _assign(
                 return times
             k = int(min(len(pool), factor * (room_cap[room] - load[room]).max()))
             chord, j = tree.query(M.xyz[room], k=list(range(1, k + 1)), distance_upper_bound=max_chord, workers=-1)
-            d = _chord_to_m(np.where(np.isfinite(chord), chord, 0.0))
+            d = chord_to_m(np.where(np.isfinite(chord), chord, 0.0))
             ok = np.isfinite(chord) & (d <= max_m)
             ok[ok] = owner[pool[j[ok]]] < 0
             r, col = np.nonzero(ok)
@@ -982,7 +969,7 @@ def _assign(
     near_any = np.zeros(len(left), dtype=bool)
     if len(left) and n_m:
         chord, _ = cKDTree(M.xyz).query(W.xyz[left], k=1, distance_upper_bound=max_chord, workers=-1)
-        near_any = np.isfinite(chord) & (_chord_to_m(np.where(np.isfinite(chord), chord, 0.0)) <= max_m)
+        near_any = np.isfinite(chord) & (chord_to_m(np.where(np.isfinite(chord), chord, 0.0)) <= max_m)
     km = f"{max_km:g}"
     reasons = {
         False: f"no member within {km} km",

@@ -80,7 +80,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, RowError
-from .geo import CRS_CHOICES, EARTH_RADIUS_M, CoordinateError, _unit_vectors, to_wgs84
+from .geo import CRS_CHOICES, CoordinateError, chord_of, to_wgs84
+from .geo import unit_vectors as _unit_vectors
 from .tabular import read_csv_rows
 
 Progress = Callable[[str, int, int], None]
@@ -176,11 +177,6 @@ class PlacementResult:
 
 
 # ------------------------------------------------------------------------------------------ public API
-
-
-def chord_of(radius_m: float) -> float:
-    """Chord length between unit vectors that are `radius_m` metres apart on the sphere."""
-    return 2.0 * math.sin(min(radius_m / EARTH_RADIUS_M, math.pi) / 2.0)
 
 
 def coverage_counts(w_lat, w_lon, s_lat, s_lon, radius_m: float) -> np.ndarray:
