@@ -35,6 +35,10 @@ def job_detail(request, pk: int):
         fragment = request.GET.get("fragment") == "1"
         if job.status == Job.Status.DONE and job.result_url and not fragment:
             return redirect(job.result_url)
-        return render(request, "common/job_fragment.html" if fragment else "common/job.html", {"job": job})
+        response = render(request, "common/job_fragment.html" if fragment else "common/job.html", {"job": job})
+        if job.status == Job.Status.DONE and job.result_url:
+            # htmx follows this header to the result page: no script in the fragment (the CSP forbids inline script)
+            response["HX-Redirect"] = job.result_url
+        return response
 
     return view(request)

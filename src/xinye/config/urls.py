@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from xinye.accounts.views import LoginView
@@ -92,6 +92,11 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("open311/v2/", include("xinye.demands.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    # the split view serves Swagger UI's start script as a file (the Content-Security-Policy forbids inline script)
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+        name="api_docs",
+    ),
     path("admin/", admin.site.urls),
 ]

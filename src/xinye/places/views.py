@@ -49,7 +49,7 @@ def division_detail(request, code: str):
         from .models import Division
 
         points = [
-            [d.lon, d.lat, d.name]
+            {"value": [d.lon, d.lat], "name": d.name}
             for d in Division.objects.filter(
                 level=Level.COMMUNITY, code__startswith=division.code, lat__isnull=False
             ).only("lon", "lat", "name")
@@ -61,8 +61,7 @@ def division_detail(request, code: str):
             "division": division,
             "children": children,
             "ancestors": selectors.division_ancestors(division),
-            "map_data": map_data,
-            "points": points,
+            "map_data": {"geo": map_data, "points": points} if map_data else None,
             "total_workers": sum(counts.values()),
         },
     )
