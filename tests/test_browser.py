@@ -3,7 +3,9 @@ phone, and open each main page. Issue #2.
 
 Skipped when /usr/bin/chromium is missing, unless XINYE_REQUIRE_BROWSER=1 (as in CI).
 All checks live in one test: a live server needs a transactional database, which is emptied after each
-such test, and the demo city is loaded once per session.
+such test, and the demo city is loaded once per session. Its last part (issue 10) plants script-like names and
+shows every tooltip of every map and chart: nothing a user typed may run. Every page of the whole test is
+watched for Content-Security-Policy violations and script errors: a page the policy breaks fails the test.
 """
 
 from __future__ import annotations
@@ -56,14 +58,46 @@ def _login(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+# Reports of the page itself (CSP violations, uncaught script errors, dialogs) reach the test as console lines.
+WATCH = """
+document.addEventListener('securitypolicyviolation', function (e) {
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' +
+                e.sourceFile + ':' + e.lineNumber);
+});
+"""
+
+
+def _watched(browser, problems: list[str], **options):
+    """A browser context whose pages report every CSP violation, script error and dialog into `problems`."""
+    ctx = browser.new_context(**options)
+    ctx.add_init_script(WATCH)
+
+    def watch(page):
+        def console(msg):
+            if msg.type == "error" and ("CSP violation" in msg.text or "Content Security Policy" in msg.text):
+                problems.append(f"{page.url}: {msg.text}")
+
+        def dialog(d):
+            problems.append(f"{page.url}: a dialog opened: {d.message}")
+            d.dismiss()
+
+        page.on("console", console)
+        page.on("pageerror", lambda exc: problems.append(f"{page.url}: script error {exc}"))
+        page.on("dialog", dialog)
+
+    ctx.on("page", watch)
+    return ctx
+
+
 @pytest.mark.django_db(transaction=True)
 def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(live_server, browser, settings):
     settings.XINYE_JOBS_INLINE = True
     base = live_server.url
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
 
     # A Chinese browser gets Chinese by default.
-    zh = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    zh = _watched(browser, problems, locale="zh-CN", viewport={"width": 1280, "height": 860})
     page = zh.new_page()
     page.goto(f"{base}/accounts/login/")
     assert page.locator("h1").inner_text() == "登录"
@@ -157,7 +191,9 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     # A worker reports to their community from a phone, without logging in, in Chinese and in English.
     cases = [("zh-CN", "向社区报到", "感谢您的报到"), ("en-US", "Report to your community", "Thank you")]
     for locale, heading, thanks in cases:
-        ctx = browser.new_context(locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        ctx = _watched(
+            browser, problems, locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
         page = ctx.new_page()
         page.goto(f"{base}/report/")
         assert page.locator("h1").inner_text() == heading
@@ -179,7 +215,9 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
 
     station = Station.objects.filter(status="open").first()
     for locale, heading in [("zh-CN", "找驿站"), ("en-US", "Find a rest station")]:
-        ctx = browser.new_context(locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        ctx = _watched(
+            browser, problems, locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
         page = ctx.new_page()
         page.goto(f"{base}/stations/finder/?lat={station.lat}&lon={station.lon}&amenity=water")
         assert page.locator("h1").inner_text() == heading
@@ -194,7 +232,9 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     # A worker tells what they need from a phone, without logging in, in Chinese and in English, and gets a
     # tracking code; the page of that code shows the demand's status.
     for locale, heading in [("zh-CN", "说出您的诉求"), ("en-US", "Tell us what you need")]:
-        ctx = browser.new_context(locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        ctx = _watched(
+            browser, problems, locale=locale, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
         page = ctx.new_page()
         page.goto(f"{base}/demands/new/")
         assert page.locator("h1").inner_text() == heading
@@ -212,7 +252,9 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
         ctx.close()
 
     # A station operator keeps their own station's record up to date from a phone.
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    ctx = _watched(
+        browser, problems, locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page = ctx.new_page()
     _login(page, base, "operator")
     page.goto(f"{base}/stations/")
@@ -227,8 +269,14 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     ctx.close()
 
     # On a phone: no horizontal scrolling on the dashboard; the people list is usable.
-    phone = browser.new_context(
-        locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    phone = _watched(
+        browser,
+        problems,
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
     )
     page = phone.new_page()
     _login(page, base, "secretary")
@@ -244,3 +292,167 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     phone.close()
+    assert not problems, problems
+
+    _planted_names_never_run(browser, base)
+
+
+# Issue 10: names that would run as script if any page, map or tooltip built HTML from them.
+PAYLOADS = [
+    '<img src=x onerror="window.__xss=1">',
+    "</script><script>window.__xss=2</script>",
+    '"><svg onload=window.__xss=3>',
+]
+
+# Shows the tooltip of every data point of every series of the chart drawn in `el` (at most 300 a series) and
+# reports what the tooltips said and whether markup from a name entered the page.
+SHOW_EVERY_TIP = """
+(el) => {
+  const chart = echarts.getInstanceByDom(el);
+  if (!chart) return {chart: false};
+  const texts = [], markup = [];
+  const look = () => {
+    for (const child of el.children) {
+      if (child.querySelector('canvas')) continue;  // the drawing itself; the rest is the tooltip
+      const t = child.textContent;
+      if (t) texts.push(t);
+      const bad = child.querySelector('img, svg, script, iframe, object, embed');
+      if (bad) markup.push(bad.outerHTML);
+    }
+  };
+  const option = chart.getOption();
+  (option.geo || []).forEach((g, gi) => {
+    const map = echarts.getMap(g.map);
+    const features = (map && (map.geoJSON || map.geoJson) || {}).features || [];
+    features.forEach((f) => {
+      chart.dispatchAction({type: 'showTip', geoIndex: gi, name: f.properties.name});
+      look();
+    });
+  });
+  const series = option.series || [];
+  series.forEach((s, si) => {
+    const n = Math.min((s.data || []).length, 300);
+    for (let i = 0; i < n; i++) {
+      chart.dispatchAction({type: 'showTip', seriesIndex: si, dataIndex: i});
+      look();
+    }
+  });
+  chart.dispatchAction({type: 'hideTip'});
+  return {chart: true, shown: texts.length, texts: texts.slice(0, 2000), markup: markup};
+}
+"""
+
+
+def _plant_script_like_names() -> dict:
+    """Give stations, communities, districts, organizations and people script-like names (directly in the
+    database: as an operator's import or an organizer's edit would store them)."""
+    from xinye.organizations.models import Organization
+    from xinye.people.models import Person
+    from xinye.places.models import Division, Level
+    from xinye.stations.models import Station
+
+    def plant(model, rows, size):
+        for i, row in enumerate(rows):
+            row.name = (PAYLOADS[i % len(PAYLOADS)] + row.name)[:size]
+        model.objects.bulk_update(rows, ["name"], batch_size=500)
+
+    stations = list(Station.objects.filter(division__code__startswith="4403"))
+    plant(Station, stations, 200)
+    plant(Division, list(Division.objects.filter(code__startswith="4403", level=Level.COMMUNITY)), 100)
+    plant(Division, list(Division.objects.filter(code__startswith="4403", level=Level.COUNTY)), 100)
+    orgs = list(Organization.objects.order_by("pk")[:30])
+    for i, o in enumerate(orgs):  # names are unique
+        o.name = f"{PAYLOADS[i % len(PAYLOADS)]}{o.pk}"
+    Organization.objects.bulk_update(orgs, ["name"])
+    people = list(Person.objects.order_by("pk")[:300])
+    plant(Person, people, 100)
+    station = next(s for s in stations if s.status == "open")
+    return {"station": station, "org": orgs[0].pk, "person": people[0].pk}
+
+
+def _planted_names_never_run(browser, base: str) -> None:
+    """Script-like names in a station, an organization, a community, a district and a person: every page with
+    a map or chart opens, draws its map, shows every tooltip with the names as text, and nothing runs."""
+    from xinye.stations.models import PlacementRun
+
+    planted = _plant_script_like_names()
+    problems: list[str] = []
+    ctx = _watched(browser, problems, locale="zh-CN", viewport={"width": 1280, "height": 860})
+    page = ctx.new_page()
+
+    def check(url: str, chart: str | None) -> None:
+        if url:
+            page.goto(base + url)
+        assert page.locator("h1").count() == 1, url
+        if chart:
+            page.wait_for_selector(f"{chart} canvas")
+            result = page.evaluate(SHOW_EVERY_TIP, page.locator(chart).element_handle())
+            assert result["chart"] and result["shown"] > 0, (url, result)
+            assert not result["markup"], (url, result["markup"][:3])
+            # hover over the map too: district regions have tooltips of their own
+            box = page.locator(chart).bounding_box()
+            for fx in (0.2, 0.35, 0.5, 0.65, 0.8):
+                for fy in (0.2, 0.35, 0.5, 0.65, 0.8):
+                    page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+            markup = page.locator(chart).evaluate("el => el.querySelector('img, svg, script, iframe, object, embed')")
+            assert markup is None, (url, "markup from a name entered the map on hover")
+            tips.extend(result["texts"])
+        page.wait_for_timeout(300)  # an <img onerror> would fire once its load fails
+        assert page.evaluate("window.__xss") is None, f"{url}: planted script ran ({page.evaluate('window.__xss')})"
+        assert not problems, "\n".join(problems)
+
+    tips: list[str] = []
+    s = planted["station"]
+    check(f"/stations/finder/?lat={s.lat}&lon={s.lon}", "#finder-map")
+    assert page.locator("[data-station] h3").first.inner_text().startswith(("<img", "</script>", '">'))
+    _login(page, base, "organizer")
+    check("", "#occupations")
+    check("/stations/coverage/?division=4403", "#cov-map")
+    check("/places/4403/", "#map")
+    check("/places/440305/", "#map")
+    check("/places/4403/branches/", "#branch-map")
+    page.click("text=组建支部")
+    page.wait_for_selector("[data-count=branches]")
+    check("", "#branch-map")
+    page.goto(f"{base}/stations/placement/?division=4403")
+    page.fill("input[name=k]", "8")
+    page.click("text=计算选址")
+    page.wait_for_selector("[data-pick]")
+    check("", "#pl-map")
+    assert PlacementRun.objects.exists()
+    for url in [
+        f"/organizations/{planted['org']}/",
+        "/organizations/",
+        f"/people/{planted['person']}/",
+        "/people/",
+        "/stations/",
+        "/demands/",
+        "/members/",
+        "/liaison/",
+        "/community-reports/",
+    ]:
+        check(url, None)
+    # the tooltips showed the planted names, as text
+    shown = "\n".join(tips)
+    for payload in PAYLOADS:
+        assert payload in shown, payload
+    ctx.close()
+
+    # Swagger UI, the browsable API (with the planted names) and the admin work under the policy.
+    ctx = _watched(browser, problems, locale="en-US", viewport={"width": 1280, "height": 860})
+    page = ctx.new_page()
+    _login(page, base, "admin")
+    page.goto(f"{base}/api/docs/")
+    page.wait_for_selector(".swagger-ui .opblock")
+    page.goto(f"{base}/api/stations/")
+    page.wait_for_selector("pre")
+    page.goto(f"{base}/admin/")
+    page.wait_for_selector("#site-name")
+    page.goto(f"{base}/admin/demands/category/")
+    page.wait_for_selector("#result_list")
+    page.click("#result_list tbody a")
+    page.wait_for_selector("input[name=_save]")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") is None
+    assert not problems, "\n".join(problems)
+    ctx.close()

@@ -31,6 +31,10 @@
 
   function nameTip(p) { return tip(p.name); }
 
+  /* Every chart's tooltip. confine keeps it inside the chart (phones) and, as a side effect, stops ECharts
+   * from adding its arrow, which it builds as HTML with a style attribute that the policy would block. */
+  function tooltip(formatter) { return {trigger: 'item', confine: true, formatter: formatter || nameTip}; }
+
   function source(el) {
     var block = document.getElementById(el.getAttribute('data-source'));
     return block ? JSON.parse(block.textContent) : null;
@@ -46,7 +50,7 @@
       if (!hasFeatures(d.geo)) return null;
       echarts.registerMap('division', d.geo);
       return {
-        tooltip: {trigger: 'item', formatter: nameTip},
+        tooltip: tooltip(),
         geo: {map: 'division', roam: true, itemStyle: {areaColor: '#fbeaea', borderColor: '#b8202b'},
               emphasis: {itemStyle: {areaColor: '#f6cfcf'}}, label: {show: true, fontSize: 11}},
         series: [{type: 'scatter', coordinateSystem: 'geo', symbolSize: 4,
@@ -58,7 +62,7 @@
       if (!hasFeatures(d.geo)) return null;
       echarts.registerMap('finder', d.geo);
       return {
-        tooltip: {trigger: 'item', formatter: nameTip},
+        tooltip: tooltip(),
         geo: {map: 'finder', roam: true, center: d.me, zoom: 6, itemStyle: AREA},
         series: [{type: 'scatter', coordinateSystem: 'geo', data: d.points, symbol: 'pin', symbolSize: 22,
                   itemStyle: {color: '#1e7a3c'}},
@@ -73,7 +77,7 @@
       var max = 1;
       d.uncovered.forEach(function (p) { if (p.value[2] > max) max = p.value[2]; });
       return {
-        tooltip: {trigger: 'item', formatter: nameTip},
+        tooltip: tooltip(),
         geo: {map: 'coverage', roam: true, itemStyle: AREA},
         series: [{type: 'scatter', coordinateSystem: 'geo', data: d.uncovered,
                   symbolSize: function (v) { return 3 + 12 * Math.sqrt(v[2] / max); },
@@ -87,7 +91,7 @@
       if (!hasFeatures(d.geo)) return null;
       echarts.registerMap('placement', d.geo);
       return {
-        tooltip: {trigger: 'item', formatter: nameTip},
+        tooltip: tooltip(),
         geo: {map: 'placement', roam: true, itemStyle: AREA},
         series: [{type: 'scatter', coordinateSystem: 'geo', data: d.stations, symbolSize: 4,
                   itemStyle: {color: '#1e7a3c'}},
@@ -104,7 +108,7 @@
       if (!hasFeatures(d.geo)) return null;
       echarts.registerMap('branches', d.geo);
       return {
-        tooltip: {trigger: 'item', formatter: nameTip},
+        tooltip: tooltip(),
         geo: {map: 'branches', roam: true, itemStyle: AREA, label: {show: true, fontSize: 10, color: '#666'}},
         series: [{type: 'lines', coordinateSystem: 'geo', data: d.links, lineStyle: {width: 1, opacity: 0.6},
                   silent: true},
@@ -116,9 +120,7 @@
     occupations: function (d) {
       if (!d || !d.length) return null;
       return {
-        tooltip: {trigger: 'item', formatter: function (p) {
-          return tip(p.name + ': ' + p.value + ' (' + p.percent + '%)');
-        }},
+        tooltip: tooltip(function (p) { return tip(p.name + ': ' + p.value + ' (' + p.percent + '%)'); }),
         series: [{type: 'pie', radius: ['35%', '65%'], data: d, label: {formatter: '{b}\n{d}%'}}]
       };
     }
