@@ -85,6 +85,29 @@ def _same_site_links(html: str) -> list[str]:
     return [h for h in re.findall(r'href="(/[^"#]*)"', html) if not h.startswith("/static/")]
 
 
+def _crawl(c, seeds: list[str], limit: int, missing_ok: bool = False) -> set[str]:
+    """Open the seeds, every same-site link on them and on top-level pages, up to `limit` pages; check each.
+    With `missing_ok`, a linked page may answer 404 (the station list links to coverage, which only organizers
+    may open); its headers are checked all the same."""
+    seen: set[str] = set()
+    queue = list(seeds)
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        if url in seen or SKIP.search(url):
+            continue
+        seen.add(url)
+        response = c.get(url, follow=True)
+        assert response.status_code == 200 or (missing_ok and response.status_code == 404), url
+        assert_security_headers(response, url)
+        if "text/html" not in response.get("Content-Type", ""):
+            continue
+        html = response.content.decode()
+        assert_no_inline_code(html, url)
+        if url in seeds or url.rstrip("/").count("/") <= 1:
+            queue.extend(_same_site_links(html))
+    return seen
+
+
 SKIP = re.compile(r"(\.(csv|xlsx|ttl|jsonld|json|geojson)$|format=|/logout/|/admin/|/api/|/i18n/|/photos/)")
 
 
@@ -120,25 +143,28 @@ def test_every_main_page_carries_the_policies_and_no_inline_code(client, login, 
         placement["Location"],
         branches["Location"],
     ]
-    seen: set[str] = set()
-    queue = list(seeds)
-    while queue and len(seen) < 80:
-        url = queue.pop(0)
-        if url in seen or SKIP.search(url):
-            continue
-        seen.add(url)
-        response = c.get(url, follow=True)
-        assert response.status_code == 200, url
-        assert_security_headers(response, url)
-        if "text/html" not in response.get("Content-Type", ""):
-            continue
-        html = response.content.decode()
-        assert_no_inline_code(html, url)
-        if url in seeds or url.rstrip("/").count("/") <= 1:
-            queue.extend(_same_site_links(html))
+    seen = _crawl(c, seeds, limit=80)
     must = {"/", "/places/4403/", "/stations/coverage/?division=4403", "/people/", "/organizations/", "/demands/"}
     assert must <= seen, must - seen
     assert len(seen) >= 25
+    # The other roles' own pages (a member's liaison list and contact form, an operator's stations, ...).
+    from django.utils import timezone
+
+    from xinye.demands.models import LiaisonPair
+    from xinye.people.models import Person
+
+    me = Person.objects.get(user__username="member")
+    worker = Person.objects.filter(user__isnull=True).exclude(pk=me.pk).first()
+    LiaisonPair.objects.create(member=me, worker=worker, since=timezone.localdate())
+    for role, role_seeds in [
+        ("member", ["/", "/liaison/mine/", "/demands/new/"]),
+        ("secretary", ["/", "/liaison/"]),
+        ("staff", ["/"]),
+        ("operator", ["/", "/stations/"]),
+        ("admin", ["/"]),
+    ]:
+        client.logout()
+        assert len(_crawl(login(role), role_seeds, limit=30, missing_ok=True)) >= 3, role
 
 
 def test_api_static_admin_docs_and_error_responses_carry_the_policies(client, login):
@@ -213,3 +239,11 @@ def test_json_script_data_cannot_close_its_script_element(login):
     assert "</script><script>window.__xss=2" not in html
     assert "\\u003C/script\\u003E\\u003Cscript\\u003Ewindow.__xss=2" in html
     assert_no_inline_code(html, "coverage")
+
+
+def test_a_refused_parameter_name_is_echoed_as_plain_text_never_html(client):
+    """The NUL guard names the parameter it refuses; a name made of markup must come back as text."""
+    response = client.get("/places/", {'<img src=x onerror="window.__xss=1">': "\x00"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert_security_headers(response, "400")

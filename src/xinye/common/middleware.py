@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpResponseBadRequest
 
+PLAIN = "text/plain; charset=utf-8"
+
 
 class RejectNulMiddleware:
     """Refuse addresses, query strings and form fields holding NUL characters: PostgreSQL cannot store or compare them,
@@ -14,9 +16,10 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path:
-            return HttpResponseBadRequest("the address holds a NUL character")
+            return HttpResponseBadRequest("the address holds a NUL character", content_type=PLAIN)
         for params in (request.GET, request.POST) if request.method == "POST" else (request.GET,):
             for key, values in params.lists():
                 if "\x00" in key or any("\x00" in v for v in values):
-                    return HttpResponseBadRequest(f"parameter {key!r} holds a NUL character")
+                    # plain text: the parameter's name is the client's, and must not be read as HTML
+                    return HttpResponseBadRequest(f"parameter {key!r} holds a NUL character", content_type=PLAIN)
         return self.get_response(request)

@@ -239,7 +239,7 @@ class ContactForm(forms.Form):
         label=gettext_lazy("Short note"),
         max_length=500,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500, "style": "width:100%"}),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500, "class": "wide"}),
     )
     follow_up_on = forms.DateField(
         label=gettext_lazy("Follow up on"),
