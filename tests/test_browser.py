@@ -432,6 +432,26 @@ def _planted_names_never_run(browser, base: str) -> None:
         "/community-reports/",
     ]:
         check(url, None)
+    # A job's page polls with htmx (which evaluates nothing under the policy) and follows the HX-Redirect
+    # header to the result once the job is done.
+    from django.contrib.auth import get_user_model
+
+    from xinye.common.models import Job
+
+    job = Job.objects.create(
+        kind="station_placement",
+        status=Job.Status.RUNNING,
+        stage=PAYLOADS[0],
+        total=10,
+        done=3,
+        created_by=get_user_model().objects.get(username="organizer"),
+    )
+    page.goto(f"{base}/jobs/{job.pk}/")
+    page.wait_for_timeout(1200)  # polled at least once
+    assert page.url.endswith(f"/jobs/{job.pk}/") and PAYLOADS[0] in page.locator("#job").inner_text()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.DONE, result_url="/stations/")
+    page.wait_for_url(f"{base}/stations/", timeout=10_000)
+    check("", None)
     # the tooltips showed the planted names, as text
     shown = "\n".join(tips)
     for payload in PAYLOADS:
