@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import models, transaction
+from django import forms
+from django.db import models, router, transaction
 from django.db.models import F
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -28,12 +29,27 @@ _NOT_SHOWN = {"version", "updated_at", "created_at", "h3_cell"}
 
 
 class Versioned(models.Model):
-    """A `version` counter, bumped by every save through `save_versioned`."""
+    """A `version` counter. Every save of an existing row is checked: it goes through only if the row is
+    still at the version this instance holds (the one it was read at, or the one `save_versioned` was
+    given), and bumps it; else `Conflict`. So no code path can overwrite a change it has not seen."""
 
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._state.adding or self.pk is None or kwargs.get("force_insert"):
+            return super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            self.version = claim_version(type(self), self.pk, self.version, using=using)
+            if kwargs.get("update_fields") is not None:
+                fields = {*kwargs["update_fields"], "version"}
+                if any(f.name == "updated_at" for f in self._meta.concrete_fields):
+                    fields.add("updated_at")
+                kwargs["update_fields"] = fields
+            return super().save(*args, **kwargs)
 
 
 @dataclass
@@ -61,9 +77,9 @@ def conflict_message(model, current, changes: list[Change]) -> str:
         return gettext("This %(what)s was deleted by someone else while you were editing it.") % {"what": what}
     last = changes[-1] if changes else None
     if last is None:
-        return gettext(
-            "Someone else saved this %(what)s while you were editing it; your values were not saved."
-        ) % {"what": what}
+        return gettext("Someone else saved this %(what)s while you were editing it; your values were not saved.") % {
+            "what": what
+        }
     return gettext(
         "%(who)s saved this %(what)s at %(when)s while you were editing it; your values were not saved. "
         "Their change is shown; your values are kept in the form: check them and save again to keep them."
@@ -120,7 +136,9 @@ def changes_since(obj, version: int) -> list[Change]:
             for c in delta.changes:
                 if c.field in _NOT_SHOWN:
                     continue
-                changes.append((_label(model, c.field), _display(model, c.field, c.old), _display(model, c.field, c.new)))
+                changes.append(
+                    (_label(model, c.field), _display(model, c.field, c.old), _display(model, c.field, c.new))
+                )
         user = rec.history_user
         who = (user.get_full_name() or user.get_username()) if user is not None else gettext("someone")
         out.append(Change(who, rec.history_date, rec.history_change_reason or "", rec.version, changes))
@@ -134,29 +152,21 @@ def conflict_for(model, pk, expected: int) -> Conflict:
     return Conflict(model, pk, expected, current, changes)
 
 
-def claim_version(model, pk, expected: int) -> int:
+def claim_version(model, pk, expected: int, *, using: str = "default") -> int:
     """Inside a transaction: bump the row from `expected` to `expected + 1` or raise Conflict. The row stays
     locked (PostgreSQL) or the database write-locked (SQLite) until the transaction ends."""
-    n = model._base_manager.filter(pk=pk, version=expected).update(version=F("version") + 1)
+    n = model._base_manager.using(using).filter(pk=pk, version=expected).update(version=F("version") + 1)
     if n != 1:
         raise conflict_for(model, pk, expected)
     return expected + 1
 
 
 def save_versioned(instance, *, expected_version: int | None, update_fields=None) -> None:
-    """Save `instance` (changed in memory) only if its row is still at `expected_version`; bump the version.
-    A new row (no pk) is simply created. None as expected version means "the version the instance holds"."""
-    if instance.pk is None or instance._state.adding:
-        instance.save()
-        return
-    expected = instance.version if expected_version is None else int(expected_version)
-    with transaction.atomic():
-        instance.version = claim_version(type(instance), instance.pk, expected)
-        if update_fields is not None:
-            update_fields = {*update_fields, "version"}
-            if any(f.name == "updated_at" for f in instance._meta.concrete_fields):
-                update_fields.add("updated_at")
-        instance.save(update_fields=update_fields)
+    """Save `instance` (changed in memory) only if its row is still at `expected_version` (None: the version
+    the instance holds); bump the version. A new row (no pk) is simply created. Conflict otherwise."""
+    if expected_version is not None and not (instance.pk is None or instance._state.adding):
+        instance.version = int(expected_version)
+    instance.save(update_fields=update_fields)
 
 
 def update_versioned(model, pk, expected_version: int, *, reason: str = "", user=None, **changes):
@@ -183,3 +193,48 @@ def conflict_in_form(form, exc: Conflict) -> Conflict:
         form.data = form.data.copy()
         form.data[form.add_prefix("version")] = str(exc.current.version)
     return exc
+
+
+def conflict_text(exc: Conflict) -> str:
+    """The conflict message followed by the other change(s) field by field, as plain text (admin pages)."""
+    lines = [str(exc)]
+    for c in exc.changes:
+        detail = "; ".join(f"{label}: {old} → {new}" for label, old, new in c.fields)
+        lines.append(f"{c.who} {_when(c.when)}: {detail or '—'}")
+    return "\n".join(lines)
+
+
+class VersionedModelForm(forms.ModelForm):
+    """A ModelForm for a Versioned model: a hidden `base_version` (the version the form was opened on); a stale form
+    is refused in `clean()` with the other change, the version field moved on so that saving again keeps
+    the user's values. The save itself is checked again atomically (Versioned.save)."""
+
+    #: not named `version`: the admin refuses a form field named like a non-editable model field
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["base_version"] = self.instance.version
+            self.fields["base_version"].required = True
+
+    def clean(self):
+        data = super().clean()
+        expected = data.get("base_version")
+        if self.instance.pk is not None and expected is not None:
+            current = type(self.instance)._base_manager.filter(pk=self.instance.pk).values_list("version", flat=True)
+            now = current.first()
+            if now != expected:
+                exc = conflict_for(type(self.instance), self.instance.pk, expected)
+                self.conflict = exc
+                if now is not None:
+                    self.data = self.data.copy()
+                    self.data[self.add_prefix("base_version")] = str(now)
+                raise forms.ValidationError(conflict_text(exc), code="conflict")
+        return data
+
+    def save(self, commit=True):
+        expected = self.cleaned_data.get("base_version")
+        if expected is not None and self.instance.pk is not None:
+            self.instance.version = expected
+        return super().save(commit=commit)

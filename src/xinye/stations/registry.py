@@ -288,7 +288,11 @@ def unsign_seen(token: str) -> dict[int, int]:
         return {int(k): int(v) for k, v in data.items()}
     except (signing.BadSignature, ValueError, TypeError, AttributeError) as exc:
         raise InputError(
-            [RowError("form", None, "seen", None, "the dry run's record is not valid or too old: run the dry run again")]
+            [
+                RowError(
+                    "form", None, "seen", None, "the dry run's record is not valid or too old: run the dry run again"
+                )
+            ]
         ) from exc
 
 
