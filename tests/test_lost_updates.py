@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from xinye.accounts.models import Role, RoleKind
 from xinye.common.concurrency import Conflict, update_versioned
@@ -262,3 +263,27 @@ def test_a_stale_category_save_in_the_admin_is_refused_showing_the_other_change(
     assert two.post(url, _category_form(c, c.version, name_en="Mine")).status_code == 302
     c.refresh_from_db()
     assert c.due_days == 9 and c.name_en == "Mine"
+
+
+def test_a_business_import_refuses_when_another_version_was_imported_meanwhile(monkeypatch, tmp_path):
+    from xinye.algorithms.errors import InputError
+    from xinye.organizations import planning
+    from xinye.organizations.models import BusinessVersion
+
+    company = Role.objects.get(user__username="staff").organization.company
+    path = tmp_path / "business.xlsx"
+    path.write_bytes(_client("staff").get(f"/companies/{company.pk}/business.xlsx").content)
+    real = planning.business_by_key
+
+    def another_import_lands(c):  # while this import reads the file and the current version
+        last = c.versions.order_by("-number").first()
+        number = (last.number if last else 0) + 1
+        BusinessVersion.objects.create(company=c, number=number, effective_on=timezone.localdate())
+        return real(c)
+
+    monkeypatch.setattr(planning, "business_by_key", another_import_lands)
+    before = BusinessVersion.objects.filter(company=company).count()
+    with pytest.raises(InputError) as caught:
+        planning.business_version_import(company=company, path=path)
+    assert "another business version" in str(caught.value) and "column 'version'" in str(caught.value)
+    assert BusinessVersion.objects.filter(company=company).count() == before + 1  # only the other one
