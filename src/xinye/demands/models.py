@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from xinye.common.concurrency import Versioned
 from xinye.common.models import TimestampedModel
 
 
@@ -25,7 +26,7 @@ class BodyKind(models.TextChoices):
     OTHER = "other", _("Other body")
 
 
-class Category(TimestampedModel):
+class Category(Versioned, TimestampedModel):
     """A kind of demand (data: the list can be changed without code). `due_days`: the handling target."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
+from xinye.common.concurrency import Conflict
 from xinye.common.jobs import job_submit
 from xinye.common.views import get_or_404
 from xinye.places import selectors as places
@@ -170,6 +171,6 @@ def community_plan_decide(request, pk: int):
         else:
             community_planning.community_plan_reject(plan=plan, user=request.user, note=request.POST.get("note", ""))
             messages.info(request, _("The plan was rejected."))
-    except community_planning.CommunityPlanError as exc:
+    except (community_planning.CommunityPlanError, Conflict) as exc:  # an organization was saved meanwhile
         messages.error(request, str(exc))
     return redirect("community_plan_detail", pk=plan.pk)

@@ -6,6 +6,7 @@ from simple_history.models import HistoricalRecords
 from tree_queries.fields import TreeNodeForeignKey
 from tree_queries.models import TreeNode
 
+from xinye.common.concurrency import Versioned
 from xinye.common.models import TimestampedModel
 
 
@@ -129,7 +130,7 @@ class AnchorKind(models.TextChoices):
     COMPANY = "company", _("Company")
 
 
-class Organization(TreeNode, TimestampedModel):
+class Organization(TreeNode, TimestampedModel, Versioned):
     """A committee, general branch or branch, in a tree, anchored to what it organizes.
 
     The anchor is one of: business units of a company (a branch "on" a station; a joint branch on up to
@@ -200,7 +201,7 @@ class PostRole(models.TextChoices):
     COMMITTEE_MEMBER = "committee_member", _("Committee member")
 
 
-class Post(TimestampedModel):
+class Post(Versioned, TimestampedModel):
     """A person holding a post in an organization for a term."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="posts")

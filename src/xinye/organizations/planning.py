@@ -344,6 +344,7 @@ def business_version_import(
 
     effective_on = effective_on or timezone.localdate()
     new = structure_io.load_business(path)
+    based_on = _last_version_number(company)  # the diff below is against this version (no lost updates)
     old = business_by_key(company)
     if not new.members:
         # no roster in the file: people stay in their units where those still exist
@@ -373,7 +374,23 @@ def business_version_import(
     if dry_run:
         return VersionImport(diff, None, diff.members_moved)
     with transaction.atomic():
+        Company.objects.select_for_update().filter(pk=company.pk).first()  # one import per company at a time
         last = company.versions.order_by("-number").first()
+        if (last.number if last else 0) != based_on:
+            from xinye.algorithms.errors import InputError, RowError
+
+            raise InputError(
+                [
+                    RowError(
+                        str(path),
+                        None,
+                        "version",
+                        last.number if last else 0,
+                        f"another business version of {company} was imported while this file was being read "
+                        f"(version {based_on} became {last.number if last else 0}); import the file again",
+                    )
+                ]
+            )
         number = (last.number if last else 0) + 1
         reason = f"business version {number}"
         from .models import BusinessVersion
@@ -437,6 +454,11 @@ def business_version_import(
                 p.save()
                 moved += 1
     return VersionImport(diff, number, moved)
+
+
+def _last_version_number(company: Company) -> int:
+    last = company.versions.order_by("-number").values_list("number", flat=True).first()
+    return last or 0
 
 
 def _unit_state(u: BusinessUnit) -> tuple:

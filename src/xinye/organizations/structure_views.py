@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.rules import RULE_SETS
+from xinye.common.concurrency import Conflict
 from xinye.common.jobs import job_submit
 from xinye.common.views import get_or_404
 
@@ -139,7 +140,7 @@ def proposal_decide(request, pk: int):
         else:
             planning.proposal_reject(proposal=proposal, user=request.user, note=note)
             messages.info(request, _("The plan was rejected."))
-    except planning.PlanningError as exc:
+    except (planning.PlanningError, Conflict) as exc:  # Conflict: an organization was saved meanwhile
         messages.error(request, str(exc))
     return redirect("proposal_detail", pk=proposal.pk)
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinye.algorithms import geo
 from xinye.algorithms.errors import InputError
+from xinye.common.concurrency import save_versioned
 from xinye.places.models import Division, Level
 
 from . import registry
@@ -32,6 +33,8 @@ class StationForm(forms.ModelForm):
     community = forms.CharField(
         label=_("community code"), required=False, help_text=_("12 digits; empty: the nearest community")
     )
+    #: the version of the station the form was opened on (a stale save is refused: common.concurrency)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     class Meta:
         model = Station
@@ -59,6 +62,11 @@ class StationForm(forms.ModelForm):
             custom = [a for a in s.amenities if a not in Amenity.values]
             self.initial["custom_amenities"] = registry.amenity_text(custom)
             self.initial["community"] = s.division.code if s.division_id else ""
+            self.initial["version"] = s.version
+            self.fields["version"].required = True
+            self.fields["version"].error_messages["required"] = _(
+                "This form is out of date (it has no version): reload the page and enter your change again."
+            )
         if scope.operator_names and not scope.is_admin and not scope.division_prefixes:
             # an operator's stations carry their own name
             self.fields["operator_name"] = forms.ChoiceField(
@@ -111,5 +119,5 @@ class StationForm(forms.ModelForm):
         if not s.pk and not s.operator_company_id and len(self.scope.staff_company_ids) == 1:
             s.operator_company_id = next(iter(self.scope.staff_company_ids))
         if commit:
-            s.save()
+            save_versioned(s, expected_version=self.cleaned_data.get("version"))
         return s

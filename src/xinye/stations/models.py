@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from xinye.common.concurrency import Versioned
 from xinye.common.models import TimestampedModel
 
 
@@ -37,8 +38,9 @@ class Amenity(models.TextChoices):
     MEDICINE = "medicine", _("Emergency medicine")
 
 
-class Station(TimestampedModel):
-    """A rest station. Location is WGS-84 degrees plus its H3 cell (resolution 9)."""
+class Station(Versioned, TimestampedModel):
+    """A rest station. Location is WGS-84 degrees plus its H3 cell (resolution 9). Saved through
+    `common.concurrency.save_versioned` (the form and the import): a stale save is refused."""
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=StationKind.choices)

@@ -4,6 +4,12 @@ import/export as CSV, .xlsx and GeoJSON (template, dry run, errors naming file, 
 An import is all rows or nothing. A row with an `id` updates that station (it must be one the importer
 may edit); a row without one creates a station. Coordinates are converted to WGS-84 on the way in (the
 file's `crs` column or the form's choice: wgs84, gcj02 or bd09); GeoJSON is WGS-84 by definition (RFC 7946).
+
+No lost updates (issue 10, item 7): a changed station is saved only if it is still at the version the import
+started from - the file's `version` column (written by the export), else the version the dry run saw (the
+dry run returns them, signed, and the import form sends them back), else the version read now - and the
+write is a conditional UPDATE (common.concurrency), so a change made in between is never overwritten: the
+row gets an error naming file, row, column and value, and nothing is imported.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core import signing
 from django.db import transaction
 from django.utils import translation
 
@@ -23,6 +30,7 @@ from xinye.accounts.scope import Scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import InputError, RowError
 from xinye.algorithms.tabular import read_csv_rows, read_xlsx_rows
+from xinye.common.concurrency import Conflict, changes_since, save_versioned
 from xinye.places.models import Division, Level
 
 from .models import Amenity, Station, StationKind, StationStatus
@@ -44,6 +52,7 @@ COLUMNS = [
     "contact_phone",
     "status",
     "verified_on",
+    "version",
 ]
 REQUIRED = ["name", "kind", "operator", "lat", "lon"]
 #: a station is put in the nearest located community within this distance when the file names none
@@ -224,6 +233,12 @@ class ImportResult:
     unchanged: int = 0
     dry_run: bool = False
     rows: list[dict] = field(default_factory=list)  # first rows, for the preview
+    #: {station id: version} of the stations the file changes, as read (the dry run hands them on)
+    seen: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def seen_token(self) -> str:
+        return sign_seen(self.seen)
 
     @property
     def total(self) -> int:
@@ -257,6 +272,40 @@ KEPT_WHEN_ABSENT = {
     "status": "status",
     "verified_on": "verified_on",
 }
+_SEEN_SALT = "xinye.stations.import.seen"
+#: a dry run's record of versions is good for this long (seconds)
+SEEN_MAX_AGE = 24 * 3600
+
+
+def sign_seen(seen: dict[int, int]) -> str:
+    return signing.dumps({str(k): v for k, v in seen.items()}, salt=_SEEN_SALT, compress=True)
+
+
+def unsign_seen(token: str) -> dict[int, int]:
+    """The versions a dry run saw; InputError if the token was altered or is too old."""
+    try:
+        data = signing.loads(token, salt=_SEEN_SALT, max_age=SEEN_MAX_AGE)
+        return {int(k): int(v) for k, v in data.items()}
+    except (signing.BadSignature, ValueError, TypeError, AttributeError) as exc:
+        raise InputError(
+            [
+                RowError(
+                    "form", None, "seen", None, "the dry run's record is not valid or too old: run the dry run again"
+                )
+            ]
+        ) from exc
+
+
+def _changed_since(old: Station, version: int) -> str:
+    """'version 3, saved by operator at 2026-12-01 10:00:00' - for a row error about a stale row."""
+    last = (changes_since(old, version) or [None])[-1]
+    if last is None:
+        return f"now version {old.version}"
+    when = last.when.strftime("%Y-%m-%d %H:%M:%S") if last.when else "?"
+    fields = ", ".join(f"{label}: {a} -> {b}" for label, a, b in last.fields[:5])
+    return f"now version {old.version}, saved by {last.who} at {when}" + (f" ({fields})" if fields else "")
+
+
 LIMITS = {"name": 200, "operator": 200, "opening_hours": 255, "amenities": 1000}
 MAX_ID = 2**63 - 1
 MAX_CAPACITY = 100_000
@@ -340,6 +389,15 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
     s.contact_phone = rec.get("contact_phone", "")
     if len(s.contact_phone) > 20 or (s.contact_phone and not re.fullmatch(r"[0-9+\- ]+", s.contact_phone)):
         err("contact_phone", s.contact_phone, "a phone number has at most 20 digits, spaces, + or -")
+    s.version = None
+    if rec.get("version"):
+        try:
+            s.version = int(rec["version"])
+            if not 1 <= s.version <= MAX_ID:
+                raise ValueError
+        except ValueError:
+            s.version = None
+            err("version", rec["version"], "a version is a whole number (as exported; or leave it empty)")
     s.verified_on = None
     if rec.get("verified_on"):
         try:
@@ -355,10 +413,19 @@ def _same(a: Station, b: Station) -> bool:
 
 @transaction.atomic
 def station_import(
-    *, path: Path, scope: Scope, user=None, crs: str = "wgs84", dry_run: bool = False, name: str | None = None
+    *,
+    path: Path,
+    scope: Scope,
+    user=None,
+    crs: str = "wgs84",
+    dry_run: bool = False,
+    name: str | None = None,
+    seen: dict[int, int] | None = None,
 ) -> ImportResult:
-    """Create or update stations from a file; all rows or nothing. Raises InputError listing every bad row."""
+    """Create or update stations from a file; all rows or nothing. Raises InputError listing every bad row.
+    `seen`: the versions the dry run read ({station id: version}); a station changed since is a row error."""
     fname = name or Path(path).name
+    dry_seen = dict(seen or {})  # (`seen` is reused below for the ids met so far)
     try:
         records = read_station_records(path)
     except InputError as exc:
@@ -404,6 +471,33 @@ def station_import(
                 continue
             s.operator_company_id = old.operator_company_id
             s.created_at = old.created_at
+            s._state.adding = False
+            if s.version is not None and s.version != old.version:
+                errors.append(
+                    RowError(
+                        fname,
+                        where,
+                        "version",
+                        s.version,
+                        f"this station was changed after the file was exported ({_changed_since(old, s.version)}); "
+                        "export it again and redo your change",
+                    )
+                )
+                continue
+            if s.id in dry_seen and dry_seen[s.id] != old.version:
+                errors.append(
+                    RowError(
+                        fname,
+                        where,
+                        "id",
+                        s.id,
+                        f"this station was changed after the dry run ({_changed_since(old, dry_seen[s.id])}); "
+                        "run the dry run again",
+                    )
+                )
+                continue
+            s.version = old.version
+            result.seen[s.id] = old.version
         elif scope.staff_company_ids and not scope.is_admin and len(scope.staff_company_ids) == 1:
             s.operator_company_id = next(iter(scope.staff_company_ids))
         if not may_edit(scope, s):
@@ -421,6 +515,8 @@ def station_import(
             old = existing[s.id]
             if abs(s.lat - old.lat) < COORD_TOLERANCE and abs(s.lon - old.lon) < COORD_TOLERANCE:
                 s.lat, s.lon, s.h3_cell = old.lat, old.lon, old.h3_cell  # exported with 7 decimals: the same place
+        if s.id is None:
+            s.version = 1
         if s.id is not None and _same(s, existing[s.id]):
             result.unchanged += 1
             continue
@@ -437,6 +533,7 @@ def station_import(
     if errors:
         raise InputError(errors, summary=f"{len(errors)} error(s) in {fname}; nothing was imported")
     reason = f"import {fname}"[:100]
+    where_of = {id(s): where for where, s, _rec in parsed}
     for s, new in to_save:
         if new:
             result.created += 1
@@ -445,7 +542,24 @@ def station_import(
         if not dry_run:
             s._change_reason = reason
             s._history_user = user
-            s.save()
+            try:
+                save_versioned(s, expected_version=None if new else s.version)
+            except Conflict as exc:  # changed between this import's read and its write
+                now = exc.current
+                errors.append(
+                    RowError(
+                        fname,
+                        where_of[id(s)],
+                        "id",
+                        s.id,
+                        "this station was changed while the file was being imported"
+                        + (f" ({_changed_since(now, exc.expected)})" if now is not None else " (deleted)")
+                        + "; import the file again",
+                    )
+                )
+                break
+    if errors:
+        raise InputError(errors, summary=f"{len(errors)} error(s) in {fname}; nothing was imported")
     if dry_run:
         transaction.set_rollback(True)
     return result
@@ -471,6 +585,7 @@ def station_record(s: Station, crs: str = "wgs84") -> dict:
         "contact_phone": s.contact_phone,
         "status": s.status,
         "verified_on": s.verified_on.isoformat() if s.verified_on else "",
+        "version": s.version,
     }
 
 
@@ -508,6 +623,7 @@ def export_xlsx(stations, crs: str = "wgs84", *, example: bool = False) -> bytes
                 "0755-12345678",
                 "open",
                 "2026-01-31",
+                "",
             ]
         )
         codes = wb.create_sheet("codes")

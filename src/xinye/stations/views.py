@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from xinye.accounts.scope import request_scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import XinyeError
+from xinye.common.concurrency import Conflict, conflict_in_form, save_versioned
 from xinye.common.jobs import job_submit
 from xinye.common.uploads import uploaded_path
 from xinye.common.views import get_or_404, paginate
@@ -137,16 +138,21 @@ def station_index(request):
 def _station_form_page(request, station):
     scope = _manager_scope(request)
     form = StationForm(request.POST or None, instance=station, scope=scope)
+    conflict = None
     if request.method == "POST" and form.is_valid():
         s = form.save(commit=False)
         if not registry.may_edit(scope, s):
             form.add_error(None, _("This station would be outside what you may edit (your own stations or area)."))
         else:
             s._change_reason = "edited" if s.pk else "created"
-            s.save()
-            messages.success(request, _("Saved."))
-            return redirect("station_detail", pk=s.pk)
-    return render(request, "stations/station_form.html", {"form": form, "station": station})
+            try:
+                save_versioned(s, expected_version=form.cleaned_data.get("version"))
+            except Conflict as exc:  # someone saved it meanwhile: show their change, keep what was typed
+                conflict = conflict_in_form(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("station_detail", pk=s.pk)
+    return render(request, "stations/station_form.html", {"form": form, "station": station, "conflict": conflict})
 
 
 @login_required
@@ -235,6 +241,7 @@ def station_import(request):
         else:
             with uploaded_path(upload) as path:
                 try:
+                    token = "" if dry_run else request.POST.get("seen", "")
                     context["result"] = registry.station_import(
                         path=path,
                         scope=scope,
@@ -242,6 +249,7 @@ def station_import(request):
                         crs=request.POST.get("crs", "wgs84"),
                         dry_run=dry_run,
                         name=upload.name,
+                        seen=registry.unsign_seen(token) if token else None,
                     )
                 except XinyeError as exc:
                     context["error"] = str(exc)
