@@ -300,8 +300,8 @@ def test_a_session_ends_after_30_idle_minutes_with_a_message(client):
         response = client.get("/people/?page=2")
     assert response.status_code == 302 and response["Location"] == "/accounts/login/?next=/people/%3Fpage%3D2"
     assert "_auth_user_id" not in client.session
-    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "signed out after 30 minutes without activity" in page
+    page = client.get(response["Location"]).content.decode()
+    assert "您已 30 分钟没有操作，已自动退出" in page
 
 
 def test_a_session_ends_after_the_absolute_limit_even_when_active(client, settings):
