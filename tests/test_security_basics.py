@@ -276,6 +276,10 @@ def test_when_required_members_are_not_asked_for_a_second_factor(client, setting
     settings.XINYE_REQUIRE_2FA = True
     _password(client, "member")
     assert client.get("/people/").status_code == 200
+    assert client.get("/admin/login/").status_code == 403  # not staff: refused, not sent round in circles
+    client.post("/accounts/logout/")
+    admin_login = client.get("/admin/")["Location"]
+    assert client.get(admin_login)["Location"] == "/accounts/login/?next=/admin/"  # one sign-in page for all
 
 
 def test_not_required_by_default_outside_production(client, settings):

@@ -22,6 +22,7 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import user_login_failed
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -254,4 +255,6 @@ class XinyeAdminSite(OTPAdminSite):
         return allowed and (not required_for(user) or is_verified(user))
 
     def login(self, request, extra_context=None):
+        if request.user.is_authenticated:  # signed in, but not staff: no sign-in page would change that
+            raise PermissionDenied
         return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("login"))
