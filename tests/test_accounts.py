@@ -54,7 +54,7 @@ def _settings_in_subprocess(env: dict) -> dict:
 
 
 def test_production_settings_use_secure_cookies_and_need_a_secret_key():
-    prod = _settings_in_subprocess({"XINYE_PRODUCTION": "1", "XINYE_SECRET_KEY": "s" * 50})
+    prod = _settings_in_subprocess({"XINYE_PRODUCTION": "1", "XINYE_SECRET_KEY": "a-Strong-s3cret-" * 4})
     assert prod == {
         "SESSION_COOKIE_SECURE": True,
         "CSRF_COOKIE_SECURE": True,

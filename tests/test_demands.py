@@ -91,7 +91,7 @@ def test_an_anonymous_worker_submits_from_a_phone_and_follows_it_with_the_code(c
     )
     assert response.status_code == 302
     d = Demand.objects.latest("pk")
-    assert response["Location"] == f"/demands/track/{d.tracking_code}/"
+    assert response["Location"] == "/demands/tracked/"  # the code is never in an address (issue 10)
     assert len(d.tracking_code) == 10 and d.anonymous and d.person is None and d.hide_from_platform
     assert (d.lat, d.lon) == (22.543, 114.057)  # a work area, not a position
     assert d.organization is not None and d.due_at - d.created_at == dt.timedelta(days=3)
@@ -101,7 +101,7 @@ def test_an_anonymous_worker_submits_from_a_phone_and_follows_it_with_the_code(c
     page = client.get(response["Location"])
     assert page.status_code == 200 and d.tracking_code in page.content.decode()
     assert 'data-status="submitted"' in page.content.decode()
-    assert client.get("/demands/track/AAAAAAAAAA/").status_code == 404
+    assert client.post("/demands/track/", {"code": "AAAAAAAAAA"}).status_code == 404
 
 
 def test_bad_input_and_bad_files_get_clear_errors_and_nothing_is_kept(client):
@@ -177,16 +177,15 @@ def test_the_workflow_by_handler_and_submitter_with_every_event(login, client):
     r = handler.post(f"/demands/{d.pk}/", {"action": "accepted", "version": d.version})
     assert r.status_code == 409
     client.logout()
-    page = client.post(
-        f"/demands/track/{d.tracking_code}/", {"action": "reopened", "version": d.version, "note": "还是没发"}
-    )
+    assert client.post("/demands/track/", {"code": d.tracking_code})["Location"] == "/demands/tracked/"
+    page = client.post("/demands/tracked/", {"action": "reopened", "version": d.version, "note": "还是没发"})
     assert page.status_code == 302
     d.refresh_from_db()
     assert d.status == S.REOPENED and d.resolved_at is None
     services.demand_transition(d, to=S.RESOLVED, version=d.version, note="已发放")
     d.refresh_from_db()
-    client.post(f"/demands/track/{d.tracking_code}/", {"action": "closed", "version": d.version})
-    client.post(f"/demands/track/{d.tracking_code}/", {"action": "rate", "rating": "4", "note": "及时"})
+    client.post("/demands/tracked/", {"action": "closed", "version": d.version})
+    client.post("/demands/tracked/", {"action": "rate", "rating": "4", "note": "及时"})
     d.refresh_from_db()
     assert d.status == S.CLOSED and d.rating == 4
     kinds = [(e.kind, e.to_status) for e in d.events.all()]
@@ -247,9 +246,12 @@ def test_similar_demands_merge_into_a_collective_demand(login):
         assert d.status == S.DUPLICATE and d.merged_into == collective
         assert d.events.filter(kind="merged").exists()
     assert all(d.reference in collective.description for d in ds)
-    page = client.get(f"/demands/track/{ds[0].tracking_code}/").content.decode()
-    assert collective.tracking_code in page  # the submitter can follow the collective demand (read-only)
-    assert 'name="action"' not in client.get(f"/demands/track/{collective.tracking_code}/").content.decode()
+    client.post("/demands/track/", {"code": ds[0].tracking_code})
+    page = client.get("/demands/tracked/").content.decode()
+    # the submitter follows the collective demand (read-only) without getting its tracking code
+    assert f'data-collective-status="{collective.status}"' in page and collective.tracking_code not in page
+    client.post("/demands/track/", {"code": collective.tracking_code})
+    assert 'name="action"' not in client.get("/demands/tracked/").content.decode()
     queue = client.get("/demands/?status=all").content.decode()
     assert collective.reference in queue and collective.tracking_code not in queue  # handlers see numbers only
 

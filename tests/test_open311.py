@@ -34,6 +34,7 @@ from xinye.demands.models import (
     ResponsibleBody,
     RoutingRule,
 )
+from xinye.demands.open311 import token_of
 from xinye.organizations.models import Company, Organization
 from xinye.people.models import Person
 from xinye.places.models import Division, Level
@@ -62,7 +63,7 @@ ATTRIBUTE_FIELDS = {
 }
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 VALUE_FIELDS = {"key", "name"}
-POST_FIELDS = {"service_request_id", "token", "service_notice", "account_id"}
+POST_FIELDS = {"service_request_id", "token", "service_notice", "account_id", "tracking_code"}
 TOKEN_FIELDS = {"service_request_id", "token"}
 REQUEST_FIELDS = {
     "service_request_id",
@@ -381,11 +382,13 @@ def test_post_creates_an_anonymous_demand_entered_by_the_keys_user(client, fmt):
     assert "anonymous" in answer["service_notice"] or "匿名" in answer["service_notice"]
     assert answer["account_id"] is None
 
-    # the id is the demand's reference; the token its tracking code, for the client to give to the worker
-    d = Demand.objects.get(tracking_code=answer["token"])
+    # the id is the demand's reference; `tracking_code` for the client to give to the worker; the token an
+    # opaque name of the demand, not its tracking code (tokens/{token} is an address: issue 10)
+    d = Demand.objects.get(tracking_code=answer["tracking_code"])
     ref = answer["service_request_id"]
     assert ref == d.reference == f"D{d.pk}"
-    # the tracking code is in the answer once: in `token` (not in the notice, nor anywhere else)
+    assert answer["token"].upper() != d.tracking_code and d.tracking_code not in answer["token"].upper()
+    # the tracking code is in the answer once: in `tracking_code` (not in the notice, nor anywhere else)
     assert text.upper().count(d.tracking_code) == 1, text
     assert d.channel == Channel.OPEN311 and d.entered_by == user("member")
     assert d.anonymous and d.hide_from_platform and d.person is None
@@ -397,12 +400,13 @@ def test_post_creates_an_anonymous_demand_entered_by_the_keys_user(client, fmt):
     for sent in ("13912345678", "wm@example.org", "王"):
         assert sent not in stored
 
-    # realtime: the token leads to the same id, in any case
-    token = both(client, f"tokens/{d.tracking_code}", {"api_key": key}, root="service_requests")
-    assert token == [{"service_request_id": ref, "token": d.tracking_code}]
+    # realtime: the token leads to the same id, in any case; the tracking code is no token
+    token = both(client, f"tokens/{answer['token']}", {"api_key": key}, root="service_requests")
+    assert token == [{"service_request_id": ref, "token": answer["token"]}]
     assert all(set(t) == TOKEN_FIELDS for t in token)
-    lower = both(client, f"tokens/{d.tracking_code.lower()}", {"api_key": key})
-    assert lower == [{"service_request_id": ref, "token": d.tracking_code.lower()}]
+    lower = both(client, f"tokens/{answer['token'].lower()}", {"api_key": key})
+    assert lower == [{"service_request_id": ref, "token": answer["token"].lower()}]
+    check_errors(both(client, f"tokens/{d.tracking_code}", {"api_key": key}, expect=404, root="errors"), 404)
     # the key's user sees it in full; without a key, the public view; both under the reference
     (full,) = both(client, f"requests/{ref}", {"api_key": key}, root="service_requests")
     check_requests([full])
@@ -425,7 +429,7 @@ def test_post_with_a_community_code_as_address_id(client):
     status, data, _, _ = post(client, "json", api_key=key, service_code="rest_stations", address_id=place.code,
                               description="驿站晚上十点就关门")  # fmt: skip
     assert status == 200, data
-    d = Demand.objects.get(tracking_code=data[0]["token"])
+    d = Demand.objects.get(tracking_code=data[0]["tracking_code"])
     assert data[0]["service_request_id"] == d.reference
     assert d.community == place and d.lat is None and d.category.code == "rest_stations"
 
@@ -506,7 +510,7 @@ def test_requests_in_both_formats_with_and_without_a_key(client):
     # a tracking code is not an id: it names nothing, with or without a key
     for params in ({}, {"api_key": key}):
         check_errors(both(client, f"requests/{d.tracking_code}", params, expect=404, root="errors"), 404)
-    check_errors(both(client, f"tokens/{d.tracking_code}", expect=403, root="errors"), 403)
+    check_errors(both(client, f"tokens/{token_of(d)}", expect=403, root="errors"), 403)
 
 
 def test_a_key_sees_only_what_its_user_may_see(client):
@@ -522,9 +526,12 @@ def test_a_key_sees_only_what_its_user_may_see(client):
     assert one["description"] is one["status_notes"] is one["address"] is one["address_id"] is None
     assert (one["lat"], one["long"]) == (22.54, 114.06)
     assert one == both(client, f"requests/{d.reference}")[0]
-    # its tracking code leads to the reference through tokens/ only
-    token = both(client, f"tokens/{d.tracking_code}", {"api_key": key})
-    assert token == [{"service_request_id": d.reference, "token": d.tracking_code}]
+    # its token leads to the reference (its tracking code does not)
+    token = both(client, f"tokens/{token_of(d)}", {"api_key": key})
+    assert token == [{"service_request_id": d.reference, "token": token_of(d)}]
+    check_errors(both(client, f"tokens/{d.tracking_code}", {"api_key": key}, expect=404, root="errors"), 404)
+    forged = token_of(d)[:-1] + ("0" if token_of(d)[-1] != "0" else "1")
+    check_errors(both(client, f"tokens/{forged}", {"api_key": key}, expect=404, root="errors"), 404)
     check_errors(both(client, f"requests/{d.tracking_code}", {"api_key": key}, expect=404, root="errors"), 404)
     check_errors(both(client, "tokens/NOSUCHCODE", {"api_key": key}, expect=404, root="errors"), 404)
 
@@ -704,9 +711,9 @@ def test_no_response_carries_a_tracking_code_and_a_tracking_code_names_nothing(c
                                      address_id=community(2).code, description=f"站点欠薪两个月（{fmt}）")  # fmt: skip
         assert status == 200, data
         (answer,) = data
-        p = Demand.objects.get(tracking_code=answer["token"])
+        p = Demand.objects.get(tracking_code=answer["tracking_code"])
         assert answer["service_request_id"] == p.reference
-        # the POST answer: the tracking code once, as the `token`, and no other demand's
+        # the POST answer: the tracking code once, as `tracking_code`, and no other demand's
         assert text.upper().count(p.tracking_code) == 1, text
         assert_no_tracking_code(text, tracking_codes() - {p.tracking_code}, where=fmt)
         posted.append(p)
@@ -756,12 +763,13 @@ def test_no_response_carries_a_tracking_code_and_a_tracking_code_names_nothing(c
                     for path in ("requests", "servicerequestupdates"):
                         status, data, _, text = call(client, "get", path, fmt, {**params, "service_request_id": code})
                         assert status == 200 and data == [], (name, path, code, data)
-                # tokens/: a key's way from a tracking code to the reference; the code only echoed
+                # tokens/: a key's way from a token (never a tracking code) to the reference
                 status, data, _, text = call(client, "get", f"tokens/{d.tracking_code}", fmt, params)
+                assert status == (404 if key else 403), data
+                status, data, _, text = call(client, "get", f"tokens/{token_of(d)}", fmt, params)
                 if key:
-                    assert status == 200 and data == [{"service_request_id": d.reference, "token": d.tracking_code}]
-                    assert text.count(d.tracking_code) == 1
-                    assert_no_tracking_code(text, codes - {d.tracking_code}, where=(name, "tokens"))
+                    assert status == 200 and data == [{"service_request_id": d.reference, "token": token_of(d)}]
+                    assert_no_tracking_code(text, codes, where=(name, "tokens"))
                 else:
                     assert status == 403, data
                     check_errors(data, 403)
@@ -822,7 +830,7 @@ def test_a_hidden_identity_never_appears_in_any_response_for_any_key(client):
                 ("services", {}),
                 ("services/pay", {}),
                 ("discovery", {}),
-            ] + ([(f"tokens/{d.tracking_code}", {})] if key else []):
+            ] + ([(f"tokens/{token_of(d)}", {})] if key else []):
                 status, data, _, text = call(client, "get", path, fmt, {**params, **extra})
                 assert status == 200, (name, path, data)
                 bodies += [text, json.dumps(data, ensure_ascii=False)]

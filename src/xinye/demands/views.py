@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -12,6 +13,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
@@ -141,8 +143,8 @@ def demand_new(request):
             errors += [str(e) for e in exc.errors]
         else:
             _bump(key)
-            request.session[f"demand-{demand.tracking_code}"] = True
-            return redirect("demand_track", code=demand.tracking_code)
+            _remember(request, demand, new=True)
+            return redirect("demand_track")
     context["errors"] = errors
     return render(request, "demands/new.html", context, status=400)
 
@@ -158,16 +160,62 @@ def _tracked(request, code: str) -> Demand:
     return demand
 
 
-def demand_track(request, code: str | None = None):
+# The tracking code never travels in an address (addresses reach access logs, browser histories and
+# Referer headers): it is posted in a form, and the session then remembers which demand it opened, for
+# XINYE_SESSION_IDLE_MINUTES after its last use.
+TRACKED = "xinye_tracked_demand"
+
+
+def _remember(request, demand: Demand, *, new: bool = False) -> None:
+    request.session.cycle_key()  # the code opened something: a fresh session key, as at signing in
+    request.session[TRACKED] = {"pk": demand.pk, "at": timezone.now().timestamp(), "new": new}
+
+
+def _remembered(request) -> Demand | None:
+    data = request.session.get(TRACKED)
+    now = timezone.now().timestamp()
+    if not isinstance(data, dict) or now - data.get("at", 0) > settings.XINYE_SESSION_IDLE_MINUTES * 60:
+        request.session.pop(TRACKED, None)
+        return None
+    demand = Demand.objects.filter(pk=data.get("pk")).select_related("category", "merged_into").first()
+    if demand is not None:
+        request.session[TRACKED] = {**data, "at": now, "new": False}
+    return demand
+
+
+@never_cache
+def demand_track_form(request):
+    """Enter the tracking code (posted, never in the address)."""
+    if request.method == "POST":
+        wanted = request.POST.get("code", "").strip().upper()
+        if not CODE.fullmatch(wanted):
+            error = _("A tracking code is 10 letters and digits.")
+        else:
+            try:
+                demand = _tracked(request, wanted)
+            except Http404:
+                error = _("No demand has this tracking code.")
+            else:
+                _remember(request, demand)
+                return redirect("demand_track")
+        return render(request, "demands/track_form.html", {"error": error}, status=404)
+    return render(request, "demands/track_form.html", {})
+
+
+def demand_track_old_link(request, code: str):
+    """An old link with the code in its address: it shows nothing and leads to the form."""
+    return redirect("demand_track_form")
+
+
+@never_cache
+def demand_track(request):
     """The submitter's page, reached with the tracking code: status, public history, reopen/close, rating."""
-    if code is None:
-        wanted = request.GET.get("code", "").strip().upper()
-        if CODE.fullmatch(wanted):
-            return redirect("demand_track", code=wanted)
-        if wanted:
-            raise Http404
-        return render(request, "demands/track_form.html", {})
-    demand = _tracked(request, code)
+    data = request.session.get(TRACKED)
+    new = bool(isinstance(data, dict) and data.get("new"))
+    demand = _remembered(request)
+    if demand is None:
+        messages.info(request, _("Enter your tracking code to follow your demand."))
+        return redirect("demand_track_form")
     error = ""
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -191,7 +239,7 @@ def demand_track(request, code: str | None = None):
         except (services.DemandError, ValueError) as exc:
             error = str(exc)
         else:
-            return redirect("demand_track", code=demand.tracking_code)
+            return redirect("demand_track")
     return render(
         request,
         "demands/track.html",
@@ -200,7 +248,7 @@ def demand_track(request, code: str | None = None):
             "events": demand.events.filter(public=True),
             "may": services.allowed(demand, submitter=True),
             "error": error,
-            "new": request.session.pop(f"demand-{demand.tracking_code}", False),
+            "new": new,
         },
         status=409 if error else 200,
     )
