@@ -8,7 +8,6 @@ file's `crs` column or the form's choice: wgs84, gcj02 or bd09); GeoJSON is WGS-
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -22,7 +21,7 @@ from django.utils import translation
 from xinye.accounts.scope import Scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import InputError, RowError
-from xinye.algorithms.tabular import read_csv_rows, read_xlsx_rows
+from xinye.algorithms.tabular import csv_dict_writer, new_workbook, read_csv_rows, read_xlsx_rows
 from xinye.places.models import Division, Level
 
 from .models import Amenity, Station, StationKind, StationStatus
@@ -476,7 +475,7 @@ def station_record(s: Station, crs: str = "wgs84") -> dict:
 
 def export_csv(stations, crs: str = "wgs84") -> bytes:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w = csv_dict_writer(buf, COLUMNS, lineterminator="\n")
     w.writeheader()
     for s in stations:
         w.writerow(station_record(s, crs))
@@ -485,9 +484,7 @@ def export_csv(stations, crs: str = "wgs84") -> bytes:
 
 def export_xlsx(stations, crs: str = "wgs84", *, example: bool = False) -> bytes:
     """The stations as .xlsx; with `example`, the import template (one example row and a sheet of codes)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "stations"
     ws.append(COLUMNS)
@@ -508,7 +505,7 @@ def export_xlsx(stations, crs: str = "wgs84", *, example: bool = False) -> bytes
                 "0755-12345678",
                 "open",
                 "2026-01-31",
-            ]
+            ],
         )
         codes = wb.create_sheet("codes")
         codes.append(["column", "code", "English", "中文"])
