@@ -99,8 +99,9 @@ def _records(path: Path, key: str, sheet_rows=None) -> list[tuple[object, dict]]
     raise InputError([RowError(str(path), None, None, suffix, "use a .json, .csv or .xlsx file")])
 
 
-def load_business(path: Path, *, members_path: Path | None = None) -> Business:
-    """Read BUSINESS (JSON, .xlsx, or a units CSV plus `members_path`) and validate it."""
+def load_business(path: Path, *, members_path: Path | None = None, member_rows: dict | None = None) -> Business:
+    """Read BUSINESS (JSON, .xlsx, or a units CSV plus `members_path`) and validate it. With `member_rows`
+    (a dict), fills it with member id -> (file, row or record) so that later checks can name the row."""
     path = Path(path)
     file = str(path)
     errors: list[RowError] = []
@@ -130,6 +131,8 @@ def load_business(path: Path, *, members_path: Path | None = None) -> Business:
         mid = _need(mfile, where, rec, "id", errors)
         unit = _need(mfile, where, rec, "unit", errors)
         members.append(Member(mid, unit, (_text(rec.get("status")) or "formal").lower()))
+        if member_rows is not None:
+            member_rows.setdefault(mid, (mfile, where))
     if errors:
         raise InputError(errors, summary=f"{len(errors)} error(s) in {file}; nothing was written")
     return Business.build(units, members, file=file)
