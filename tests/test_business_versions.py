@@ -129,3 +129,96 @@ def test_people_of_another_company_cannot_be_moved_by_an_import(login, company):
     before = stranger.business_unit_id
     stranger.refresh_from_db()
     assert stranger.business_unit_id == before
+
+
+# ---------------------------------------------------------------- no scope grab (issue 10, part 3)
+
+
+def _with_member_row(client, company, person_id) -> io.BytesIO:
+    """The downloaded architecture with one more row in the members sheet."""
+    wb = load_workbook(io.BytesIO(client.get(f"/companies/{company.pk}/business.xlsx").content))
+    first_unit = wb["units"].cell(row=2, column=1).value
+    wb["members"].append([str(person_id), first_unit, "formal"])
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    out.name = "v2.xlsx"
+    return out
+
+
+def _reported_worker():
+    """A worker who reported to a community: no company, outside the platform staff's scope."""
+    from xinye.accounts.scope import scope_for
+    from xinye.people.models import Person
+    from xinye.people.selectors import person_q
+    from xinye.places.models import Division, Level
+
+    community = Division.objects.filter(level=Level.COMMUNITY, code__startswith="4403").first()
+    person = Person.objects.create(name="李四", phone="13800009999", occupation="courier", work_community=community)
+    staff = scope_for(Role.objects.get(user__username="staff").user)
+    assert not Person.objects.filter(person_q(staff), pk=person.pk).exists()
+    return person
+
+
+def test_a_person_without_a_business_unit_outside_ones_scope_cannot_be_claimed(login, company):
+
+    # given a worker who belongs to no company and whom the platform's staff cannot see
+    outsider = _reported_worker()
+    client = login("staff")
+    assert client.get(f"/api/people/{outsider.pk}/").status_code == 404
+    versions = company.versions.count()
+    # when the staff import an edited business version that names that worker
+    upload = _with_member_row(client, company, outsider.pk)
+    rows = load_workbook(io.BytesIO(upload.getvalue()))["members"].max_row
+    upload.seek(0)
+    response = client.post(f"/companies/{company.pk}/business/import/", {"file": upload})
+    # then the import is refused with the file, row, column and value, and nothing was written
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert f"v2.xlsx, row {rows}, column &#x27;id&#x27;" in text and f"&#x27;{outsider.pk}&#x27;" in text
+    outsider.refresh_from_db()
+    assert outsider.business_unit_id is None and company.versions.count() == versions
+    assert client.get(f"/api/people/{outsider.pk}/").status_code == 404
+
+
+def test_a_worker_in_ones_scope_can_be_added_and_the_summary_counts_it(login, company):
+    from xinye.people.models import Person
+
+    # given a worker of the company's fleet (the staff see them) with no business unit yet
+    worker = Person.objects.create(name="新骑手", occupation="delivery_rider", employer=company)
+    client = login("staff")
+    dry = client.post(
+        f"/companies/{company.pk}/business/import/",
+        {"file": _with_member_row(client, company, worker.pk), "dry_run": "1"},
+    )
+    diff = dry.context["result"].diff
+    assert dry.status_code == 200 and diff.members_joined == 1 and not diff.unchanged
+    applied = client.post(
+        f"/companies/{company.pk}/business/import/", {"file": _with_member_row(client, company, worker.pk)}
+    )
+    assert applied.context["result"].people_moved == 1
+    worker.refresh_from_db()
+    assert worker.business_unit.company_id == company.pk
+
+
+def test_the_command_line_imports_as_a_user_with_that_users_scope(company, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from xinye.algorithms import structure_io
+
+    outsider = _reported_worker()
+    business = planning.business_by_key(company)
+    from xinye.algorithms.structure import Business, Member
+
+    unit = next(iter(business.units))
+    edited = Business.build(
+        business.units.values(), [*business.members.values(), Member(str(outsider.pk), unit, "formal")]
+    )
+    path = tmp_path / "v2.xlsx"
+    structure_io.write_business_xlsx(path, edited)
+    with pytest.raises(CommandError, match=f"column 'id': not a person of this company .*'{outsider.pk}'"):
+        call_command("structure", "import", str(company.pk), str(path), "--as", "staff")
+    with pytest.raises(CommandError, match="may not import"):
+        call_command("structure", "import", str(company.pk), str(path), "--as", "member")
+    outsider.refresh_from_db()
+    assert outsider.business_unit_id is None

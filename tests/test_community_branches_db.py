@@ -74,3 +74,20 @@ def test_the_api_forms_approves_and_is_scoped(login):
     assert again.status_code == 409
     assert login("secretary").get("/api/community-plans/").json()["count"] == 0
     assert login("district").post("/api/community-plans/form/", {"division": "4403"}).status_code == 404
+
+
+def test_an_approved_plan_moves_only_members_of_its_division():
+    # given a plan, edited afterwards to name a member it was not made from (a company's member)
+    city = Division.objects.get(code="4403")
+    plan = community_planning.community_plan_create(division=city)
+    planned = {int(m.id) for m in community_planning.community_snapshot(division=city).members}
+    outsider = Membership.objects.filter(until__isnull=True).exclude(person_id__in=planned).first()
+    before = outsider.organization_id
+    branch = next(b for b in plan.plan["branches"] if b["id"] != str(before))
+    branch["members"].append(str(outsider.person_id))
+    CommunityPlan.objects.filter(pk=plan.pk).update(plan=plan.plan)
+    # when it is approved, it is refused and the outsider stays where they were
+    with pytest.raises(community_planning.CommunityPlanError, match="not members of"):
+        community_planning.community_plan_approve(plan=plan, user=None)
+    outsider.refresh_from_db()
+    assert outsider.organization_id == before

@@ -33,23 +33,30 @@ def _form(place, **extra):
 
 
 def test_a_worker_reports_without_logging_in_and_the_organizer_confirms(client, login, community):
+    people, consents = Person.objects.count(), ConsentRecord.objects.count()
     page = client.get(f"/report/?street={community.parent.code}", HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert page.status_code == 200 and community.name in page.content.decode()
     done = client.post("/report/", _form(community))
     assert done.status_code == 200
-    report = CommunityReport.objects.get(person__phone="13912345678")
+    report = CommunityReport.objects.get(phone="13912345678")
     assert report.status == ReportStatus.PENDING and report.tracking_code in done.content.decode()
-    assert report.consent.scope and report.consent.purpose == "report to the community"
-    person = report.person
-    assert person.work_community == community and person.union_name == ""  # applied on confirmation
+    # the pending report holds what was said and the consent given; nothing else is written
+    assert report.consent_scope and report.consent_given_at and report.consent_policy_version
+    assert report.person is None and report.consent is None
+    assert (Person.objects.count(), ConsentRecord.objects.count()) == (people, consents)
     organizer = login("district") if community.code.startswith("440311") else login("organizer")
     listing = organizer.get("/community-reports/")
     assert "王小明" in listing.content.decode() and "13912345678" in listing.content.decode()
     organizer.post(f"/community-reports/{report.pk}/decide/", {"confirm": "1"})
     report.refresh_from_db()
     assert report.status == ReportStatus.CONFIRMED and report.decided_by is not None
-    person.refresh_from_db()
+    person = report.person
+    assert person.phone == "13912345678" and person.work_community == community
     assert person.union_name == "深圳市南山区总工会" and str(person.union_since) == "2025-03-01"
+    # the consent is recorded for the person who gave it, as the report holds it
+    consent = report.consent
+    assert consent.person == person and consent.purpose == "report to the community"
+    assert (consent.scope, consent.given_at) == (report.consent_scope, report.consent_given_at)
 
 
 def test_without_consent_nothing_is_stored(client, community):
@@ -96,20 +103,64 @@ def test_reports_are_rate_limited_per_address(client, community, settings):
     cache.clear()
 
 
-def test_a_report_does_not_change_an_existing_persons_record_until_confirmed(client, login, community):
-    # given a worker already on record
+def _state(person):
+    """Everything Xinye holds about a person that a report could touch."""
+    from xinye.people.models import Membership
+
+    person.refresh_from_db()
+    return (
+        (person.name, person.phone, person.occupation, person.work_community_id, person.union_name),
+        sorted(person.platforms.values_list("pk", flat=True)),
+        sorted(person.consents.values_list("pk", flat=True)),
+        sorted(Membership.objects.filter(person=person).values_list("pk", "organization_id", "status")),
+        person.history.count(),
+    )
+
+
+def _report_with_someone_elses_phone(client, community):
     existing = (
         Person.objects.exclude(phone="").filter(work_community__isnull=False).exclude(work_community=community).first()
     )
-    before = (existing.name, existing.occupation, existing.work_community_id)
-    # when someone reports with that phone number and other details
-    client.post("/report/", _form(community, phone=existing.phone, name="冒名者", occupation="truck_driver"))
-    report = CommunityReport.objects.get(person=existing)
-    existing.refresh_from_db()
-    # then nothing of the record changed; the report holds what was said
-    assert (existing.name, existing.occupation, existing.work_community_id) == before
-    assert report.reported["name"] == "冒名者"
-    # and a rejection leaves it so, while a confirmation applies it
+    before = _state(existing)
+    people, consents = Person.objects.count(), ConsentRecord.objects.count()
+    client.post(
+        "/report/",
+        _form(community, phone=existing.phone, name="冒名者", occupation="truck_driver", union_name="某工会"),
+    )
+    report = CommunityReport.objects.get(phone=existing.phone)
+    return existing, before, (people, consents), report
+
+
+def test_a_report_with_an_existing_persons_phone_writes_nothing_about_them_until_confirmed(client, community):
+    # given a worker on record, when someone reports with their phone number and other details
+    existing, before, counts, report = _report_with_someone_elses_phone(client, community)
+    # then nothing about that worker changed (no consent record added) and nothing else was created
+    assert _state(existing) == before
+    assert (Person.objects.count(), ConsentRecord.objects.count()) == counts
+    assert report.person is None and report.reported["name"] == "冒名者"
+
+
+def test_a_rejected_report_leaves_nothing_about_anyone(client, login, community):
+    existing, before, counts, report = _report_with_someone_elses_phone(client, community)
     login("organizer").post(f"/community-reports/{report.pk}/decide/", {"confirm": "0"})
+    assert _state(existing) == before
+    assert (Person.objects.count(), ConsentRecord.objects.count()) == counts
+    report.refresh_from_db()
+    # and the report itself keeps no personal data, not even in its history
+    assert report.status == ReportStatus.REJECTED and report.phone == "" and report.reported == {}
+    assert not any(hasattr(h, "phone") or hasattr(h, "reported") for h in report.history.all())
+
+
+def test_a_confirmed_report_applies_to_the_person_with_that_phone_and_ties_the_consent_to_the_report(
+    client, login, community
+):
+    existing, before, counts, report = _report_with_someone_elses_phone(client, community)
+    listing = login("organizer").get("/community-reports/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "phone on record" in listing  # the organizer is warned to check the number
+    login("organizer").post(f"/community-reports/{report.pk}/decide/", {"confirm": "1"})
+    report.refresh_from_db()
     existing.refresh_from_db()
-    assert (existing.name, existing.occupation, existing.work_community_id) == before
+    assert report.person == existing and Person.objects.count() == counts[0]
+    assert (existing.name, existing.work_community_id, existing.union_name) == ("冒名者", community.pk, "某工会")
+    assert report.consent.person == existing and report.consent.given_at == report.consent_given_at
+    assert ConsentRecord.objects.count() == counts[1] + 1

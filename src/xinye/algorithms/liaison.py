@@ -69,7 +69,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -80,7 +79,7 @@ import numpy as np
 
 from .errors import InputError, RowError
 from .geo import chord_of, chord_to_m, unit_vectors
-from .tabular import read_csv_rows
+from .tabular import csv_dict_writer, read_csv_rows
 
 Progress = Callable[[str, int, int], None]
 
@@ -1124,6 +1123,6 @@ def load_pairs_csv(path, member_ids: Iterable[str], worker_ids: Iterable[str]) -
 
 def write_pairs_csv(path, result: AssignmentResult) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["member", "worker", "distance_m", "reason"])
+        writer = csv_dict_writer(fh, ["member", "worker", "distance_m", "reason"])
         writer.writeheader()
         writer.writerows(result.to_rows())

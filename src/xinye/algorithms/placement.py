@@ -66,7 +66,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import csv
 import heapq
 import json
 import math
@@ -82,7 +81,7 @@ import numpy as np
 from .errors import InputError, RowError
 from .geo import CRS_CHOICES, CoordinateError, chord_of, to_wgs84
 from .geo import unit_vectors as _unit_vectors
-from .tabular import read_csv_rows
+from .tabular import csv_writer, read_csv_rows
 
 Progress = Callable[[str, int, int], None]
 GREEDY_RATIO = 1.0 - 1.0 / math.e
@@ -684,7 +683,7 @@ def write_picks_csv(path, result: PlacementResult, candidate_ids: Sequence[str])
     """PICKS.csv: id, rank, gain (one row per pick, in rank order). Written whole or not at all."""
 
     def write(fh) -> None:
-        out = csv.writer(fh, lineterminator="\n")
+        out = csv_writer(fh, lineterminator="\n")
         out.writerow(["id", "rank", "gain"])
         for p in result.picks:
             out.writerow([candidate_ids[p.candidate], p.rank, f"{p.gain:.10g}"])

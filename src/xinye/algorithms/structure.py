@@ -1979,11 +1979,19 @@ class BusinessDiff:
     merged: list[dict] = field(default_factory=list)  # {units: [...], into}
     split: list[dict] = field(default_factory=list)  # {unit, into: [...]}
     members_moved: int = 0
+    members_joined: int = 0  # in the new version's roster, not in the old one's
 
     @property
     def unchanged(self) -> bool:
         return not (
-            self.added or self.removed or self.moved or self.renamed or self.merged or self.split or self.members_moved
+            self.added
+            or self.removed
+            or self.moved
+            or self.renamed
+            or self.merged
+            or self.split
+            or self.members_moved
+            or self.members_joined
         )
 
     def to_json(self) -> dict:
@@ -2014,6 +2022,7 @@ def diff_business(old: Business, new: Business) -> BusinessDiff:
             flows[m.unit][nm.unit] += 1
             if nm.unit != m.unit:
                 d.members_moved += 1
+    d.members_joined = sum(1 for m in new.members if m not in old.members)
     into: dict[str, list[str]] = defaultdict(list)
     for u in d.removed:
         target = new.units[u].merged_into if u in new.units and new.units[u].merged_into else None

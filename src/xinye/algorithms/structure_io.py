@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import InputError, RowError
 from .structure import Business, Member, Org, Unit
-from .tabular import read_csv_rows
+from .tabular import csv_value_read, new_workbook, read_csv_rows
 
 UNIT_COLUMNS = ["id", "parent", "name", "kind", "division", "status", "merged_into"]
 MEMBER_COLUMNS = ["id", "unit", "status"]
@@ -40,7 +40,16 @@ def _rows_from_sheet(path: Path, sheet: str) -> list[tuple[int, dict]]:
     for i, r in enumerate(rows, start=2):
         if r is None or all(v is None or str(v).strip() == "" for v in r):
             continue
-        out.append((i, {h: ("" if v is None else str(v).strip()) for h, v in zip(header, r, strict=False) if h}))
+        out.append(
+            (
+                i,
+                {
+                    h: ("" if v is None else csv_value_read(str(v).strip()))
+                    for h, v in zip(header, r, strict=False)
+                    if h
+                },
+            )
+        )
     return out
 
 
@@ -90,8 +99,9 @@ def _records(path: Path, key: str, sheet_rows=None) -> list[tuple[object, dict]]
     raise InputError([RowError(str(path), None, None, suffix, "use a .json, .csv or .xlsx file")])
 
 
-def load_business(path: Path, *, members_path: Path | None = None) -> Business:
-    """Read BUSINESS (JSON, .xlsx, or a units CSV plus `members_path`) and validate it."""
+def load_business(path: Path, *, members_path: Path | None = None, member_rows: dict | None = None) -> Business:
+    """Read BUSINESS (JSON, .xlsx, or a units CSV plus `members_path`) and validate it. With `member_rows`
+    (a dict), fills it with member id -> (file, row or record) so that later checks can name the row."""
     path = Path(path)
     file = str(path)
     errors: list[RowError] = []
@@ -121,6 +131,8 @@ def load_business(path: Path, *, members_path: Path | None = None) -> Business:
         mid = _need(mfile, where, rec, "id", errors)
         unit = _need(mfile, where, rec, "unit", errors)
         members.append(Member(mid, unit, (_text(rec.get("status")) or "formal").lower()))
+        if member_rows is not None:
+            member_rows.setdefault(mid, (mfile, where))
     if errors:
         raise InputError(errors, summary=f"{len(errors)} error(s) in {file}; nothing was written")
     return Business.build(units, members, file=file)
@@ -175,9 +187,7 @@ def write_json(path: Path, data: dict) -> None:
 
 def write_template(path: Path) -> None:
     """An .xlsx template with the three sheets, their columns and a worked example."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "units"
     ws.append(UNIT_COLUMNS)
@@ -201,9 +211,7 @@ def write_template(path: Path) -> None:
 
 def write_business_xlsx(path, business: Business, orgs: list[Org] | None = None) -> None:
     """Write a business (and optionally its organizations) in the same sheets `load_business` reads."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "units"
     ws.append(UNIT_COLUMNS)
@@ -228,6 +236,6 @@ def write_business_xlsx(path, business: Business, orgs: list[Org] | None = None)
                     o.name,
                     o.term_ends.isoformat() if o.term_ends else "",
                     "" if o.committee is None else str(o.committee).lower(),
-                ]
+                ],
             )
     wb.save(path)

@@ -95,6 +95,11 @@ urlpatterns = [
     path("stations/coverage/", station_views.station_coverage, name="station_coverage"),
     path("stations/placement/", station_views.station_placement, name="station_placement"),
     path("stations/placement/<int:pk>/", station_views.station_placement_detail, name="station_placement_detail"),
+    path(
+        "stations/placement/<int:pk>/export.csv",
+        station_views.station_placement_export,
+        name="station_placement_export",
+    ),
     path("api/", include(router.urls)),
     path("open311/v2/", include("xinye.demands.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -141,7 +141,17 @@ def community_plan_approve(*, plan: CommunityPlan, user, note: str = "") -> Comm
         plan = CommunityPlan.objects.select_for_update().get(pk=plan.pk)
         if plan.status != ProposalStatus.PENDING:
             raise CommunityPlanError(f"plan #{plan.pk} is not waiting for review")
-        if community_snapshot(division=plan.division).fingerprint() == plan.before.get("fingerprint"):
+        snap = community_snapshot(division=plan.division)
+        if snap.fingerprint() == plan.before.get("fingerprint"):
+            # a plan moves only the members it was made from (those of its division), whatever its JSON says
+            known = {m.id for m in snap.members}
+            named = {m for b in plan.plan["branches"] for m in b["members"]} | {
+                u["member"] for u in plan.plan["unplaced"]
+            }
+            if named - known:
+                raise CommunityPlanError(
+                    f"plan #{plan.pk} names {len(named - known)} person(s) who are not members of {plan.division}"
+                )
             reason = f"community plan #{plan.pk} approved by {user}"
             today = timezone.localdate()
             codes = {c for b in plan.plan["branches"] for c in b["communities"]}

@@ -7,6 +7,7 @@ with history.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -331,48 +332,61 @@ def business_by_key(company: Company) -> structure.Business:
     return structure.Business.build(units, members, file=str(company))
 
 
+def may_plan(scope, company: Company) -> bool:
+    """Administrators; organizers whose divisions hold the company; staff of the company's organizations."""
+    if scope.is_admin:
+        return True
+    code = company.division.code if company.division_id else ""
+    if "organizer" in scope.roles and code and any(code.startswith(p) for p in scope.division_prefixes):
+        return True
+    return "org_staff" in scope.roles and company.pk in scope.staff_company_ids
+
+
 def business_version_import(
-    *, company: Company, path, effective_on=None, dry_run: bool = False, user=None
+    *, company: Company, path, effective_on=None, dry_run: bool = False, user=None, scope=None
 ) -> VersionImport:
     """Import a new version of a company's business architecture from a file (the BUSINESS format of
     `xinye structure`: units by the company's own keys; members, if given, are person ids and move those
     people to their new unit). Shows what changed; unless `dry_run`, applies it in one transaction with
-    history: units added, renamed, moved, dissolved or merged (kept as rows, marked with `valid_until`)."""
+    history: units added, renamed, moved, dissolved or merged (kept as rows, marked with `valid_until`).
+
+    The file can only touch people the importer already sees (`scope`, else the scope of `user`; neither:
+    the command line's operator, who sees everyone): a person it moves or adds to the company must be in
+    that scope, and a person of another company is never taken. Any other id is a row error naming the
+    file, row, column and value, and nothing is written."""
     from xinye.algorithms import structure_io
     from xinye.people.models import Person
     from xinye.places.models import Division
 
     effective_on = effective_on or timezone.localdate()
-    new = structure_io.load_business(path)
+    member_rows: dict = {}
+    new = structure_io.load_business(path, member_rows=member_rows)
     based_on = _last_version_number(company)  # the diff below is against this version (no lost updates)
     old = business_by_key(company)
     if not new.members:
         # no roster in the file: people stay in their units where those still exist
         carried = [m for m in old.members.values() if m.unit in new.units]
         new = structure.Business.build(new.units.values(), carried, file=str(path))
-    own_people = set(
-        str(pk) for pk in Person.objects.filter(business_unit__company=company).values_list("pk", flat=True)
-    ) | set(str(pk) for pk in Person.objects.filter(business_unit__isnull=True).values_list("pk", flat=True))
-    unknown = [m for m in new.members if not m.isdigit() or m not in own_people]
-    if unknown:
-        from xinye.algorithms.errors import InputError, RowError
+    if scope is None and user is not None:
+        from xinye.accounts.scope import scope_for
 
-        raise InputError(
-            [
-                RowError(
-                    str(path),
-                    f"member {m!r}",
-                    "id",
-                    m,
-                    "not a person of this company (member ids are the person ids of the downloaded file)",
-                )
-                for m in unknown[:20]
-            ],
-            summary=f"{len(unknown)} unknown member id(s); nothing was written",
-        )
+        scope = scope_for(user)
+    moved, joined = _claimed_people(company=company, new=new, scope=scope, member_rows=member_rows, path=path)
     diff = structure.diff_business(old, new)
+    # people of a unit merged now who are not in the roster follow their unit (below)
+    merging = {u for m in diff.merged for u in m["units"]} | {
+        k for k, u in new.units.items() if u.status != "active" and u.merged_into and old.is_active(k)
+    }
+    if merging:
+        moved += (
+            Person.objects.filter(business_unit__company=company, business_unit__key__in=merging)
+            .exclude(pk__in=[int(m) for m in new.members])
+            .count()
+        )
+    # the counts say what happens to people in the database (the planner's roster holds members only)
+    diff.members_moved, diff.members_joined = moved, joined
     if dry_run:
-        return VersionImport(diff, None, diff.members_moved)
+        return VersionImport(diff, None, moved + joined)
     with transaction.atomic():
         Company.objects.select_for_update().filter(pk=company.pk).first()  # one import per company at a time
         last = company.versions.order_by("-number").first()
@@ -459,6 +473,56 @@ def business_version_import(
 def _last_version_number(company: Company) -> int:
     last = company.versions.order_by("-number").values_list("number", flat=True).first()
     return last or 0
+
+
+def _claimed_people(*, company: Company, new: structure.Business, scope, member_rows: dict, path) -> tuple[int, int]:
+    """(moved within the company, added to it) for the people in the file's roster; raises InputError naming
+    the row of every id that is not a person of this company or one without a business unit, or that the
+    import would change while it is outside the importer's scope (a scope grab, issue 10)."""
+    from xinye.algorithms.errors import InputError, RowError
+    from xinye.people.models import Person
+    from xinye.people.selectors import person_q
+
+    ids = {int(m) for m in new.members if re.fullmatch(r"[0-9]{1,18}", m)}
+    people = {
+        str(pk): (unit_company, unit_key)
+        for pk, unit_company, unit_key in Person.objects.filter(pk__in=ids).values_list(
+            "pk", "business_unit__company_id", "business_unit__key"
+        )
+    }
+    changing = {
+        m
+        for m, (unit_company, unit_key) in people.items()
+        if unit_company in (None, company.pk) and (unit_company is None or unit_key != new.members[m].unit)
+    }
+    visible = changing
+    if scope is not None and not scope.is_admin and changing:
+        visible = {
+            str(pk)
+            for pk in Person.objects.filter(person_q(scope), pk__in=[int(m) for m in changing]).values_list(
+                "pk", flat=True
+            )
+        }
+    errors = []
+    for m in new.members:
+        known = people.get(m)
+        if known is not None and known[0] in (None, company.pk) and (m not in changing or m in visible):
+            continue
+        file, where = member_rows.get(m, (str(path), f"member {m!r}"))
+        errors.append(
+            RowError(
+                file,
+                where,
+                "id",
+                m,
+                "not a person of this company that you may see; an import only moves people already in your "
+                "scope (member ids are the person ids of the downloaded file)",
+            )
+        )
+    if errors:
+        raise InputError(errors, summary=f"{len(errors)} member id(s) refused; nothing was written")
+    joined = sum(1 for m in changing if people[m][0] is None)
+    return len(changing) - joined, joined
 
 
 def _unit_state(u: BusinessUnit) -> tuple:

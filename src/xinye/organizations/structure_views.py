@@ -23,13 +23,7 @@ PLANNER_ROLES = {"admin", "organizer", "org_staff"}
 
 
 def _may_plan(scope, company) -> bool:
-    """Administrators; organizers whose divisions hold the company; staff of the company's organizations."""
-    if scope.is_admin:
-        return True
-    code = company.division.code if company.division_id else ""
-    if "organizer" in scope.roles and code and any(code.startswith(p) for p in scope.division_prefixes):
-        return True
-    return "org_staff" in scope.roles and company.pk in scope.staff_company_ids
+    return planning.may_plan(scope, company)
 
 
 def _planning_company(request, pk: int):
@@ -233,7 +227,7 @@ def company_business_import(request, pk: int):
     from xinye.algorithms.errors import XinyeError
     from xinye.common.uploads import uploaded_path
 
-    _, company = _planning_company(request, pk)
+    scope, company = _planning_company(request, pk)
     upload = request.FILES.get("file")
     dry_run = request.POST.get("dry_run") == "1"
     context = {"company": company, "dry_run": dry_run, "error": "", "result": None}
@@ -248,7 +242,7 @@ def company_business_import(request, pk: int):
         with uploaded_path(upload) as path:
             try:
                 context["result"] = planning.business_version_import(
-                    company=company, path=path, dry_run=dry_run, user=request.user
+                    company=company, path=path, dry_run=dry_run, user=request.user, scope=scope
                 )
             except XinyeError as exc:
                 context["error"] = str(exc).replace(str(path), upload.name)

@@ -153,14 +153,20 @@ class ReportStatus(models.TextChoices):
 class CommunityReport(TimestampedModel):
     """A worker reporting to the community where they work ("向社区报到"), from a phone, with consent.
 
-    The community's organizer confirms it; confirmed reports count in the indicators.
+    Anyone may report without signing in, so a pending report writes nothing about anyone: it holds what was
+    said (`phone`, `reported`) and the consent given (its text, version, channel and time). Only when the
+    community's organizer confirms it is the person matched by phone or created, the report applied to them
+    and the consent recorded for them (`person`, `consent`). A rejected report keeps no personal data.
+    Confirmed reports count in the indicators.
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="community_reports")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="community_reports"
+    )
     community = models.ForeignKey(
         "places.Division", on_delete=models.PROTECT, related_name="reports", verbose_name=_("community")
     )
-    consent = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="+")
+    consent = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -168,9 +174,17 @@ class CommunityReport(TimestampedModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     tracking_code = models.CharField(max_length=12, unique=True)
+    #: the phone number as reported (digits); the person with it is looked up only on confirmation
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
     #: what the worker reported (name, occupation, platform_ids, union_name, union_since), applied on confirmation
     reported = models.JSONField(_("reported"), default=dict, blank=True)
-    history = HistoricalRecords()
+    #: the consent as given: the text the worker agreed to, its version, the channel and the time
+    consent_scope = models.TextField(_("what is stored and who sees it"), blank=True)
+    consent_policy_version = models.CharField(_("policy version"), max_length=20, default="1")
+    consent_channel = models.CharField(_("channel"), max_length=40, default="web")
+    consent_given_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    # what was said is personal data: it is erased from a rejected report, so history does not keep it
+    history = HistoricalRecords(excluded_fields=["phone", "reported"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -178,7 +192,20 @@ class CommunityReport(TimestampedModel):
         verbose_name_plural = _("reports to the community")
 
     def __str__(self) -> str:
-        return f"{self.person} -> {self.community}"
+        return f"{self.reported.get('name') or self.person or '-'} -> {self.community}"
+
+    @property
+    def name(self) -> str:
+        return (self.reported or {}).get("name", "")
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def occupation_label(self) -> str:
+        code = (self.reported or {}).get("occupation", "")
+        return str(dict(Occupation.choices).get(code, code))
 
 
 class TransferStatus(models.TextChoices):

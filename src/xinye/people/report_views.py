@@ -98,7 +98,14 @@ def report_list(request):
     status = request.GET.get("status", ReportStatus.PENDING)
     page = paginate(request, selectors.community_report_list(scope=scope, status=status if status != "all" else ""))
     return render(
-        request, "people/report_list.html", {"page": page, "status": status, "statuses": ReportStatus.choices}
+        request,
+        "people/report_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": ReportStatus.choices,
+            "on_record": selectors.phones_on_record([r.phone for r in page if r.status == ReportStatus.PENDING]),
+        },
     )
 
 

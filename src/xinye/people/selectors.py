@@ -102,6 +102,13 @@ def community_report_list(*, scope: Scope, status: str = ""):
     return qs.select_related("person", "community__parent__parent").order_by("status", "-created_at")
 
 
+def phones_on_record(phones: list[str]) -> set[str]:
+    """Which of these reported phone numbers a person on record already has (confirming such a report
+    updates that person). Says only yes or no: the record itself may be outside the organizer's scope."""
+    phones = [p for p in phones if p]
+    return set(Person.objects.filter(phone__in=phones).values_list("phone", flat=True)) if phones else set()
+
+
 def member_flag_list(*, scope: Scope, today=None) -> list[tuple]:
     """(membership, flags) for current members in scope that have a flag: floating members due to transfer,
     members out of contact, certificates ending."""

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from xinye.algorithms.errors import InputError, RowError
@@ -24,6 +25,8 @@ from .models import (
 )
 
 REPORT_PURPOSE = "report to the community"
+#: version of REPORT_SCOPE: raise it when the text changes, so each consent says which text was agreed to
+REPORT_POLICY_VERSION = "1"
 REPORT_SCOPE = gettext_noop(
     "Stored: your name, phone, occupation, platforms and the community where you work (no location track). "
     "Seen by: the organizers of that community and of its district; your phone number is shown masked to others. "
@@ -69,45 +72,59 @@ def community_report_submit(
         "union_name": union_name.strip()[:200],
         "union_since": union_since.isoformat() if union_since else None,
     }
-    # Anyone may report without logging in, so a report never changes an existing person's record: what
-    # it says is kept with the report and applied when the community's organizer confirms it.
-    person = Person.objects.filter(phone=phone).first()
-    if person is None:
-        person = Person(name=name, phone=phone, occupation=occupation, work_community=community)
-        person._change_reason = "reported to the community"
-        person.save()
-    record = ConsentRecord.objects.create(
-        person=person, purpose=REPORT_PURPOSE, scope=REPORT_SCOPE, channel=channel, given_at=timezone.now()
-    )
+    # Anyone may report without signing in, and the phone number may be someone else's: the report holds
+    # what was said and the consent given (the text as shown, in the worker's language) and nothing about
+    # anyone is written until the community's organizer confirms it.
     return CommunityReport.objects.create(
-        person=person,
         community=community,
-        consent=record,
+        phone=phone,
         reported=reported,
+        consent_scope=str(_(REPORT_SCOPE)),
+        consent_policy_version=REPORT_POLICY_VERSION,
+        consent_channel=channel[:40],
+        consent_given_at=timezone.now(),
         tracking_code=secrets.token_hex(4).upper(),
     )
 
 
-def _apply_report(report: CommunityReport) -> None:
-    """Confirmed: the person works in the reported community, with the reported occupation, platforms, union."""
+def _apply_report(report: CommunityReport) -> Person:
+    """Confirmed: the person with the reported phone (created when there is none) works in the reported
+    community, with the reported name, occupation, platforms and union; the consent is recorded for them."""
     from xinye.organizations.models import Company
 
     r = report.reported or {}
-    person = report.person
+    reason = f"report {report.tracking_code} confirmed"
+    person = Person.objects.filter(phone=report.phone).order_by("pk").first() if report.phone else None
+    if person is None:
+        person = Person(phone=report.phone)
     person.work_community = report.community
     person.name = r.get("name") or person.name
-    person.occupation = r.get("occupation") or person.occupation
+    person.occupation = r.get("occupation") or person.occupation or Occupation.OTHER
     if r.get("union_name"):
         person.union_name = r["union_name"]
         person.union_since = date.fromisoformat(r["union_since"]) if r.get("union_since") else None
-    person._change_reason = f"report {report.tracking_code} confirmed"
+    person._change_reason = reason
     person.save()
     if r.get("platform_ids"):
         person.platforms.add(*Company.objects.filter(pk__in=r["platform_ids"], is_platform=True))
+    consent = ConsentRecord(
+        person=person,
+        purpose=REPORT_PURPOSE,
+        scope=report.consent_scope,
+        policy_version=report.consent_policy_version,
+        channel=report.consent_channel,
+        given_at=report.consent_given_at or report.created_at,
+    )
+    consent._change_reason = reason
+    consent.save()
+    report.person, report.consent = person, consent
+    return person
 
 
 @transaction.atomic
 def community_report_decide(*, report: CommunityReport, user, confirm: bool, note: str = "") -> CommunityReport:
+    """Confirm (the person is matched by phone or created, and the report applied to them with the consent
+    recorded) or reject (nothing about anyone is written, and the report's personal data is erased)."""
     report = CommunityReport.objects.select_for_update().get(pk=report.pk)
     if report.status != ReportStatus.PENDING:
         raise InputError(
@@ -117,9 +134,11 @@ def community_report_decide(*, report: CommunityReport, user, confirm: bool, not
     report.status = ReportStatus.CONFIRMED if confirm else ReportStatus.REJECTED
     report.decided_by, report.decided_at, report.note = user, timezone.now(), note[:300]
     report._change_reason = "confirmed" if confirm else "not confirmed"
-    report.save()
     if confirm:
         _apply_report(report)
+    else:
+        report.phone, report.reported = "", {}
+    report.save()
     return report
 
 

@@ -14,7 +14,6 @@ row gets an error naming file, row, column and value, and nothing is imported.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -29,7 +28,7 @@ from django.utils import translation
 from xinye.accounts.scope import Scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import InputError, RowError
-from xinye.algorithms.tabular import read_csv_rows, read_xlsx_rows
+from xinye.algorithms.tabular import csv_dict_writer, new_workbook, read_csv_rows, read_xlsx_rows
 from xinye.common.concurrency import Conflict, changes_since, save_versioned
 from xinye.places.models import Division, Level
 
@@ -591,7 +590,7 @@ def station_record(s: Station, crs: str = "wgs84") -> dict:
 
 def export_csv(stations, crs: str = "wgs84") -> bytes:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    w = csv_dict_writer(buf, COLUMNS, lineterminator="\n")
     w.writeheader()
     for s in stations:
         w.writerow(station_record(s, crs))
@@ -600,9 +599,7 @@ def export_csv(stations, crs: str = "wgs84") -> bytes:
 
 def export_xlsx(stations, crs: str = "wgs84", *, example: bool = False) -> bytes:
     """The stations as .xlsx; with `example`, the import template (one example row and a sheet of codes)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "stations"
     ws.append(COLUMNS)
@@ -624,7 +621,7 @@ def export_xlsx(stations, crs: str = "wgs84", *, example: bool = False) -> bytes
                 "open",
                 "2026-01-31",
                 "",
-            ]
+            ],
         )
         codes = wb.create_sheet("codes")
         codes.append(["column", "code", "English", "中文"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from xinye.accounts.scope import request_scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import XinyeError
+from xinye.algorithms.tabular import csv_writer
 from xinye.common.concurrency import Conflict, conflict_in_form, save_versioned
 from xinye.common.jobs import job_submit
 from xinye.common.uploads import uploaded_path
@@ -420,6 +420,29 @@ def station_placement(request):
     )
 
 
+def _placement_csv(run) -> HttpResponse:
+    buf = io.StringIO()
+    w = csv_writer(buf, lineterminator="\n")
+    w.writerow(["id", "name", "lat", "lon", "rank", "gain", "covered"])
+    for p in run.result["picks"]:
+        w.writerow([p["id"], p["name"], round(p["lat"], 7), round(p["lon"], 7), p["rank"], p["gain"], p["covered"]])
+    response = HttpResponse(("\ufeff" + buf.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="placement-{run.pk}.csv"'
+    return response
+
+
+@login_required
+def station_placement_export(request, pk: int):
+    """The sites a placement run chose, as CSV."""
+    scope = request_scope(request)
+    if not (scope.is_admin or scope.division_prefixes):
+        raise Http404
+    run = get_or_404(_runs_in_scope(scope).get, pk=pk)
+    if run.result is None:
+        raise Http404
+    return _placement_csv(run)
+
+
 @login_required
 def station_placement_detail(request, pk: int):
     scope = request_scope(request)
@@ -429,15 +452,8 @@ def station_placement_detail(request, pk: int):
     if run.result is None:
         raise Http404
     picks = run.result["picks"]
-    if request.GET.get("format") == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["id", "name", "lat", "lon", "rank", "gain", "covered"])
-        for p in picks:
-            w.writerow([p["id"], p["name"], round(p["lat"], 7), round(p["lon"], 7), p["rank"], p["gain"], p["covered"]])
-        response = HttpResponse(("\ufeff" + buf.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="placement-{run.pk}.csv"'
-        return response
+    if request.GET.get("format") == "csv":  # the older address of station_placement_export
+        return _placement_csv(run)
     s = run.result["summary"]
     total = s["total_weight"] or 1
     for p in picks:

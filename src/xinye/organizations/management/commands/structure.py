@@ -40,6 +40,12 @@ class Command(BaseCommand):
         i.add_argument("company", type=int, help="company id")
         i.add_argument("file", type=Path, help="BUSINESS.json or .xlsx: units by key, members by person id")
         i.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+        i.add_argument(
+            "--as",
+            dest="as_user",
+            metavar="USERNAME",
+            help="import as this user: only people in their scope may be moved or added (default: everyone)",
+        )
         t = sub.add_parser("template", help="write an .xlsx template with the three sheets")
         t.add_argument("-o", "--output", type=Path, required=True)
 
@@ -98,12 +104,24 @@ class Command(BaseCommand):
         company = Company.objects.filter(pk=o["company"]).first()
         if company is None:
             raise CommandError(f"no company with id {o['company']}")
-        result = planning.business_version_import(company=company, path=o["file"], dry_run=o["dry_run"])
+        user = scope = None
+        if o.get("as_user"):
+            from django.contrib.auth import get_user_model
+
+            from xinye.accounts.scope import scope_for
+
+            user = get_user_model().objects.filter(username=o["as_user"]).first()
+            scope = scope_for(user) if user is not None else None
+            if user is None or not planning.may_plan(scope, company):
+                raise CommandError(f"user {o['as_user']!r} may not import the business of company {company.pk}")
+        result = planning.business_version_import(
+            company=company, path=o["file"], dry_run=o["dry_run"], user=user, scope=scope
+        )
         self.stdout.write(json.dumps(result.diff.to_json(), ensure_ascii=False, indent=1))
         self.stdout.write(
             "dry run: nothing written"
             if result.version is None
-            else f"imported as version {result.version}; {result.people_moved} people moved"
+            else f"imported as version {result.version}; {result.people_moved} people moved or added"
         )
 
     def do_template(self, **o):
