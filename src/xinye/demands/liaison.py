@@ -407,6 +407,35 @@ def liaison_snapshot(area: Area) -> Snapshot:
     return snap
 
 
+def area_in_scope(scope: Scope, area: Area) -> bool:
+    """Whether the scope may see the area's workers one by one: administrators, and organizers whose divisions
+    contain the whole area. Anyone else (secretaries and staff of an organization area) sees the members and
+    their pairs but not the other workers, so counts of those are suppressed below 5 (common.disclosure)."""
+    if scope.is_admin:
+        return True
+    return bool(scope.division_prefixes) and all(
+        any(code.startswith(p) for p in scope.division_prefixes) for code in area.prefixes
+    )
+
+
+#: counts of an area's workers (not members, not pairs): suppressed below 5 outside the scope
+WORKER_COUNTS = ("without_liaison", "paired_elsewhere", "workers_without_cell")
+
+
+def area_counts_shown(counts: dict, *, in_scope: bool) -> dict:
+    """`area_counts` as the page may show them (see `area_in_scope`)."""
+    from xinye.common.disclosure import round_total, suppress_small
+
+    out = dict(counts)
+    for key in WORKER_COUNTS:
+        out[key] = suppress_small(counts[key], in_scope=in_scope)
+    # workers = pairs (seen) + workers without a liaison: exact, it would give the hidden part away
+    out["workers"] = round_total(
+        counts["workers"], in_scope=in_scope, part_hidden=out["without_liaison"] != counts["without_liaison"]
+    )
+    return out
+
+
 def area_counts(area: Area) -> dict:
     """Numbers for the area's page: members, workers, pairs, workers without a liaison."""
     snap = liaison_snapshot(area)
