@@ -243,3 +243,14 @@ def _scope(username):
     from xinye.accounts.scope import scope_for
 
     return scope_for(get_user_model().objects.get(username=username))
+
+
+def test_a_member_who_withdrew_consent_is_left_out_of_the_organization_exports(login):
+    branch = Role.objects.get(user__username="member").organization
+    me = Person.objects.get(user__username="member")
+    client = login("admin")
+    url = f"/organizations/{branch.pk}/export.popolo.json"
+    assert f"person/{me.pk}" in {m["person_id"] for m in client.get(url).json()["memberships"]}
+    rights.consent_withdraw(phone=me.phone)
+    assert f"person/{me.pk}" not in {m["person_id"] for m in client.get(url).json()["memberships"]}
+    assert f"person:{me.pk}>" not in client.get(f"/organizations/{branch.pk}/export.ttl").content.decode()
