@@ -166,6 +166,10 @@ def test_code_requests_are_limited_per_phone_and_per_address(client, worker):
 def test_erasure_removes_identity_from_rows_and_history_but_keeps_counts_and_demands(client, worker, community):
     in_community = Person.objects.filter(work_community=community).count()
     demand = Demand.objects.get(person=worker)
+    # an anonymous demand someone else wrote with the worker's phone in it
+    other = demand_submit(
+        category=demand.category, description=f"请联系 {PHONE} 或 13800000000", anonymous=True, community=community
+    )
     _prove(client)
     assert client.get("/my-data/delete/").status_code == 200
     done = client.post("/my-data/delete/", {"confirm": "1"})
@@ -183,6 +187,8 @@ def test_erasure_removes_identity_from_rows_and_history_but_keeps_counts_and_dem
     demand.refresh_from_db()
     assert demand.person_id is None and NAME not in demand.description
     assert "7777" not in demand.description and "工资被扣" in demand.description
+    other.refresh_from_db()
+    assert other.description == f"请联系 {rights.REDACTED} 或 13800000000"
     assert Contact.objects.filter(worker=worker).get().note == ""
     assert not LiaisonPair.objects.filter(worker=worker, until__isnull=True).exists()
     assert Person.objects.filter(work_community=community).count() == in_community

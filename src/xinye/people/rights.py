@@ -231,7 +231,7 @@ def person_data(*, phone: str) -> dict:
                         "decided_at": _iso(r.decided_at),
                         "reported": r.reported,
                     }
-                    for r in p.community_reports.select_related("community").order_by("created_at", "pk")
+                    for r in _reports(p, phone).select_related("community").order_by("created_at", "pk")
                 ],
                 "demands": [
                     {
@@ -267,15 +267,16 @@ def person_data(*, phone: str) -> dict:
 # ----------------------------------------------------------------------------------------------- erasure
 
 
-def redact(text: str, *, names=(), phones=()) -> str:
-    """`text` without the given names, phone numbers or anything that looks like a mainland mobile number."""
+def redact(text: str, *, names=(), phones=(), all_mobiles: bool = True) -> str:
+    """`text` without the given names and phone numbers, and (`all_mobiles`) without anything that looks like
+    a mainland mobile number, also written with spaces or dashes."""
     if not text:
         return text
     for value in sorted({n for n in names if n and len(n) >= 2 and n != ERASED_NAME}, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     for value in {p for p in phones if p}:
         text = text.replace(value, REDACTED)
-    return _MOBILE.sub(REDACTED, text)
+    return _MOBILE.sub(REDACTED, text) if all_mobiles else text
 
 
 def _end_liaisons(person: Person, *, user, reason: str, today) -> None:
@@ -329,7 +330,7 @@ def person_erase(*, phone: str, user=None, channel: str = "web", reason: str = R
         old = list(Person.history.filter(id=p.pk).values_list("name", "phone"))
         names = {p.name, *(n for n, _ in old)}
         phones = {p.phone, *(ph for _, ph in old)}
-        for r in p.community_reports.all():
+        for r in _reports(p, phone):
             names.add((r.reported or {}).get("name") or "")
         # demands stay (they count, and others work on them) but without the person
         for d in Demand.objects.filter(person=p):
@@ -345,7 +346,7 @@ def person_erase(*, phone: str, user=None, channel: str = "web", reason: str = R
             for e in DemandEvent.objects.filter(demand=d).exclude(note=""):
                 DemandEvent.objects.filter(pk=e.pk).update(note=redact(e.note, names=names, phones=phones))
         Contact.objects.filter(worker=p).exclude(note="").update(note="")
-        for r in p.community_reports.all():
+        for r in _reports(p, phone):
             r.reported = {k: v for k, v in (r.reported or {}).items() if k not in PERSONAL_KEYS}
             r.note = redact(r.note, names=names, phones=phones)
             r._history_user, r._change_reason = user, reason
@@ -365,5 +366,18 @@ def person_erase(*, phone: str, user=None, channel: str = "web", reason: str = R
         p.save()
         # simple-history keeps every earlier value: erase them there too (the rows stay, with who and when)
         Person.history.filter(id=p.pk).update(name=ERASED_NAME, phone="", work_cell=None, union_since=None)
+    if people:
+        # the phone written into anyone's demand (a member entering it for the worker, say)
+        for d in Demand.objects.filter(description__contains=phone):
+            Demand.objects.filter(pk=d.pk).update(
+                description=redact(d.description, phones=[phone], all_mobiles=False), version=F("version") + 1
+            )
+        for e in DemandEvent.objects.filter(note__contains=phone):
+            DemandEvent.objects.filter(pk=e.pk).update(note=redact(e.note, phones=[phone], all_mobiles=False))
     PhoneCode.objects.filter(phone_hash=phone_hash(phone)).delete()
     return len(people)
+
+
+def _reports(person: Person, phone: str):
+    """The person's reports, and any report that holds their phone in what was reported (pending ones)."""
+    return CommunityReport.objects.filter(Q(person=person) | Q(reported__phone=phone)).distinct()
