@@ -13,6 +13,8 @@ Environment variables:
                           (TOTP); default "1" when XINYE_PRODUCTION=1, else "0"
     XINYE_SESSION_IDLE_MINUTES  sign out after this many minutes without a request (default 30)
     XINYE_SESSION_MAX_HOURS     sign out this many hours after signing in, active or not (default 12)
+    XINYE_SMS_SENDER      dotted path of the class sending one-time codes to workers' phones
+                          (default xinye.people.sms.ConsoleSender: prints them, development only)
 """
 
 from __future__ import annotations
@@ -318,3 +320,5 @@ REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = [
     *REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"],
     "xinye.accounts.second_factor.SecondFactorSatisfied",
 ]
+# --- a worker's rights: one-time codes by text message (issue 10) ---
+XINYE_SMS_SENDER = os.environ.get("XINYE_SMS_SENDER", "xinye.people.sms.ConsoleSender")

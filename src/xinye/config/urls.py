@@ -12,7 +12,7 @@ from xinye.organizations import community_views, structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
 from xinye.organizations.community_api import CommunityPlanViewSet
-from xinye.people import member_views
+from xinye.people import member_views, rights_views
 from xinye.people import report_views as community_report_views
 from xinye.people import views as people_views
 from xinye.people.api import PersonViewSet
@@ -45,6 +45,12 @@ urlpatterns = [
     path("community-plans/<int:pk>/", community_views.community_plan_detail, name="community_plan_detail"),
     path("community-plans/<int:pk>/decide/", community_views.community_plan_decide, name="community_plan_decide"),
     path("report/", community_report_views.report_form, name="report_form"),
+    path("my-data/", rights_views.my_data_start, name="my_data_start"),
+    path("my-data/code/", rights_views.my_data_verify, name="my_data_verify"),
+    path("my-data/view/", rights_views.my_data_view, name="my_data_view"),
+    path("my-data/xinye-my-data.json", rights_views.my_data_json, name="my_data_json"),
+    path("my-data/delete/", rights_views.my_data_erase, name="my_data_erase"),
+    path("my-data/withdraw/", rights_views.my_data_withdraw, name="my_data_withdraw"),
     path("community-reports/", community_report_views.report_list, name="report_list"),
     path("community-reports/<int:pk>/decide/", community_report_views.report_decide, name="report_decide"),
     path("members/", member_views.member_flags, name="member_flags"),

@@ -47,6 +47,7 @@ from xinye.common.errors import InputError, RowError, XinyeError
 from xinye.common.progress import ProgressCallback, no_progress
 from xinye.organizations.models import Organization
 from xinye.people.models import Membership, MembershipStatus, Person
+from xinye.people.rights import processable_q
 from xinye.places.models import Division, Level
 from xinye.places.selectors import division_q
 
@@ -355,7 +356,10 @@ def liaison_snapshot(area: Area) -> Snapshot:
         .values_list("pk", "member_id", "worker_id", "member_ok", "worker_is_member", "worker__work_cell")
     )
     pair_rows = list(pairs)
-    area_workers = area_people.filter(work_cell__isnull=False).exclude(pk__in=_current_members())
+    # people who withdrew consent or were erased are not processed (xinye.people.rights)
+    area_workers = (
+        area_people.filter(work_cell__isnull=False).filter(processable_q()).exclude(pk__in=_current_members())
+    )
     workers = {pid: (cell, occ) for pid, cell, occ in area_workers.values_list("pk", "work_cell", "occupation")}
     in_area = set(workers)
     elsewhere: set[int] = set()
@@ -369,8 +373,13 @@ def liaison_snapshot(area: Area) -> Snapshot:
             elsewhere.add(worker)  # another member's (outside the run, or without a location): left alone
     outside = [w for w, v in workers.items() if v is None]
     for ids in _chunks(outside):
-        for pid, cell, occ in Person.objects.filter(pk__in=ids).values_list("pk", "work_cell", "occupation"):
+        for pid, cell, occ in (
+            Person.objects.filter(pk__in=ids).filter(processable_q()).values_list("pk", "work_cell", "occupation")
+        ):
             workers[pid] = (cell, occ)
+    for w in [w for w, v in workers.items() if v is None]:
+        workers.pop(w)  # withdrew consent: left out (their pair ends as not in the result)
+    outside = [w for w in outside if w in workers]
     for w in elsewhere:
         workers.pop(w, None)
     snap.paired_elsewhere = len(elsewhere)
@@ -381,7 +390,10 @@ def liaison_snapshot(area: Area) -> Snapshot:
         lat, lon = h3_center(cell)
         snap.workers.append(algorithm.Worker(str(pid), lat, lon, occ, worker_platforms.get(pid, ())))
     snap.workers_without_cell = sorted(
-        area_people.filter(work_cell__isnull=True).exclude(pk__in=_current_members()).values_list("pk", flat=True)
+        area_people.filter(work_cell__isnull=True)
+        .filter(processable_q())
+        .exclude(pk__in=_current_members())
+        .values_list("pk", flat=True)
     )
 
     run_workers = set(workers)
@@ -393,6 +405,35 @@ def liaison_snapshot(area: Area) -> Snapshot:
             # membership ended, or the worker became a member or has no work cell any more
             snap.managed[pk] = (member, worker)
     return snap
+
+
+def area_in_scope(scope: Scope, area: Area) -> bool:
+    """Whether the scope may see the area's workers one by one: administrators, and organizers whose divisions
+    contain the whole area. Anyone else (secretaries and staff of an organization area) sees the members and
+    their pairs but not the other workers, so counts of those are suppressed below 5 (common.disclosure)."""
+    if scope.is_admin:
+        return True
+    return bool(scope.division_prefixes) and all(
+        any(code.startswith(p) for p in scope.division_prefixes) for code in area.prefixes
+    )
+
+
+#: counts of an area's workers (not members, not pairs): suppressed below 5 outside the scope
+WORKER_COUNTS = ("without_liaison", "paired_elsewhere", "workers_without_cell")
+
+
+def area_counts_shown(counts: dict, *, in_scope: bool) -> dict:
+    """`area_counts` as the page may show them (see `area_in_scope`)."""
+    from xinye.common.disclosure import round_total, suppress_small
+
+    out = dict(counts)
+    for key in WORKER_COUNTS:
+        out[key] = suppress_small(counts[key], in_scope=in_scope)
+    # workers = pairs (seen) + workers without a liaison: exact, it would give the hidden part away
+    out["workers"] = round_total(
+        counts["workers"], in_scope=in_scope, part_hidden=out["without_liaison"] != counts["without_liaison"]
+    )
+    return out
 
 
 def area_counts(area: Area) -> dict:
@@ -580,6 +621,7 @@ def open_pairs(member_ids: QuerySet | Iterable[int]) -> QuerySet[LiaisonPair]:
     latest = _latest_contact()
     return (
         LiaisonPair.objects.filter(until__isnull=True, member_id__in=member_ids)
+        .filter(processable_q("worker__"))
         .annotate(
             last_on=Subquery(latest.values("on")[:1]),
             last_channel=Subquery(latest.values("channel")[:1]),
@@ -636,6 +678,7 @@ def my_worker_get(*, scope: Scope, worker_id: int) -> LiaisonPair:
         raise LiaisonPair.DoesNotExist
     return (
         LiaisonPair.objects.filter(until__isnull=True, member_id=scope.person_id, worker_id=worker_id)
+        .filter(processable_q("worker__"))
         .select_related("worker__work_community", "member")
         .get()
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
+from xinye.common.disclosure import round_total, suppress_small, suppress_table
 from xinye.common.errors import InputError
 from xinye.common.jobs import job_submit
 from xinye.common.models import Job
@@ -58,7 +59,9 @@ def liaison_index(request):
 
 
 def _area_page(request, area, *, title_object, run_url: str, children=()):
-    counts = liaison.area_counts(area)
+    counts = liaison.area_counts_shown(
+        liaison.area_counts(area), in_scope=liaison.area_in_scope(request_scope(request), area)
+    )
     key = "division_code" if area.kind == "division" else "organization_id"
     value = area.key if area.kind == "division" else int(area.key)
     runs = Job.objects.filter(kind="liaison_assign", **{f"params__{key}": value}).order_by("-created_at")[:5]
@@ -170,6 +173,18 @@ def liaison_run(request, pk: int):
     area = get_or_404(liaison.area_from_params, scope=scope, **params)
     km = result.get("max_km", liaison.DEFAULT_MAX_KM)
 
+    # counts of workers the viewer may not see one by one: small ones suppressed (common.disclosure)
+    in_scope = liaison.area_in_scope(scope, area)
+    by_reason = suppress_table({code: len(ids) for code, ids in result["unassigned"].items()}, in_scope=in_scope)
+    unassigned_shown = suppress_small(result["unassigned_count"], in_scope=in_scope)
+    hidden = unassigned_shown != result["unassigned_count"] or any(
+        by_reason[c] != len(ids) for c, ids in result["unassigned"].items()
+    )
+    result = {
+        **result,
+        "unassigned_count": unassigned_shown,
+        "workers": round_total(result["workers"], in_scope=in_scope, part_hidden=hidden),
+    }
     # workers left without a liaison, by reason: names only of those the viewer may see
     groups = []
     for code, ids in result["unassigned"].items():
@@ -182,9 +197,10 @@ def liaison_run(request, pk: int):
             {
                 "code": code,
                 "label": _reason_label(code, km),
-                "count": len(ids),
+                "count": by_reason[code],
                 "workers": workers,
-                "more": len(ids) - len(workers),
+                # "and N more": only when the count itself is shown
+                "more": len(ids) - len(workers) if by_reason[code] == len(ids) else 0,
             }
         )
 

@@ -1,14 +1,29 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
 from xinye.common.api import ScopedReadOnlyViewSet
+from xinye.common.disclosure import suppress_small
 
 from . import selectors
 from .models import BusinessUnit, Company, CompanyKind, Organization, OrgKind
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["<5"]}],
+        "description": "current members; 1 to 4 shown as <5 outside the caller's scope (a member's own branch)",
+    }
+)
+class MemberCountField(serializers.Field):
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, org):
+        return suppress_small(org.member_count, in_scope=bool(getattr(org, "counts_in_scope", False)))
+
+
 class OrganizationSerializer(serializers.ModelSerializer):
-    member_count = serializers.IntegerField(read_only=True)
+    member_count = MemberCountField()
     division = serializers.SlugRelatedField(slug_field="code", read_only=True)
     community = serializers.SlugRelatedField(slug_field="code", read_only=True)
 

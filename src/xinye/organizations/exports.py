@@ -22,6 +22,8 @@ from datetime import date
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, TIME, XSD
 
+from xinye.people.rights import processable_q
+
 from .models import Organization, Proposal, ProposalStatus
 
 XINYE = Namespace("urn:xinye:")
@@ -79,14 +81,19 @@ def org_graph(root: Organization, scope=None) -> Graph:
         for bu in o.business_units.all():
             g.add((u, ORG.linkedTo, unit_uri(bu.pk)))
             g.add((unit_uri(bu.pk), RDFS.label, Literal(bu.name, lang="zh-Hans")))
-        for post in o.posts.filter(end_date__isnull=True):
+        for post in o.posts.filter(end_date__isnull=True).select_related("person"):
             p = XINYE[f"post:{post.pk}"]
             g.add((p, RDF.type, ORG.Post))
             g.add((p, ORG.postIn, u))
             g.add((u, ORG.hasPost, p))
             g.add((p, ORG.role, ROLE[post.role]))
-            g.add((p, ORG.heldBy, person_uri(post.person_id)))
-    for m in Membership.objects.filter(organization_id__in=ids, until__isnull=True).order_by("pk"):
+            if post.person_id and post.person.is_processable:  # not after the holder withdrew consent
+                g.add((p, ORG.heldBy, person_uri(post.person_id)))
+    for m in (
+        Membership.objects.filter(organization_id__in=ids, until__isnull=True)
+        .filter(processable_q("person__"))
+        .order_by("pk")
+    ):
         node = XINYE[f"membership:{m.pk}"]
         g.add((node, RDF.type, ORG.Membership))
         g.add((node, ORG.member, person_uri(m.person_id)))
@@ -235,6 +242,8 @@ def popolo(root: Organization, scope=None) -> dict:
                 "start_date": d(m.since),
                 "end_date": d(m.until),
             }
-            for m in Membership.objects.filter(organization_id__in=ids, until__isnull=True).order_by("pk")
+            for m in Membership.objects.filter(organization_id__in=ids, until__isnull=True)
+            .filter(processable_q("person__"))
+            .order_by("pk")
         ],
     }

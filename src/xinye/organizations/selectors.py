@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
 
 from xinye.accounts.scope import Scope
 from xinye.places.selectors import division_q
@@ -25,14 +25,27 @@ def organization_q(scope: Scope) -> Q:
     return q
 
 
+def member_count_in_scope_q(scope: Scope) -> Q | None:
+    """Organizations whose members the scope may count one by one (None: all): administrators all; organizers
+    those located in their divisions; staff and secretaries their subtree. A member looking at their own
+    branch is outside: its member count is suppressed below 5 (xinye.common.disclosure)."""
+    if scope.is_admin:
+        return None
+    return division_q(scope, "division") | Q(pk__in=scope.org_ids)
+
+
 def organization_list(*, scope: Scope, search: str = "", kind: str = "") -> QuerySet[Organization]:
+    """Visible organizations with `member_count` (current members) and `counts_in_scope` (whether that
+    count may be shown as it is, see `member_count_in_scope_q`)."""
     qs = Organization.objects.filter(organization_q(scope)).filter(dissolved_on__isnull=True)
     if search:
         qs = qs.filter(name__contains=search)
     if kind:
         qs = qs.filter(kind=kind)
+    in_scope = member_count_in_scope_q(scope)
     return qs.select_related("company", "division", "parent").annotate(
-        member_count=Count("memberships", filter=Q(memberships__until__isnull=True))
+        member_count=Count("memberships", filter=Q(memberships__until__isnull=True)),
+        counts_in_scope=Value(True) if in_scope is None else ExpressionWrapper(in_scope, output_field=BooleanField()),
     )
 
 

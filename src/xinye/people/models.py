@@ -61,6 +61,10 @@ class Person(TimestampedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person"
     )
+    #: the person withdrew consent: nothing processes them any more (liaison runs, contact lists, exports)
+    consent_withdrawn_at = models.DateTimeField(_("consent withdrawn"), null=True, blank=True)
+    #: the person's personal fields were erased at their request; the row stays as an anonymous count
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
     history = HistoricalRecords(m2m_fields=[platforms], excluded_fields=["updated_at"])
 
     class Meta:
@@ -70,6 +74,11 @@ class Person(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_processable(self) -> bool:
+        """False once the person withdrew consent or was erased (see `rights.processable_q`)."""
+        return self.consent_withdrawn_at is None and self.erased_at is None
 
     @property
     def masked_phone(self) -> str:
@@ -238,3 +247,24 @@ class MembershipTransfer(TimestampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent to a phone to prove it is the worker's (see `people.rights`).
+
+    Neither the phone nor the code is stored: both are keyed hashes. A row exists for every request, also
+    for phones Xinye does not know (nothing is sent to those), so that answers never tell them apart.
+    """
+
+    phone_hash = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"code {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"

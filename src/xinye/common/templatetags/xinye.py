@@ -13,3 +13,12 @@ def percent(value, digits: int = 1) -> str:
         return f"{number_format(float(value) * 100, int(digits))}%"
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter(name="suppress_small")
+def suppress_small_filter(value, in_scope=False):
+    """`{{ n|suppress_small:in_scope }}`: 1 to 4 shown as "<5" unless the count is in the viewer's scope
+    (xinye.common.disclosure)."""
+    from xinye.common.disclosure import suppress_small
+
+    return suppress_small(value, in_scope=bool(in_scope))
