@@ -6,7 +6,6 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,18 +14,13 @@ from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
+from xinye.common import ratelimit
 from xinye.common.views import paginate
 from xinye.organizations.models import Company
 from xinye.places.models import Division, Level
 
 from . import selectors, services
 from .models import Occupation, ReportStatus
-
-RATE_LIMIT = 10  # reports an hour from one address
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def report_form(request):
@@ -47,12 +41,17 @@ def report_form(request):
         "values": request.POST,
     }
     if request.method == "POST" and request.POST.get("submit") == "1":
-        key = f"report-rate:{_client_ip(request)}"
-        if cache.get(key, 0) >= RATE_LIMIT:
-            context["errors"] = {"form": _("Too many reports from this network; try again in an hour.")}
-            return render(request, "people/report_form.html", context, status=429)
         if request.POST.get("website"):  # a field people do not see; robots fill it in
             return redirect("report_form")
+        # a slot is taken before the report is written (and given back when it is refused as invalid), so
+        # concurrent submissions cannot all pass the limit (XINYE_RATES["report"], per client address)
+        ident, rate = ratelimit.client_key(request), ratelimit.rate_setting("report")
+        decision = ratelimit.hit("report", ident, rate)
+        if not decision.allowed:
+            context["errors"] = {"form": _("Too many reports from this network; try again in an hour.")}
+            response = render(request, "people/report_form.html", context, status=429)
+            response["Retry-After"] = str(decision.retry_after)
+            return response
         since = None
         if request.POST.get("union_since"):
             try:
@@ -74,8 +73,8 @@ def report_form(request):
             except InputError as exc:
                 context["errors"] = {e.column: str(_FIELD_MESSAGES.get(e.column, e.message)) for e in exc.errors}
             else:
-                cache.set(key, cache.get(key, 0) + 1, 3600)
                 return render(request, "people/report_done.html", {"report": report})
+        ratelimit.give_back("report", ident, rate)
         return render(request, "people/report_form.html", context, status=400)
     return render(request, "people/report_form.html", context)
 

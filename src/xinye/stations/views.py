@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from xinye.accounts.scope import request_scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import XinyeError
+from xinye.common import ratelimit
 from xinye.common.jobs import job_submit
 from xinye.common.uploads import uploaded_path
 from xinye.common.views import get_or_404, paginate
@@ -34,6 +35,7 @@ from .services import is_open
 STANDARD = ["water", "microwave", "charging", "toilet", "seats", "air_conditioning"]
 
 
+@ratelimit.limit("finder", rate="finder")
 def finder(request):
     city = request.GET.get("city", "4403")
     street = request.GET.get("street", "")
