@@ -315,6 +315,47 @@ def test_a_form_resubmitted_with_its_key_makes_one_demand(client):
     assert Demand.objects.count() == before + 1
 
 
+@pytest.mark.django_db
+def test_a_community_report_resubmitted_with_its_key_makes_one_report(client):
+    from xinye.people.models import CommunityReport
+    from xinye.places.models import Division, Level
+
+    place = Division.objects.filter(level=Level.COMMUNITY).order_by("code").first()
+    key = re.search(
+        r'name="idem" value="([0-9a-f]{32})"', client.get("/report/", {"street": place.parent.code}).content.decode()
+    ).group(1)
+    data = {
+        "submit": "1",
+        "street": place.parent.code,
+        "community": place.code,
+        "name": "王小明",
+        "phone": "13912345678",
+        "occupation": "delivery_rider",
+        "consent": "1",
+        "idem": key,
+    }
+    before = CommunityReport.objects.count()
+    first, second = client.post("/report/", data), client.post("/report/", data)
+    assert first.status_code == second.status_code == 200
+    assert CommunityReport.objects.count() == before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_sends_of_one_form_key_make_one_object():
+    from xinye.common import idempotency
+    from xinye.common.models import Job
+
+    key = idempotency.new_key()
+    results = _concurrently(
+        20,
+        lambda i: idempotency.once("t", key, lambda: Job.objects.create(kind="t"), lambda pk: Job.objects.get(pk=pk)),
+    )
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert Job.objects.filter(kind="t").count() == 1
+    assert {r[0].pk for r in results} == {Job.objects.get(kind="t").pk}
+    assert sorted(r[1] for r in results) == [False] + [True] * 19
+
+
 # ---------------------------------------------------------------- Redis
 
 

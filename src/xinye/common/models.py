@@ -58,3 +58,15 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.count}"
+
+
+class IdempotencyKey(models.Model):
+    """A form's idempotency key (hashed, with its namespace) and the object its first submission made
+    (common/idempotency.py). Kept a day."""
+
+    key = models.CharField(max_length=64, unique=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}…={self.object_id}"

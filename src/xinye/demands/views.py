@@ -4,7 +4,6 @@ queue with bulk actions, the demand page with its history, and the statistics.""
 from __future__ import annotations
 
 import re
-import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
-from xinye.common import ratelimit
+from xinye.common import idempotency, ratelimit
 from xinye.common.views import get_or_404
 from xinye.organizations.models import Company
 from xinye.people.models import Person
@@ -28,7 +27,6 @@ from .models import OPEN_STATUSES, Attachment, Category, Channel, Demand, Demand
 
 DIGITS = re.compile(r"[0-9]{1,18}")
 CODE = re.compile(r"[0-9A-Za-z]{1,12}")
-FORM_KEY = re.compile(r"[0-9a-f]{32}")
 TRACKED = "xinye-tracked"  # the tracking codes this browser has opened (a wrong-guess limit never blocks them)
 
 
@@ -79,7 +77,7 @@ def demand_new(request):
         "values": request.POST if request.method == "POST" else request.GET,
         "errors": [],
         # one key per rendered form: sending it twice (a double tap, a retry) makes one demand
-        "form_key": form_key if FORM_KEY.fullmatch(form_key := request.POST.get("idem", "")) else secrets.token_hex(16),
+        "form_key": idempotency.form_key(request.POST.get("idem", "")),
     }
     if request.method != "POST" or request.POST.get("submit") != "1":
         return render(request, "demands/new.html", context)
@@ -130,7 +128,9 @@ def demand_new(request):
                 address=post.get("address", ""),
                 photos=photos,
                 channel=Channel.MEMBER if worker else Channel.WEB,
-                idempotency_key=services.idempotency_hash("web", form_key) if FORM_KEY.fullmatch(form_key) else None,
+                idempotency_key=services.idempotency_hash("web", form_key)
+                if idempotency.FORM_KEY.fullmatch(form_key)
+                else None,
                 # counted inside the demand's transaction: concurrent submissions cannot all pass the limit
                 admit=lambda: ratelimit.ensure(scope_name, ident, rate),
             )

@@ -14,13 +14,13 @@ from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
-from xinye.common import ratelimit
+from xinye.common import idempotency, ratelimit
 from xinye.common.views import paginate
 from xinye.organizations.models import Company
 from xinye.places.models import Division, Level
 
 from . import selectors, services
-from .models import Occupation, ReportStatus
+from .models import CommunityReport, Occupation, ReportStatus
 
 
 def report_form(request):
@@ -39,19 +39,11 @@ def report_form(request):
         "scope_text": _(services.REPORT_SCOPE),
         "errors": {},
         "values": request.POST,
+        "form_key": idempotency.form_key(request.POST.get("idem", "")),
     }
     if request.method == "POST" and request.POST.get("submit") == "1":
         if request.POST.get("website"):  # a field people do not see; robots fill it in
             return redirect("report_form")
-        # a slot is taken before the report is written (and given back when it is refused as invalid), so
-        # concurrent submissions cannot all pass the limit (XINYE_RATES["report"], per client address)
-        ident, rate = ratelimit.client_key(request), ratelimit.rate_setting("report")
-        decision = ratelimit.hit("report", ident, rate)
-        if not decision.allowed:
-            context["errors"] = {"form": _("Too many reports from this network; try again in an hour.")}
-            response = render(request, "people/report_form.html", context, status=429)
-            response["Retry-After"] = str(decision.retry_after)
-            return response
         since = None
         if request.POST.get("union_since"):
             try:
@@ -59,8 +51,13 @@ def report_form(request):
             except ValueError:
                 context["errors"] = {"union_since": _("Not a date.")}
         if not context["errors"]:
-            try:
-                report = services.community_report_submit(
+            ident, rate = ratelimit.client_key(request), ratelimit.rate_setting("report")
+
+            def submit():
+                # counted in the report's transaction: concurrent reports cannot all pass the limit
+                # (XINYE_RATES["report"], per client address), and a refused or invalid one is not counted
+                ratelimit.ensure("report", ident, rate)
+                return services.community_report_submit(
                     name=request.POST.get("name", ""),
                     phone=request.POST.get("phone", ""),
                     occupation=request.POST.get("occupation", ""),
@@ -70,11 +67,21 @@ def report_form(request):
                     union_name=request.POST.get("union_name", ""),
                     union_since=since,
                 )
+
+            try:
+                # the form's key: sending it twice (a double tap, a retry) makes one report
+                report, _replayed = idempotency.once(
+                    "report", request.POST.get("idem", ""), submit, lambda pk: CommunityReport.objects.get(pk=pk)
+                )
+            except ratelimit.RateLimited as exc:
+                context["errors"] = {"form": _("Too many reports from this network; try again in an hour.")}
+                response = render(request, "people/report_form.html", context, status=429)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
             except InputError as exc:
                 context["errors"] = {e.column: str(_FIELD_MESSAGES.get(e.column, e.message)) for e in exc.errors}
             else:
                 return render(request, "people/report_done.html", {"report": report})
-        ratelimit.give_back("report", ident, rate)
         return render(request, "people/report_form.html", context, status=400)
     return render(request, "people/report_form.html", context)
 

@@ -35,7 +35,7 @@ from .services import is_open
 STANDARD = ["water", "microwave", "charging", "toilet", "seats", "air_conditioning"]
 
 
-@ratelimit.limit("finder", rate="finder")
+@ratelimit.limit("finder", rate="finder", anonymous_only=True)
 def finder(request):
     city = request.GET.get("city", "4403")
     street = request.GET.get("street", "")
