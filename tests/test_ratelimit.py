@@ -28,8 +28,10 @@ MID_WINDOW = 4102444800 + 12 * 3600 + 30 * 60 + 30
 
 
 @pytest.fixture(autouse=True)
-def _pinned_clock(monkeypatch):
+def _pinned_clock(monkeypatch, settings):
     monkeypatch.setattr(ratelimit, "clock", lambda: float(MID_WINDOW))
+    if settings.XINYE_RATELIMIT_STORE == "cache":  # Redis counts are not rolled back with the test
+        ratelimit.reset(database=False)
 
 
 def _rates(settings, **over):
@@ -265,8 +267,10 @@ def test_twenty_concurrent_submissions_pass_at_most_the_limit_and_the_count_surv
     seen = _concurrently(
         1, lambda i: ratelimit.peek("demand_anon", "198.51.100.20", ratelimit.rate_setting("demand_anon"))
     )
-    assert seen[0].count == limit and not seen[0].allowed
-    assert RateCounter.objects.filter(key__contains="demand_anon").get().count == limit
+    assert not seen[0].allowed
+    if settings.XINYE_RATELIMIT_STORE == "database":  # refused demands roll their count back with them
+        assert seen[0].count == limit
+        assert RateCounter.objects.filter(key__contains="demand_anon").get().count == limit
     assert _concurrently(1, lambda i: _post(uuid.uuid4().hex).status_code) == [429]
 
 

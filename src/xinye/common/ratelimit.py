@@ -251,13 +251,17 @@ def give_back(scope: str, ident: str, rate: Rate | str) -> None:
         RateCounter.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
 
 
-def reset() -> None:
+def reset(*, database: bool = True) -> None:
     """Forget every count (tests; an operator lifting a block)."""
     from .models import RateCounter
 
-    RateCounter.objects.all().delete()
+    if database:
+        RateCounter.objects.all().delete()
     if _use_cache():
-        cache.delete_pattern("rl:*") if hasattr(cache, "delete_pattern") else cache.clear()
+        if hasattr(cache, "delete_pattern"):  # django-redis
+            cache.delete_pattern("rl:*")
+        else:
+            cache.clear()
 
 
 def ensure(scope: str, ident: str, rate: Rate | str, message: str = "") -> Decision:
