@@ -123,9 +123,9 @@ def test_anonymous_intake_is_rate_limited(client):
 
 
 def services_limit():
-    from xinye.demands.views import SUBMIT_LIMIT_ANON
+    from xinye.common.ratelimit import rate_setting
 
-    return SUBMIT_LIMIT_ANON
+    return rate_setting("demand_anon").count
 
 
 def test_routing_by_category_to_a_body_and_by_default_to_the_community_organization():

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from xinye.accounts.models import Role
 from xinye.algorithms.geo import h3_cell
+from xinye.common import ratelimit
 from xinye.demands import liaison
 from xinye.demands.models import Category, Contact, Demand, LiaisonPair
 from xinye.demands.services import demand_submit
@@ -33,9 +34,11 @@ def test_sender(settings):
     settings.XINYE_SMS_SENDER = "xinye.people.sms.LocmemSender"
     sms.outbox.clear()
     cache.clear()
+    ratelimit.reset()
     yield
     sms.outbox.clear()
     cache.clear()
+    ratelimit.reset()
 
 
 @pytest.fixture

@@ -45,3 +45,30 @@ class Job(TimestampedModel):
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else (100 if self.status == "done" else 0)
+
+
+class RateCounter(models.Model):
+    """One rate limit's count for one client in one fixed window (common/ratelimit.py).
+
+    Kept in the project database so that every process shares it and a restart does not reset it;
+    incremented with `UPDATE ... SET count = count + 1`, never read-then-written.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"
+
+
+class IdempotencyKey(models.Model):
+    """A form's idempotency key (hashed, with its namespace) and the object its first submission made
+    (common/idempotency.py). Kept a day."""
+
+    key = models.CharField(max_length=64, unique=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}…={self.object_id}"

@@ -15,6 +15,17 @@ Environment variables:
     XINYE_SESSION_MAX_HOURS     sign out this many hours after signing in, active or not (default 12)
     XINYE_SMS_SENDER      dotted path of the class sending one-time codes to workers' phones
                           (default xinye.people.sms.ConsoleSender: prints them, development only)
+    XINYE_TRUSTED_PROXIES comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed
+                          (default none: the client is REMOTE_ADDR)
+    XINYE_REDIS_URL       e.g. redis://127.0.0.1:6379/0: cache and rate-limit counters in Redis (default: the
+                          database cache table and RateCounter rows in the project database)
+    XINYE_RATE_ANON       every anonymous request, per address (default 300/minute)
+    XINYE_ANON_RATE       anonymous API calls, e.g. /api/stations/nearest (default 120/minute)
+    XINYE_OPEN311_ANON_RATE  Open311 calls without an api_key (default: XINYE_ANON_RATE)
+    XINYE_RATE_FINDER     the public station finder (default 60/minute)
+    XINYE_RATE_DEMAND_ANON / XINYE_RATE_DEMAND_USER  demands submitted per address / account (5/hour, 30/hour)
+    XINYE_RATE_REPORT     community reports per address (default 10/hour)
+    XINYE_RATE_TRACK_MISS wrong tracking codes per address (default 30/hour)
 """
 
 from __future__ import annotations
@@ -108,6 +119,7 @@ MIDDLEWARE = [
     "xinye.accounts.sessions.SessionTimeoutMiddleware",  # idle and absolute session timeouts (issue 10)
     "xinye.accounts.second_factor.SecondFactorRequiredMiddleware",  # (issue 10)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "xinye.common.ratelimit.RateLimitMiddleware",  # issue 10: every anonymous request is limited
     "simple_history.middleware.HistoryRequestMiddleware",
     # AxesMiddleware must be last: it turns lock-outs into a response.
     "axes.middleware.AxesMiddleware",
@@ -211,6 +223,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("XINYE_ANON_RATE", "120/minute")},
+    "DEFAULT_THROTTLE_CLASSES": ["xinye.common.ratelimit.AnonThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Xinye API",
@@ -322,3 +335,25 @@ REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = [
 ]
 # --- a worker's rights: one-time codes by text message (issue 10) ---
 XINYE_SMS_SENDER = os.environ.get("XINYE_SMS_SENDER", "xinye.people.sms.ConsoleSender")
+# --- rate limits (issue 10) ---
+# Who is asking: REMOTE_ADDR, or behind these proxies the right-most X-Forwarded-For entry not among them.
+XINYE_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("XINYE_TRUSTED_PROXIES", "").split(",") if p.strip()]
+AXES_CLIENT_IP_CALLABLE = "xinye.common.ratelimit.axes_client_ip"
+REDIS_URL = os.environ.get("XINYE_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}}
+    XINYE_RATELIMIT_STORE = "cache"  # INCR is atomic in Redis
+else:
+    # shared by every process and kept over restarts; the table is made by common's migration 0002
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "xinye_cache"}}
+    XINYE_RATELIMIT_STORE = "database"  # RateCounter rows, incremented in SQL (the database cache's incr is not)
+XINYE_RATES = {
+    "anon": os.environ.get("XINYE_RATE_ANON", "300/minute"),
+    "api": REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"],
+    "open311": os.environ.get("XINYE_OPEN311_ANON_RATE", "") or REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"],
+    "finder": os.environ.get("XINYE_RATE_FINDER", "60/minute"),
+    "demand_anon": os.environ.get("XINYE_RATE_DEMAND_ANON", "5/hour"),
+    "demand_user": os.environ.get("XINYE_RATE_DEMAND_USER", "30/hour"),
+    "report": os.environ.get("XINYE_RATE_REPORT", "10/hour"),
+    "track_miss": os.environ.get("XINYE_RATE_TRACK_MISS", "30/hour"),
+}

@@ -117,6 +117,8 @@ class Channel(models.TextChoices):
 
 class Demand(TimestampedModel):
     tracking_code = models.CharField(_("tracking code"), max_length=12, unique=True)
+    #: a hash of the key the form (or an Open311 client) sent: a resubmission of one form makes one demand
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="demands", verbose_name=_("category"))
     description = models.TextField(_("description"), max_length=4000)
     status = models.CharField(

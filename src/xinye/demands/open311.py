@@ -40,11 +40,10 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from xinye.accounts.scope import Scope, scope_for
 from xinye.algorithms.errors import InputError
+from xinye.common import ratelimit
 from xinye.organizations.models import Company
 from xinye.places.models import Division, Level
 from xinye.stations.registry import locate_community
@@ -197,16 +196,9 @@ def _when(value: dt.datetime | None) -> str | None:
 # ---------------------------------------------------------------- the views' frame
 
 
-class _AnonThrottle(SimpleRateThrottle):
-    """Callers without a key, by address; the rate is XINYE_OPEN311_ANON_RATE, else DRF's "anon" rate."""
-
-    scope = "open311_anon"
-
-    def get_rate(self):
-        return setting("XINYE_OPEN311_ANON_RATE", "") or api_settings.DEFAULT_THROTTLE_RATES.get("anon")
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+def _anon_rate() -> str:
+    """Callers without a key, by client address: XINYE_OPEN311_ANON_RATE, else the API's anonymous rate."""
+    return getattr(settings, "XINYE_OPEN311_ANON_RATE", "") or settings.XINYE_RATES["open311"]
 
 
 def _param(request, name: str) -> str:
@@ -247,10 +239,10 @@ def endpoint(*methods: str):
                     raise _fail(404, _("jurisdiction_id %(j)r was not found") % {"j": jurisdiction})
                 user = api_key_user(key) if key else None
                 if user is None:  # callers with a wrong key count as callers without one
-                    throttle = _AnonThrottle()
-                    if not throttle.allow_request(request, None):
+                    decision = ratelimit.hit("open311", ratelimit.client_key(request), _anon_rate())
+                    if not decision.allowed:
                         exc = _fail(429, _("too many requests without an api_key; try again later"))
-                        exc.headers["Retry-After"] = str(int(throttle.wait() or 0) + 1)
+                        exc.headers["Retry-After"] = str(decision.retry_after)
                         raise exc
                 if key and user is None:
                     raise _fail(403, _("api_key is not valid (unknown or revoked)"))
@@ -262,13 +254,16 @@ def endpoint(*methods: str):
                     response["Allow"] = ", ".join(methods)
                 for name, value in exc.headers.items():
                     response[name] = value
+            except ratelimit.RateLimited as exc:  # the demand-submission limit of callers without a key
+                response = render_errors(fmt, _fail(429, _("too many requests without an api_key; try again later")))
+                response["Retry-After"] = str(exc.retry_after)
             if key:
                 response["Cache-Control"] = "no-store"  # what a key's user may see stays with them
             elif request.method == "GET":
                 response["Access-Control-Allow-Origin"] = "*"  # public view; keys and cookies are never used
             return response
 
-        return view
+        return ratelimit.own_limit(view)  # keyed callers are not limited; the others are, above
 
     return deco
 
@@ -675,8 +670,16 @@ def request_create(call: Call):
         raise Open311Error(404 if any(c == 404 for c, _text in errors) else 400, *errors)
     if community is None and lat is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
         community = locate_community(lat, lon)  # so that it reaches the community's organizers
+    # an Idempotency-Key header makes a retried POST return the first request's demand (per caller)
+    caller = f"open311:u{call.user.pk}" if call.user is not None else f"open311:{ratelimit.client_key(call.request)}"
+    admit = None
+    if call.user is None:  # the demand-submission limit of the web form applies to callers without a key
+        ident, rate = ratelimit.client_key(call.request), ratelimit.rate_setting("demand_anon")
+        admit = lambda: ratelimit.ensure("demand_anon", ident, rate)  # noqa: E731
     try:
         d = services.demand_submit(
+            idempotency_key=services.idempotency_hash(caller, call.request.META.get("HTTP_IDEMPOTENCY_KEY", "")),
+            admit=admit,
             category=category,
             description=description,
             entered_by=call.user,

@@ -11,11 +11,11 @@ import datetime as dt
 import hashlib
 import io
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -206,8 +206,17 @@ def demand_submit(
     photos: Iterable[Photo] = (),
     channel: str = Channel.WEB,
     now: dt.datetime | None = None,
+    idempotency_key: str | None = None,
+    admit: Callable[[], object] | None = None,
 ) -> Demand:
-    """Record a demand, route it and set its due date; all or nothing."""
+    """Record a demand, route it and set its due date; all or nothing.
+
+    `idempotency_key` (already namespaced and hashed by the caller, see `idempotency_hash`): when a demand
+    with it exists, that demand is returned (with `replayed = True`) and nothing is written; a unique
+    constraint makes this hold for concurrent submissions too. `admit` is called inside the transaction
+    once the demand is written and may raise (a rate limit): then nothing is kept, and a concurrent
+    resubmission of the same key, which waited on the unique index, is judged on its own.
+    """
     description = (description or "").strip()
     errors = []
     if not description:
@@ -225,7 +234,10 @@ def demand_submit(
     clean = check_photos(photos)
     now = now or timezone.now()
     with transaction.atomic():
+        if idempotency_key and (seen := _replayed(idempotency_key)) is not None:
+            return seen
         d = Demand(
+            idempotency_key=idempotency_key or None,
             tracking_code=new_tracking_code(),
             category=category,
             description=description,
@@ -244,7 +256,16 @@ def demand_submit(
         route(d)
         while Demand.objects.filter(tracking_code=d.tracking_code).exists():
             d.tracking_code = new_tracking_code()
-        d.save()
+        try:
+            with transaction.atomic():
+                d.save()
+        except IntegrityError:
+            # the same form sent twice at once: the other request's demand is committed by now
+            if idempotency_key and (seen := _replayed(idempotency_key)) is not None:
+                return seen
+            raise
+        if admit is not None:
+            admit()
         Demand.objects.filter(pk=d.pk).update(created_at=now)
         member = channel == Channel.MEMBER
         # the worker's own account is never named in the history (the platform's people read it too)
@@ -266,6 +287,22 @@ def demand_submit(
             a.file.save(f"x.{ext}", ContentFile(data), save=False)
             a.save()
     return d
+
+
+def idempotency_hash(namespace: str, key: str) -> str | None:
+    """The stored form of a client's idempotency key, or None when there is none. The namespace (the
+    channel and, for Open311, the caller) keeps one client's key from finding another client's demand."""
+    key = (key or "").strip()
+    if not key or len(key) > 200:
+        return None
+    return hashlib.sha256(f"{namespace}\x00{key}".encode()).hexdigest()
+
+
+def _replayed(idempotency_key: str) -> Demand | None:
+    seen = Demand.objects.filter(idempotency_key=idempotency_key).first()
+    if seen is not None:
+        seen.replayed = True
+    return seen
 
 
 # ---------------------------------------------------------------- the workflow

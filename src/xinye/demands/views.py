@@ -8,7 +8,6 @@ import re
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
+from xinye.common import idempotency, ratelimit
 from xinye.common.views import get_or_404
 from xinye.organizations.models import Company
 from xinye.people.models import Person
@@ -29,21 +29,13 @@ from .models import OPEN_STATUSES, Attachment, Category, Channel, Demand, Demand
 
 DIGITS = re.compile(r"[0-9]{1,18}")
 CODE = re.compile(r"[0-9A-Za-z]{1,12}")
-SUBMIT_LIMIT_ANON = 5  # demands an hour from one network address without login
-SUBMIT_LIMIT_USER = 30  # ... from one account
-TRACK_LIMIT = 30  # unknown tracking codes an hour from one address
 
 
-def _ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _count(key: str) -> int:
-    return cache.get(key, 0)
-
-
-def _bump(key: str) -> None:
-    cache.set(key, _count(key) + 1, 3600)
+def _submit_limit(request):
+    """The demand-submission limit of this caller: per account when logged in, else per address."""
+    if request.user.is_authenticated:
+        return "demand_user", f"u{request.user.pk}", ratelimit.rate_setting("demand_user")
+    return "demand_anon", ratelimit.client_key(request), ratelimit.rate_setting("demand_anon")
 
 
 def _on_behalf(request, scope) -> Person | None:
@@ -85,14 +77,11 @@ def demand_new(request):
         "own": own,
         "values": request.POST if request.method == "POST" else request.GET,
         "errors": [],
+        # one key per rendered form: sending it twice (a double tap, a retry) makes one demand
+        "form_key": idempotency.form_key(request.POST.get("idem", "")),
     }
     if request.method != "POST" or request.POST.get("submit") != "1":
         return render(request, "demands/new.html", context)
-    key = f"demand-rate:{'u' + str(request.user.pk) if request.user.is_authenticated else _ip(request)}"
-    limit = SUBMIT_LIMIT_USER if request.user.is_authenticated else SUBMIT_LIMIT_ANON
-    if _count(key) >= limit:
-        context["errors"] = [_("Too many demands from here in the last hour; please try again later.")]
-        return render(request, "demands/new.html", context, status=429)
     if request.POST.get("website"):  # a field people do not see; robots fill it in
         return redirect("demand_new")
     post = request.POST
@@ -121,6 +110,8 @@ def demand_new(request):
         else:
             photos.append(services.Photo(f.name, f.read()))
     anonymous = post.get("anonymous") == "1" or not (worker or own)
+    scope_name, ident, rate = _submit_limit(request)
+    form_key = post.get("idem", "")
     if not errors:
         try:
             demand = services.demand_submit(
@@ -138,11 +129,20 @@ def demand_new(request):
                 address=post.get("address", ""),
                 photos=photos,
                 channel=Channel.MEMBER if worker else Channel.WEB,
+                idempotency_key=services.idempotency_hash("web", form_key)
+                if idempotency.FORM_KEY.fullmatch(form_key)
+                else None,
+                # counted inside the demand's transaction: concurrent submissions cannot all pass the limit
+                admit=lambda: ratelimit.ensure(scope_name, ident, rate),
             )
+        except ratelimit.RateLimited as exc:
+            context["errors"] = [_("Too many demands from here in the last hour; please try again later.")]
+            response = render(request, "demands/new.html", context, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         except InputError as exc:
             errors += [str(e) for e in exc.errors]
         else:
-            _bump(key)
             _remember(request, demand, new=True)
             return redirect("demand_track")
     context["errors"] = errors
@@ -150,13 +150,28 @@ def demand_new(request):
 
 
 def _tracked(request, code: str) -> Demand:
-    key = f"track-miss:{_ip(request)}"
-    if _count(key) >= TRACK_LIMIT or not CODE.fullmatch(code):
+    """The demand of a tracking code. Wrong codes are counted per client address (XINYE_RATES["track_miss"]);
+    over the limit, that address's lookups are refused for the rest of the window, except the codes this
+    browser has opened before, which always work. Other addresses are not affected."""
+    if not CODE.fullmatch(code):
         raise Http404
-    demand = Demand.objects.filter(tracking_code=code.strip().upper()).select_related("category", "merged_into").first()
+    code = code.strip().upper()
+    opened = [pk for pk in request.session.get(OPENED, []) if isinstance(pk, int)]
+    known = bool(opened) and Demand.objects.filter(pk__in=opened, tracking_code=code).exists()
+    ident, rate = ratelimit.client_key(request), ratelimit.rate_setting("track_miss")
+    # a slot is taken before the lookup and given back for a right code: concurrent guesses cannot overrun it
+    decision = None if known else ratelimit.hit("track_miss", ident, rate)
+    if decision is not None and not decision.allowed:
+        raise ratelimit.RateLimited(
+            "track_miss",
+            decision.retry_after,
+            _("Too many wrong tracking codes from your network; please try again later."),
+        )
+    demand = Demand.objects.filter(tracking_code=code).select_related("category", "merged_into").first()
     if demand is None:
-        _bump(key)
         raise Http404
+    if decision is not None:
+        ratelimit.give_back("track_miss", ident, rate)
     return demand
 
 
@@ -164,11 +179,16 @@ def _tracked(request, code: str) -> Demand:
 # Referer headers): it is posted in a form, and the session then remembers which demand it opened, for
 # XINYE_SESSION_IDLE_MINUTES after its last use.
 TRACKED = "xinye_tracked_demand"
+OPENED = "xinye_opened_demands"
 
 
 def _remember(request, demand: Demand, *, new: bool = False) -> None:
     request.session.cycle_key()  # the code opened something: a fresh session key, as at signing in
     request.session[TRACKED] = {"pk": demand.pk, "at": timezone.now().timestamp(), "new": new}
+    # the demands this browser opened with their code open again even when its address is over the
+    # wrong-guess limit (someone else behind the same network guessing cannot lock the submitter out)
+    opened = [pk for pk in request.session.get(OPENED, []) if pk != demand.pk]
+    request.session[OPENED] = [*opened, demand.pk][-20:]
 
 
 def _remembered(request) -> Demand | None:

@@ -6,7 +6,6 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,18 +14,13 @@ from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
+from xinye.common import idempotency, ratelimit
 from xinye.common.views import paginate
 from xinye.organizations.models import Company
 from xinye.places.models import Division, Level
 
 from . import selectors, services
-from .models import Occupation, ReportStatus
-
-RATE_LIMIT = 10  # reports an hour from one address
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+from .models import CommunityReport, Occupation, ReportStatus
 
 
 def report_form(request):
@@ -45,12 +39,9 @@ def report_form(request):
         "scope_text": _(services.REPORT_SCOPE),
         "errors": {},
         "values": request.POST,
+        "form_key": idempotency.form_key(request.POST.get("idem", "")),
     }
     if request.method == "POST" and request.POST.get("submit") == "1":
-        key = f"report-rate:{_client_ip(request)}"
-        if cache.get(key, 0) >= RATE_LIMIT:
-            context["errors"] = {"form": _("Too many reports from this network; try again in an hour.")}
-            return render(request, "people/report_form.html", context, status=429)
         if request.POST.get("website"):  # a field people do not see; robots fill it in
             return redirect("report_form")
         since = None
@@ -60,8 +51,13 @@ def report_form(request):
             except ValueError:
                 context["errors"] = {"union_since": _("Not a date.")}
         if not context["errors"]:
-            try:
-                report = services.community_report_submit(
+            ident, rate = ratelimit.client_key(request), ratelimit.rate_setting("report")
+
+            def submit():
+                # counted in the report's transaction: concurrent reports cannot all pass the limit
+                # (XINYE_RATES["report"], per client address), and a refused or invalid one is not counted
+                ratelimit.ensure("report", ident, rate)
+                return services.community_report_submit(
                     name=request.POST.get("name", ""),
                     phone=request.POST.get("phone", ""),
                     occupation=request.POST.get("occupation", ""),
@@ -71,10 +67,20 @@ def report_form(request):
                     union_name=request.POST.get("union_name", ""),
                     union_since=since,
                 )
+
+            try:
+                # the form's key: sending it twice (a double tap, a retry) makes one report
+                report, _replayed = idempotency.once(
+                    "report", request.POST.get("idem", ""), submit, lambda pk: CommunityReport.objects.get(pk=pk)
+                )
+            except ratelimit.RateLimited as exc:
+                context["errors"] = {"form": _("Too many reports from this network; try again in an hour.")}
+                response = render(request, "people/report_form.html", context, status=429)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
             except InputError as exc:
                 context["errors"] = {e.column: str(_FIELD_MESSAGES.get(e.column, e.message)) for e in exc.errors}
             else:
-                cache.set(key, cache.get(key, 0) + 1, 3600)
                 return render(request, "people/report_done.html", {"report": report})
         return render(request, "people/report_form.html", context, status=400)
     return render(request, "people/report_form.html", context)

@@ -29,7 +29,6 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -42,10 +41,9 @@ from .models import CommunityReport, ConsentRecord, Person, PhoneCode
 CODE_TTL = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
 CODE_DIGITS = 6
-#: code requests allowed per phone and per client address in `LIMIT_WINDOW` seconds
+#: code requests allowed per phone and per client address in an hour
 LIMIT_PER_PHONE = 3
 LIMIT_PER_ADDRESS = 10
-LIMIT_WINDOW = 3600
 #: what an erased name becomes (the row stays as a count); texts get `REDACTED` where a name or phone was
 ERASED_NAME = "—"
 REDACTED = "[***]"
@@ -93,21 +91,12 @@ def phone_hash(phone: str) -> str:
 
 def code_request_allowed(*, phone: str, address: str) -> bool:
     """True if one more code may be sent: at most LIMIT_PER_PHONE per phone and LIMIT_PER_ADDRESS per client
-    address per hour. Counters in the shared cache with atomic add/incr (the project's limiter can replace
-    this one function)."""
-    ok = True
-    for key, limit in (
-        (f"my-data:phone:{phone_hash(phone)}", LIMIT_PER_PHONE),
-        (f"my-data:addr:{address}", LIMIT_PER_ADDRESS),
-    ):
-        cache.add(key, 0, LIMIT_WINDOW)
-        try:
-            n = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, LIMIT_WINDOW)
-            n = 1
-        ok = ok and n <= limit
-    return ok
+    address per hour, counted by the project's limiter (shared, atomic counters)."""
+    from xinye.common import ratelimit
+
+    by_phone = ratelimit.hit("my_data_phone", phone_hash(phone), f"{LIMIT_PER_PHONE}/hour")
+    by_address = ratelimit.hit("my_data_address", address, f"{LIMIT_PER_ADDRESS}/hour")
+    return by_phone.allowed and by_address.allowed
 
 
 # ----------------------------------------------------------------------------------------------- codes

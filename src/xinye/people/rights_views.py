@@ -24,8 +24,10 @@ VERIFIED_FOR = 15 * 60  # seconds
 
 
 def client_address(request) -> str:
-    """The client's address for the code-request limit (the project's trusted-proxy rule replaces this)."""
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address for the code-request limit: the project's trusted-proxy rule."""
+    from xinye.common.ratelimit import client_key
+
+    return client_key(request)
 
 
 def _verified_phone(request) -> str | None:

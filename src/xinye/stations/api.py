@@ -2,10 +2,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from xinye.common.api import ScopedReadOnlyViewSet
+from xinye.common.ratelimit import AnonThrottle
 
 from . import selectors
 from .models import Amenity, Station
@@ -65,12 +65,18 @@ class NearestStationSerializer(serializers.Serializer):
     minutes_walk = serializers.FloatField()
 
 
+class NearestThrottle(AnonThrottle):
+    """Callers without login, by client address in the shared store (XINYE_RATES["api"])."""
+
+    scope = "nearest"
+
+
 class NearestStationsView(APIView):
     """The nearest stations in service, for workers on the road: no login needed."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [NearestThrottle]
 
     @extend_schema(
         parameters=[

@@ -19,6 +19,7 @@ from xinye.accounts.scope import request_scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import XinyeError
 from xinye.algorithms.tabular import csv_writer
+from xinye.common import ratelimit
 from xinye.common.concurrency import Conflict, conflict_in_form, save_versioned
 from xinye.common.jobs import job_submit
 from xinye.common.uploads import uploaded_path
@@ -35,6 +36,7 @@ from .services import is_open
 STANDARD = ["water", "microwave", "charging", "toilet", "seats", "air_conditioning"]
 
 
+@ratelimit.limit("finder", rate="finder", anonymous_only=True)
 def finder(request):
     city = request.GET.get("city", "4403")
     street = request.GET.get("street", "")

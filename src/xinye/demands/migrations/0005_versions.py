@@ -25,7 +25,7 @@ def baseline_history(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('demands', '0003_category_due_days_min'),
+        ('demands', '0004_demand_idempotency_key'),
     ]
 
     operations = [

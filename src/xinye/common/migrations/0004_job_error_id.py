@@ -15,7 +15,7 @@ def scrub_tracebacks(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('common', '0001_initial'),
+        ('common', '0003_idempotency_key'),
     ]
 
     operations = [
