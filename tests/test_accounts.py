@@ -46,7 +46,7 @@ def _settings_in_subprocess(env: dict) -> dict:
     code = (
         "import json, django; from django.conf import settings; django.setup(); "
         "print(json.dumps({k: getattr(settings, k, None) for k in ['SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', "
-        "'SECURE_HSTS_SECONDS', 'DEBUG', 'SECURE_SSL_REDIRECT']}))"
+        "'SECURE_HSTS_SECONDS', 'DEBUG', 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_NAME', 'CSRF_COOKIE_NAME']}))"
     )
     full = {**os.environ, "DJANGO_SETTINGS_MODULE": "xinye.config.settings", **env}
     out = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True, text=True, check=False)
@@ -61,6 +61,8 @@ def test_production_settings_use_secure_cookies_and_need_a_secret_key():
         "SECURE_HSTS_SECONDS": 31536000,
         "DEBUG": False,
         "SECURE_SSL_REDIRECT": True,
+        "SESSION_COOKIE_NAME": "__Host-sessionid",
+        "CSRF_COOKIE_NAME": "__Host-csrftoken",
     }
     missing = _settings_in_subprocess({"XINYE_PRODUCTION": "1", "XINYE_SECRET_KEY": ""})
     assert "XINYE_SECRET_KEY must be set" in missing["error"]

@@ -323,3 +323,75 @@ def test_a_session_ends_after_the_absolute_limit_even_when_active(client, settin
 def test_session_cookies_are_same_site_lax(client):
     response = _password(client, "member")
     assert response.cookies["sessionid"]["samesite"] == "Lax" and response.cookies["sessionid"]["httponly"]
+
+
+# ---------------------------------------------------------------- caching, sign-out, passwords, the demo
+
+
+def test_personal_pages_and_api_answers_are_never_stored_by_a_cache(login, client):
+    anonymous_api = client.get("/api/stations/nearest/?lat=22.54&lon=114.05")
+    assert "no-store" in anonymous_api["Cache-Control"]
+    organizer = login("organizer")
+    for url in ("/people/", "/demands/", "/api/people/", "/organizations/"):
+        response = organizer.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"], url
+    assert "no-store" not in organizer.get("/static/xinye/app.css").get("Cache-Control", "")
+
+
+def test_signing_out_clears_what_the_browser_kept_and_the_old_session_is_dead(login):
+    client = login("organizer")
+    old = client.cookies["sessionid"].value
+    response = client.post("/accounts/logout/")
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+    client.cookies["sessionid"] = old  # the stolen cookie of the ended session
+    assert client.get("/people/").status_code == 302  # to the sign-in page
+
+
+def test_every_user_changes_their_own_password_with_the_current_one_and_other_sessions_end(client, django_user_model):
+    from django.test import Client
+
+    user = django_user_model.objects.get(username="member")
+    other = Client()
+    other.force_login(user)
+    assert other.get("/").status_code == 200
+    client.force_login(user)
+    assert client.get("/accounts/password/").status_code == 200
+    wrong = client.post(
+        "/accounts/password/",
+        {
+            "old_password": "not-it",
+            "new_password1": "a long new pass phrase",
+            "new_password2": "a long new pass phrase",
+        },
+    )
+    assert wrong.status_code == 200 and not django_user_model.objects.get(pk=user.pk).check_password(
+        "a long new pass phrase"
+    )
+    done = client.post(
+        "/accounts/password/",
+        {
+            "old_password": DEMO_PASSWORD,
+            "new_password1": "a long new pass phrase",
+            "new_password2": "a long new pass phrase",
+        },
+    )
+    assert done.status_code == 302
+    assert django_user_model.objects.get(pk=user.pk).check_password("a long new pass phrase")
+    assert client.get("/").status_code == 200  # this session stays
+    assert other.get("/").status_code == 302  # the other one ended
+
+
+def test_the_demo_with_its_published_password_is_refused_in_production(settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="XINYE_PRODUCTION"):
+        call_command("demo", "--city", "4403", "--workers", "10", "--if-missing")
+
+
+def test_uploaded_spreadsheets_are_parsed_without_entity_expansion():
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML

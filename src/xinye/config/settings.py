@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() (issue 10)
     "django.contrib.messages.middleware.MessageMiddleware",
+    "xinye.common.headers.NoStoreMiddleware",  # issue 10: personal pages are never cached
     "xinye.accounts.sessions.SessionTimeoutMiddleware",  # idle and absolute session timeouts (issue 10)
     "xinye.accounts.second_factor.SecondFactorRequiredMiddleware",  # (issue 10)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -196,6 +197,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATIC_URL_PATH = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 NODE_MODULES = HOME / "node_modules"
 STATICFILES_DIRS = [
@@ -245,6 +247,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # "__Host-": the browser accepts these cookies only over HTTPS, for this host and path / (ASVS 5.0 V3.3.3)
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = _flag("XINYE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("XINYE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,11 +1,10 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from xinye.accounts import second_factor_views
-from xinye.accounts.views import LoginView
+from xinye.accounts.views import LoginView, LogoutView, PasswordChangeView
 from xinye.common import views as common_views
 from xinye.demands import views as demand_views
 from xinye.organizations import community_views, structure_views
@@ -33,7 +32,8 @@ router.register("community-plans", CommunityPlanViewSet, basename="community-pla
 urlpatterns = [
     path("", report_views.dashboard, name="dashboard"),
     path("accounts/login/", LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
+    path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),
     path("accounts/login/code/", second_factor_views.login_code, name="login_code"),
     path("accounts/second-factor/", second_factor_views.second_factor, name="second_factor"),
     path("accounts/second-factor/qr.svg", second_factor_views.second_factor_qr, name="second_factor_qr"),

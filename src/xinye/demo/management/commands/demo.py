@@ -1,6 +1,7 @@
 """`xinye demo --city 4403 --workers 50000 --seed 1`: build a demo city on real divisions."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from xinye.common.commands import run_or_fail
 from xinye.common.progress import progress_bar
@@ -18,6 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--if-missing", action="store_true", help="do nothing if a demo of this city exists")
 
     def handle(self, *args, **o):
+        if settings.PRODUCTION:
+            # the demo's logins have a published password: never on a server people's data is on
+            raise CommandError("the demo city is for development and trials; it is refused when XINYE_PRODUCTION=1")
         existing = services.demo_exists(city=o["city"])
         if existing and o["if_missing"] and not o["reset"]:
             self.stdout.write(f"demo of {o['city']} already built ({existing.workers} workers, seed {existing.seed})")
