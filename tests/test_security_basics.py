@@ -395,3 +395,14 @@ def test_uploaded_spreadsheets_are_parsed_without_entity_expansion():
     import openpyxl.xml
 
     assert openpyxl.xml.DEFUSEDXML
+
+
+def test_a_forged_line_in_a_request_cannot_forge_a_log_line(client, caplog):
+    from xinye.common.logs import SafeFormatter
+
+    caplog.set_level("INFO", logger="xinye.errors")
+    assert client.get("/nothing-here%0a2026-01-01T00:00:00Z%20ERROR%20forged").status_code == 404
+    (record,) = [r for r in caplog.records if r.name == "xinye.errors"]
+    line = SafeFormatter().format(record)
+    assert "\n" not in line and "\\n2026-01-01" in line
+    assert line.split(" ")[0].endswith("Z") and " INFO xinye.errors error " in line
