@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
 from xinye.common.views import get_or_404
@@ -197,7 +198,7 @@ def demand_track(request, code: str | None = None):
         "demands/track.html",
         {
             "d": demand,
-            "events": demand.events.filter(public=True),
+            "events": policy.tracking_events(demand),
             "may": services.allowed(demand, submitter=True),
             "error": error,
             "new": request.session.pop(f"demand-{demand.tracking_code}", False),
@@ -208,7 +209,9 @@ def demand_track(request, code: str | None = None):
 
 def _handler_scope(request):
     scope = request_scope(request)
-    if not (scope.is_admin or scope.division_prefixes or scope.org_ids or selectors.is_platform_side(scope)):
+    if not (
+        scope.is_admin or scope.division_prefixes or scope.org_ids or scope.staff_company_ids or scope.platform_handler
+    ):
         raise Http404
     return scope
 
@@ -310,14 +313,24 @@ def demand_detail(request, pk: int):
             messages.success(request, _("Saved."))
             return redirect("demand_detail", pk=pk)
         demand = selectors.demand_get(scope=scope, pk=pk)
+    events = demand.events.select_related("actor") if handler else demand.events.filter(public=True)
     return render(
         request,
         "demands/detail.html",
         {
             "d": demand,
-            "identity": selectors.submitter_identity(demand, scope),
+            "identity": policy.demand_identity_for(scope, demand),
+            "text": policy.demand_text_for(scope, demand),
+            "rating_note": policy.demand_text_for(scope, demand, demand.rating_note),
             # the submitter and the member who entered it see what the tracking page shows, no more
-            "events": demand.events.select_related("actor") if handler else demand.events.filter(public=True),
+            "events": [
+                {
+                    "e": e,
+                    "who": policy.history_actor_for(scope, demand, e, handler=handler),
+                    "note": policy.demand_text_for(scope, demand, e.note),
+                }
+                for e in events
+            ],
             "handler": handler,
             "may": [(s, label) for s, label in DemandStatus.choices if s in services.allowed(demand)]
             if handler
