@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from xinye.accounts.views import LoginView
+from xinye.accounts.views import LoginView, audit_log
 from xinye.common import views as common_views
 from xinye.demands import views as demand_views
 from xinye.organizations import community_views, structure_views
@@ -33,6 +33,7 @@ urlpatterns = [
     path("", report_views.dashboard, name="dashboard"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", audit_log, name="audit_log"),  # administrators only (issue 10)
     path("i18n/", include("django.conf.urls.i18n")),
     path("places/", places_views.division_index, name="division_index"),
     path("places/<str:code>/", places_views.division_detail, name="division_detail"),
