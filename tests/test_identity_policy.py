@@ -75,6 +75,7 @@ def hidden(demo):
             "city": "4403",
             "street": place.parent.code,
             "community": place.code,
+            "address": f"{WORKER}家楼下",
             "submit": "1",
         },
     )

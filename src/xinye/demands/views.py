@@ -321,6 +321,7 @@ def demand_detail(request, pk: int):
             "d": demand,
             "identity": policy.demand_identity_for(scope, demand),
             "text": policy.demand_text_for(scope, demand),
+            "address": policy.demand_text_for(scope, demand, demand.address),
             "rating_note": policy.demand_text_for(scope, demand, demand.rating_note),
             # the submitter and the member who entered it see what the tracking page shows, no more
             "events": [
