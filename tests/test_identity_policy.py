@@ -236,3 +236,21 @@ def test_a_merged_demands_tracking_page_names_no_other_merged_demand(demo, login
     # the handlers still see them
     queue = login("admin").get(f"/demands/{into.pk}/").content.decode()
     assert all(d.reference in queue for d in ds)
+
+
+def test_redaction_blanks_names_and_phone_like_numbers_but_keeps_dates_and_references(hidden):
+    from xinye.accounts import policy
+
+    text = f"{WORKER}于2026-01-31 08:00来电 +86 139 8765 4321，另留 0755-12345678，"
+    text += f"工号 D{hidden.pk}，{MEMBER}陪同，139****4321"
+    out = policy.demand_text_for(None, hidden, text, machine=True)
+    assert out == f"***于2026-01-31 08:00来电 ***，另留 ***，工号 D{hidden.pk}，***陪同，***", out
+    secretary = policy_scope("secretary")
+    assert policy.demand_text_for(secretary, hidden, text) == out  # the platform side
+    assert policy.demand_text_for(policy_scope("organizer"), hidden, text) == text  # not the platform side
+
+
+def policy_scope(username: str):
+    from xinye.accounts.scope import scope_for
+
+    return scope_for(User.objects.get(username=username))

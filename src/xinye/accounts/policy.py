@@ -224,10 +224,12 @@ def _people_of(demand) -> list:
     return people
 
 
-#: a phone-number-like run: 7 or more digits, optionally split by spaces or dashes (+86 included); a
-#: masked phone (138****1234)
-_PHONE_LIKE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[\s\-]?)?[0-9](?:[\s\-]?[0-9]){6,}(?![0-9])|[0-9]{3}\*{2,}[0-9]{4}")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+#: a date (kept) or a phone-number-like run (redacted): 7 or more digits, optionally split by spaces or dashes
+#: (+86 included), or a masked phone (138****1234)
+_DATE_OR_PHONE = re.compile(
+    r"(?P<date>(?<![0-9])[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?![0-9]))"
+    r"|(?<![0-9A-Za-z])(?:\+?86[\s\-]?)?[0-9](?:[\s\-]?[0-9]){6,}(?![0-9])|[0-9]{3}\*{2,}[0-9]{4}"
+)
 
 
 def _redactor(demand):
@@ -235,14 +237,14 @@ def _redactor(demand):
     rx = re.compile("|".join(re.escape(n) for n in names)) if names else None
 
     def phones(m: re.Match) -> str:
-        return m.group(0) if _DATE.fullmatch(m.group(0)) else REDACTED
+        return m.group(0) if m.group("date") else REDACTED
 
     def redact(text: str) -> str:
         if not text:
             return text
         if rx is not None:
             text = rx.sub(REDACTED, text)
-        return _PHONE_LIKE.sub(phones, text)
+        return _DATE_OR_PHONE.sub(phones, text)
 
     return redact
 
