@@ -22,6 +22,7 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 
+from xinye.accounts import policy
 from xinye.accounts.scope import scope_for
 from xinye.common import ratelimit
 from xinye.demands import selectors, services
@@ -789,7 +790,7 @@ def test_a_hidden_identity_never_appears_in_any_response_for_any_key(client):
     # given: a worker's demand, identity hidden from the platform, routed to a platform company's contact
     staff = user("staff")
     staff_scope = scope_for(staff)
-    assert selectors.is_platform_side(staff_scope)
+    assert policy.is_platform_side(staff_scope)
     committee = Organization.objects.filter(pk__in=staff_scope.org_ids, company__isnull=False).order_by("pk").first()
     contact = ResponsibleBody.objects.create(
         name="平台骑手关爱热线", kind=BodyKind.PLATFORM, division=community().parent, company=committee.company
@@ -813,7 +814,7 @@ def test_a_hidden_identity_never_appears_in_any_response_for_any_key(client):
     services.demand_note(d, actor=admin, note=f"{person.name}说已经收到部分工资", public=True)
     # the platform's contact does see the demand (so the check below is not empty)
     assert selectors.demand_list(scope=staff_scope).filter(pk=d.pk).exists()
-    assert selectors.submitter_identity(d, staff_scope) is None
+    assert policy.demand_identity_for(staff_scope, d) is None
 
     keys = {name: make_key(name) for name in DEMO_USERS}
     seen_in_full = set()

@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "xinye.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from . import audit  # noqa: F401  (connects the sign-in signals to the audit log)

@@ -34,3 +34,43 @@ class Role(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_kind_display()}"
+
+
+class AuditEvent(models.Model):
+    """One entry of the audit log (append-only): a sign-in, a failed sign-in, a sign-out, or a read of
+    sensitive fields (a full phone number, party status outside one's own organizations, a hidden demand's
+    identity). A read names its subjects by model and id, never the value read; a list page writes one
+    entry per field naming how many subjects it showed (`count`) and their ids (`subject_ids`)."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        SIGN_OUT = "sign_out", _("Signed out")
+        READ = "read", _("Sensitive read")
+
+    class Field(models.TextChoices):
+        FULL_PHONE = "full_phone", _("Full phone number")
+        PARTY_STATUS = "party_status", _("Party status outside one's own organizations")
+        HIDDEN_IDENTITY = "hidden_identity", _("Identity of a hidden demand")
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    #: the user name (as typed, for a failed sign-in); kept when the user is deleted
+    username = models.CharField(_("user name"), max_length=150, blank=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, db_index=True)
+    field = models.CharField(_("what"), max_length=20, choices=Field.choices, blank=True)
+    subject_type = models.CharField(_("subject"), max_length=40, blank=True)
+    subject_ids = models.TextField(_("subject ids"), blank=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    path = models.CharField(_("request path"), max_length=300, blank=True)
+    address = models.CharField(_("client address"), max_length=45, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.kind} {self.field}"

@@ -23,6 +23,13 @@ class Scope:
     member_org_ids: frozenset[int] = field(default_factory=frozenset)  # a member's own branch(es)
     person_id: int | None = None  # the user's own person record
     operator_names: tuple[str, ...] = ()
+    #: companies through which the user's access comes (see accounts.policy): of the organizations of their
+    #: staff/secretary/member roles (subtree and ancestors) and of the platform bodies they handle
+    platform_company_ids: frozenset[int] = field(default_factory=frozenset)
+    #: handles a platform company's body that names no company
+    platform_body: bool = False
+    #: handles a platform company's body (any)
+    platform_handler: bool = False
 
     @property
     def sees_everything(self) -> bool:
@@ -30,6 +37,7 @@ class Scope:
 
     @property
     def sees_full_phone(self) -> bool:
+        """The rule lives in accounts.policy (show a phone with policy.phone_for, never with this)."""
         return self.is_admin or any(r in settings.XINYE_PHONE_VISIBLE_ROLES for r in self.roles)
 
     @property
@@ -58,16 +66,32 @@ def scope_for(user) -> Scope:
     org_ids: set[int] = set()
     staff_companies: set[int] = set()
     member_orgs: set[int] = set()
+    platform_companies: set[int] = set()
     for r in roles:
         if r.organization_id is None:
             continue
+        if r.kind in (RoleKind.ORG_STAFF, RoleKind.SECRETARY, RoleKind.MEMBER):
+            above = r.organization.ancestors(include_self=True).values_list("company_id", flat=True)
+            platform_companies.update(c for c in above if c)
         if r.kind in (RoleKind.ORG_STAFF, RoleKind.SECRETARY):
             subtree = list(r.organization.descendants(include_self=True).values_list("id", "company_id"))
             org_ids.update(i for i, _ in subtree)
+            platform_companies.update(c for _, c in subtree if c)
             if r.kind == RoleKind.ORG_STAFF:
                 staff_companies.update(c for _, c in subtree if c)
         elif r.kind == RoleKind.MEMBER:
             member_orgs.add(r.organization_id)
+    from xinye.demands.models import BodyKind, ResponsibleBody  # the demands app imports accounts, not back
+
+    platform_body = platform_handler = False
+    for company_id in ResponsibleBody.objects.filter(kind=BodyKind.PLATFORM, handlers=user).values_list(
+        "company_id", flat=True
+    ):
+        platform_handler = True
+        if company_id:
+            platform_companies.add(company_id)
+        else:
+            platform_body = True
     person = getattr(user, "person", None)
     operator_names = tuple(sorted({r.operator_name for r in roles if r.kind == RoleKind.STATION_OPERATOR}))
     return Scope(
@@ -80,6 +104,9 @@ def scope_for(user) -> Scope:
         member_org_ids=frozenset(member_orgs),
         person_id=person.pk if person else None,
         operator_names=operator_names,
+        platform_company_ids=frozenset(platform_companies),
+        platform_body=platform_body,
+        platform_handler=platform_handler,
     )
 
 

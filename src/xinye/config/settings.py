@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() (issue 10)
+    "xinye.accounts.audit.AuditMiddleware",  # writes the sensitive reads of a request (issue 10)
     "django.contrib.messages.middleware.MessageMiddleware",
     "xinye.common.headers.NoStoreMiddleware",  # issue 10: personal pages are never cached
     "xinye.accounts.sessions.SessionTimeoutMiddleware",  # idle and absolute session timeouts (issue 10)

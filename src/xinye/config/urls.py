@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from xinye.accounts import second_factor_views
-from xinye.accounts.views import LoginView, LogoutView, PasswordChangeView
+from xinye.accounts.views import LoginView, LogoutView, PasswordChangeView, audit_log
 from xinye.common import views as common_views
 from xinye.demands import views as demand_views
 from xinye.organizations import community_views, structure_views
@@ -37,6 +37,7 @@ urlpatterns = [
     path("accounts/login/code/", second_factor_views.login_code, name="login_code"),
     path("accounts/second-factor/", second_factor_views.second_factor, name="second_factor"),
     path("accounts/second-factor/qr.svg", second_factor_views.second_factor_qr, name="second_factor_qr"),
+    path("audit/", audit_log, name="audit_log"),  # administrators only (issue 10)
     path("i18n/", include("django.conf.urls.i18n")),
     path("places/", places_views.division_index, name="division_index"),
     path("places/<str:code>/", places_views.division_detail, name="division_detail"),

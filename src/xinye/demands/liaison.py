@@ -40,6 +40,7 @@ from django.db import transaction
 from django.db.models import Avg, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from xinye.accounts import policy
 from xinye.accounts.scope import Scope
 from xinye.algorithms import liaison as algorithm
 from xinye.algorithms.geo import h3_center
@@ -654,8 +655,8 @@ def my_workers(*, scope: Scope, today: date | None = None) -> list[dict]:
         {
             "pair": p,
             "worker": p.worker,
-            "phone": phone_for(scope, p.worker.phone),
-            "phone_full": scope.sees_full_phone,
+            "phone": policy.phone_for(scope, p.worker),
+            "phone_full": policy.sees_full_phone(scope),
             "last_on": p.last_on,
             "last_channel": ContactChannel(p.last_channel).label if p.last_channel else "",
             "next_on": p.next_on,
@@ -663,13 +664,6 @@ def my_workers(*, scope: Scope, today: date | None = None) -> list[dict]:
         }
         for p in pairs
     ]
-
-
-def phone_for(scope: Scope, phone: str) -> str:
-    """The phone as the scope may see it: full, or masked."""
-    from xinye.common.text import mask_phone
-
-    return phone if scope.sees_full_phone else mask_phone(phone)
 
 
 def my_worker_get(*, scope: Scope, worker_id: int) -> LiaisonPair:

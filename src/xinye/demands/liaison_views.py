@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.common.disclosure import round_total, suppress_small, suppress_table
 from xinye.common.errors import InputError
@@ -317,8 +318,8 @@ def contact_new(request, worker: int):
         {
             "pair": pair,
             "worker": worker_obj,
-            "phone": liaison.phone_for(scope, worker_obj.phone),
-            "phone_full": scope.sees_full_phone,
+            "phone": policy.phone_for(scope, worker_obj),
+            "phone_full": policy.sees_full_phone(scope),
             "form": form,
             "contacts": liaison.my_contacts(scope=scope, worker_id=worker_obj.pk)[:50],
         },

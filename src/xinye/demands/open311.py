@@ -14,8 +14,9 @@ Every caller names a demand by its number (`service_request_id` = `Demand.refere
 tracking code is the submitter's secret (whoever holds it may close, reopen and rate the demand): it is
 sent only as the `tracking_code` of the answer to the POST that created the demand; the `token` is an
 opaque name of the demand (never the code: `tokens/{token}` puts it in an address).
-Nothing of a submitter's identity is ever sent, to anyone: texts sent to key holders have the name
-and phone number of the demand's worker blanked out.
+Nothing of a submitter's identity is ever sent, to anyone: texts sent to key holders pass through
+accounts.policy.demand_text_for(..., machine=True), which blanks the names of the worker and of the member
+who entered the demand and every phone-number-like run of digits.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from xinye.accounts import policy
 from xinye.accounts.scope import Scope, scope_for
 from xinye.algorithms.errors import InputError
 from xinye.common import ratelimit
@@ -397,24 +399,6 @@ def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _blanker(demand: Demand):
-    """A function that blanks the worker's name and phone number out of a text about their demand."""
-    p = demand.person if demand.person_id else None
-    patterns = []
-    if p is not None:
-        if len(p.name.strip()) >= 2:  # one character alone would blank ordinary words
-            patterns.append(re.escape(p.name.strip()))
-        digits = re.sub(r"\D", "", p.phone or "")
-        if len(digits) >= 7:
-            sep = r"[\s\-]?"
-            patterns.append(sep.join(re.escape(d) for d in digits))
-            patterns.append(re.escape(digits[:3]) + r"\*+" + re.escape(digits[-4:]))
-    if not patterns:
-        return lambda text: text
-    rx = re.compile("|".join(patterns))
-    return lambda text: text if not text else rx.sub("***", text)
-
-
 def _place(demand: Demand, decimals: int) -> tuple[float | None, float | None]:
     lat, lon = demand.lat, demand.lon
     if lat is None and demand.community_id and demand.community.lat is not None:
@@ -451,7 +435,10 @@ def request_records(call: Call, demands: list[Demand]) -> list[dict]:
         open_ = d.status in OPEN_STATUSES
         body = d.body.name if d.body_id else None
         if d.pk in full:
-            blank = _blanker(d)
+
+            def blank(text, d=d):
+                return policy.demand_text_for(call.scope, d, text, machine=True)
+
             notes = [e.note for e in evs if e.kind in NOTE_KINDS and e.note.strip()]
             agency = "; ".join(x for x in (body, d.organization.name if d.organization_id else None) if x) or None
             lat, lon = _place(d, KEY_DECIMALS)
@@ -488,7 +475,7 @@ def request_records(call: Call, demands: list[Demand]) -> list[dict]:
 
 def _base(call: Call):
     qs = selectors.demand_list(scope=call.scope) if call.scope is not None else Demand.objects.all()
-    return qs.select_related("category", "community", "organization", "body", "person")
+    return qs.select_related("category", "community", "organization", "body", "person", "entered_by__person")
 
 
 def _parse_when(value: str, name: str) -> dt.datetime:
@@ -573,7 +560,7 @@ def request_list(call: Call):
 def _one(call: Call, ident: str) -> Demand:
     found = (
         Demand.objects.filter(_id_q(call, [ident]))
-        .select_related("category", "community", "organization", "body", "person")
+        .select_related("category", "community", "organization", "body", "person", "entered_by__person")
         .first()
     )
     if found is None:
@@ -718,7 +705,7 @@ def update_list(call: Call):
         DemandEvent.objects.filter(
             demand__in=demands.values("pk"), public=True, kind__in=UPDATE_KINDS, at__gte=start, at__lte=end
         )
-        .select_related("demand", "demand__person")
+        .select_related("demand", "demand__person", "demand__entered_by__person")
         .order_by("at", "pk")[:MAX_RESULTS]
     )
     by_demand = {e.demand_id: e.demand for e in events}
@@ -734,7 +721,6 @@ def update_list(call: Call):
     ):
         steps[demand_id].append((at, pk))
         statuses[demand_id].append(to)
-    blankers = {pk: _blanker(d) for pk, d in by_demand.items() if pk in full}
     out = []
     for e in events:
         d = e.demand
@@ -747,7 +733,9 @@ def update_list(call: Call):
                 "service_request_id": public_id(d),
                 "status": UPDATE_STATUS[status],
                 "updated_datetime": _when(e.at),
-                "description": (blankers[d.pk](e.note) or None) if visible else None,
+                "description": (policy.demand_text_for(call.scope, d, e.note, machine=True) or None)
+                if visible
+                else None,
                 "media_url": None,
                 "external_status_code": status,
             }

@@ -3,8 +3,7 @@
 Who sees a demand: administrators all; organizers those from their divisions; secretaries and organization
 staff those handled (or first routed) in their organizations; a responsible body's handlers those routed
 to it; the member who entered it; the worker who submitted it. Anyone else gets 404.
-A platform company's people (handlers of a platform body, organization staff of a company) never see the
-identity of a submitter who chose to hide it from the platform.
+What of a submitter's identity a viewer sees (and the texts about it) is decided by accounts.policy.
 """
 
 from __future__ import annotations
@@ -16,11 +15,11 @@ from collections import defaultdict
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from xinye.accounts import policy
 from xinye.accounts.scope import Scope
-from xinye.common.text import mask_phone
 from xinye.places.selectors import division_q
 
-from .models import OPEN_STATUSES, BodyKind, Category, Demand, DemandStatus, ResponsibleBody
+from .models import OPEN_STATUSES, Category, Demand, DemandStatus
 
 
 def demand_q(scope: Scope) -> Q:
@@ -40,7 +39,7 @@ def demand_list(*, scope: Scope) -> QuerySet[Demand]:
     return (
         Demand.objects.filter(demand_q(scope))
         .distinct()
-        .select_related("category", "community", "organization", "body", "person")
+        .select_related("category", "community", "organization", "body", "person", "entered_by__person")
     )
 
 
@@ -59,27 +58,6 @@ def is_handler(scope: Scope, demand: Demand) -> bool:
     if demand.organization_id in scope.org_ids or demand.origin_organization_id in scope.org_ids:
         return True
     return bool(demand.body_id and scope.user_id and demand.body.handlers.filter(pk=scope.user_id).exists())
-
-
-def is_platform_side(scope: Scope) -> bool:
-    """A platform company's people: organization staff of a company, or handlers of a platform body."""
-    if scope.is_admin:
-        return False
-    if scope.staff_company_ids:
-        return True
-    return bool(
-        scope.user_id and ResponsibleBody.objects.filter(kind=BodyKind.PLATFORM, handlers=scope.user_id).exists()
-    )
-
-
-def submitter_identity(demand: Demand, scope: Scope) -> dict | None:
-    """{"name", "phone"} of the worker as this viewer may see them, or None when hidden or anonymous."""
-    if demand.anonymous or demand.person_id is None:
-        return None
-    if demand.hide_from_platform and is_platform_side(scope):
-        return None
-    p = demand.person
-    return {"name": p.name, "phone": p.phone if scope.sees_full_phone else mask_phone(p.phone)}
 
 
 def queue(
@@ -106,10 +84,14 @@ def queue(
         qs = qs.filter(status__in=OPEN_STATUSES, due_at__lt=now)
     if search:
         ref = search.upper().removeprefix("D")
-        qs = qs.filter(Q(pk=int(ref)) if re.fullmatch(r"[0-9]{1,18}", ref) else Q(description__contains=search))
+        if re.fullmatch(r"[0-9]{1,18}", ref):
+            qs = qs.filter(pk=int(ref))
+        else:  # the platform's people may not search hidden demands' texts (a hit would confirm a name)
+            qs = qs.filter(policy.text_search_q(scope), description__contains=search)
     rows = list(qs.order_by("due_at", "pk")[:2000])
     for d in rows:
         d.overdue = d.is_open and d.due_at < now
+        d.text = policy.demand_text_for(scope, d)
     rows.sort(key=lambda d: (not d.overdue, d.due_at, d.pk))
     return rows
 

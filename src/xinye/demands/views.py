@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
 from xinye.common import idempotency, ratelimit
@@ -265,7 +266,7 @@ def demand_track(request):
         "demands/track.html",
         {
             "d": demand,
-            "events": demand.events.filter(public=True),
+            "events": policy.tracking_events(demand),
             "may": services.allowed(demand, submitter=True),
             "error": error,
             "new": new,
@@ -276,7 +277,9 @@ def demand_track(request):
 
 def _handler_scope(request):
     scope = request_scope(request)
-    if not (scope.is_admin or scope.division_prefixes or scope.org_ids or selectors.is_platform_side(scope)):
+    if not (
+        scope.is_admin or scope.division_prefixes or scope.org_ids or scope.staff_company_ids or scope.platform_handler
+    ):
         raise Http404
     return scope
 
@@ -378,14 +381,25 @@ def demand_detail(request, pk: int):
             messages.success(request, _("Saved."))
             return redirect("demand_detail", pk=pk)
         demand = selectors.demand_get(scope=scope, pk=pk)
+    events = demand.events.select_related("actor") if handler else demand.events.filter(public=True)
     return render(
         request,
         "demands/detail.html",
         {
             "d": demand,
-            "identity": selectors.submitter_identity(demand, scope),
+            "identity": policy.demand_identity_for(scope, demand),
+            "text": policy.demand_text_for(scope, demand),
+            "address": policy.demand_text_for(scope, demand, demand.address),
+            "rating_note": policy.demand_text_for(scope, demand, demand.rating_note),
             # the submitter and the member who entered it see what the tracking page shows, no more
-            "events": demand.events.select_related("actor") if handler else demand.events.filter(public=True),
+            "events": [
+                {
+                    "e": e,
+                    "who": policy.history_actor_for(scope, demand, e, handler=handler),
+                    "note": policy.demand_text_for(scope, demand, e.note),
+                }
+                for e in events
+            ],
             "handler": handler,
             "may": [(s, label) for s, label in DemandStatus.choices if s in services.allowed(demand)]
             if handler

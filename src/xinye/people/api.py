@@ -1,9 +1,9 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 
+from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.common.api import ScopedReadOnlyViewSet
-from xinye.common.text import mask_phone
 
 from . import selectors
 from .models import Membership, Occupation, Person
@@ -48,12 +48,14 @@ class PersonSerializer(serializers.ModelSerializer):
         ]
 
     def get_phone(self, obj) -> str:
-        """Masked (138****1234) unless the caller's role needs the full number."""
-        scope = request_scope(self.context["request"])
-        return obj.phone if scope.sees_full_phone else mask_phone(obj.phone)
+        """Masked (138****1234) unless the caller's role needs the full number (accounts.policy)."""
+        return policy.phone_for(request_scope(self.context["request"]), obj)
 
     def get_memberships(self, obj) -> list[dict]:
-        return MembershipSerializer([m for m in obj.memberships.all() if m.until is None], many=True).data
+        """Current memberships the caller may see (accounts.policy: party status); empty otherwise."""
+        scope = request_scope(self.context["request"])
+        current = [m for m in obj.memberships.all() if m.until is None]
+        return MembershipSerializer(policy.party_status_for(scope, obj, current) or [], many=True).data
 
 
 @extend_schema_view(
@@ -80,4 +82,4 @@ class PersonViewSet(ScopedReadOnlyViewSet):
             search=p.get("q", ""),
             occupation=occupation,
             members_only=p.get("members") in ("1", "true", "True"),
-        ).prefetch_related("platforms", "memberships")
+        ).prefetch_related("platforms", "memberships__organization__division")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from xinye.accounts import policy
 from xinye.accounts.scope import Scope
 from xinye.places.selectors import division_q
 
@@ -48,8 +49,8 @@ def person_list(
         qs = qs.filter(name__contains=search)
     if occupation:
         qs = qs.filter(occupation=occupation)
-    if members_only:
-        qs = qs.filter(memberships__until__isnull=True).distinct()
+    if members_only:  # only memberships the viewer may see (party status: accounts.policy)
+        qs = qs.filter(policy.party_status_q(scope, "memberships__"), memberships__until__isnull=True).distinct()
     if organization_id:
         qs = qs.filter(memberships__organization_id=organization_id, memberships__until__isnull=True)
     return qs.select_related("work_community", "business_unit").order_by("id")
@@ -65,7 +66,10 @@ def person_get(*, scope: Scope, pk: int) -> Person:
 
 
 def membership_list(*, scope: Scope) -> QuerySet[Membership]:
-    return Membership.objects.filter(until__isnull=True, person__in=Person.objects.filter(person_q(scope)))
+    """Current memberships of people in scope that the viewer may see (party status: accounts.policy)."""
+    return Membership.objects.filter(
+        policy.party_status_q(scope), until__isnull=True, person__in=Person.objects.filter(person_q(scope))
+    )
 
 
 def person_counts(*, scope: Scope) -> dict[str, int]:

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.common.views import get_or_404, paginate
 
@@ -39,7 +40,8 @@ def person_detail(request, pk: int):
         "people/person_detail.html",
         {
             "person": person,
-            "memberships": person.memberships.select_related("organization").order_by("-since"),
+            # None: the viewer may not see this person's party status (accounts.policy)
+            "memberships": policy.party_status_for(scope, person),
             "platforms": person.platforms.all(),
             "consents": person.consents.all(),
         },

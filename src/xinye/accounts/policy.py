@@ -1,0 +1,305 @@
+"""Who may see what about a person or a demand: the one policy (issue 10). Every page, API, Open311 view,
+export, statistic and history view asks these functions; none decides it again.
+
+Vocabulary
+----------
+`scope`
+    the acting user's `accounts.scope.Scope` (Open311: the scope of the API key's user).
+platform side
+    everyone whose access comes through a company (in practice a platform company): organization staff,
+    branch secretaries and members of organizations anchored in a company (`Organization.company` of the
+    role's organization, of its ancestors, and for staff and secretaries of its subtree), and handlers of
+    a platform company's responsible body (`Scope.platform_company_ids`, `Scope.platform_body`).
+    Administrators are never the platform side. A demand hidden from "the platform" is hidden from the
+    people of *every* company: a worker often works for several platforms and names only one.
+own demand
+    a demand the viewer submitted (their person) or entered on a worker's behalf (`entered_by`); a
+    collective demand is nobody's own (its `entered_by` is the handler who merged).
+
+Functions
+---------
+`is_platform_side(scope) -> bool`
+    whether the viewer's access comes through a company (see above).
+`identity_hidden(scope, demand) -> bool`
+    the demand is hidden from the platform (`hide_from_platform`, also every anonymous and collective
+    demand), the viewer is on the platform side and it is not their own demand.
+`demand_identity_for(scope, demand) -> dict | None`
+    `{"name", "phone", "entered_by"}` of the worker as the viewer may see them (phone through
+    `phone_for`, `entered_by` the entering member's name or ""), or None when anonymous or hidden.
+    Showing a hidden demand's identity is audited (`hidden_identity`).
+`demand_text_for(scope, demand, text=None, *, machine=False) -> str`
+    a text about the demand (its description by default; status notes, event notes, rating notes, the
+    place) as the viewer may read it: for a viewer from whom the identity is hidden, and always for
+    machine clients (`machine=True`: Open311), the names of the worker and of the member who entered it
+    (for a collective demand: of every merged demand) and every phone-number-like run of digits are
+    replaced by `***`.
+`text_search_q(scope) -> Q`
+    the demands whose text a viewer may search (a platform-side viewer may not search the texts of hidden
+    demands: the search would confirm a name).
+`history_actor_for(scope, demand, event, *, handler) -> str`
+    the "who" of a history row: a handler sees the actor's user name, except that the entering member and
+    the worker's own account are shown by their label ("member", "submitter") to a viewer from whom the
+    identity is hidden (a member's name leads to their ~10 workers). Others see the label.
+`tracking_events(demand) -> list[dict]`
+    the public history shown on the tracking page (to whoever holds the tracking code): notes never name
+    other demands (a collective demand's list of merged references is left out).
+`sees_full_phone(scope) -> bool`, `phone_for(scope, person) -> str`
+    full phone numbers for administrators and the roles in `XINYE_PHONE_VISIBLE_ROLES` (organizers),
+    `138****1234` for everyone else. Every full number shown is audited (`full_phone`).
+`party_status_q(scope) -> Q`, `party_status_for(scope, person, memberships=None) -> list | None`
+    memberships ("party status") the viewer may see: administrators all; a person their own; organization
+    staff and secretaries those in their organization subtree; members those of their branch; organizers
+    those in organizations located in their divisions and those of people working there. Everything else
+    is not shown, not even whether there is one: `party_status_for` returns None ("not shown") when the
+    person has no visible membership and the viewer does not oversee the person's area. A membership shown
+    outside the viewer's own organizations (administrators; organizers through the person's area) is
+    audited (`party_status`).
+
+Audit: the functions above record a sensitive read (`accounts.audit`) whenever they return the unmasked
+value inside a request; one `AuditEvent` per request and field names how many subjects were read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db.models import Q
+
+from xinye.common.text import mask_phone
+
+from . import audit
+from .scope import Scope
+
+FULL_PHONE = "full_phone"
+PARTY_STATUS = "party_status"
+HIDDEN_IDENTITY = "hidden_identity"
+REDACTED = "***"
+
+
+# ---------------------------------------------------------------- who is who
+
+
+def is_platform_side(scope: Scope) -> bool:
+    if scope.is_admin:
+        return False
+    return bool(scope.platform_company_ids or scope.platform_body)
+
+
+def _entering_user_ids(demand) -> set[int]:
+    """Accounts that stand for the worker: the one that entered the demand and the worker's own."""
+    if demand.collective:
+        return set()
+    ids = {demand.entered_by_id} if demand.entered_by_id else set()
+    person = demand.person if demand.person_id else None
+    if person is not None and person.user_id:
+        ids.add(person.user_id)
+    return ids
+
+
+def _own(scope: Scope, demand) -> bool:
+    if demand.collective:
+        return False
+    if scope.user_id and demand.entered_by_id == scope.user_id:
+        return True
+    return bool(scope.person_id and demand.person_id == scope.person_id)
+
+
+def identity_hidden(scope: Scope, demand) -> bool:
+    if not (demand.hide_from_platform or demand.anonymous or demand.collective):
+        return False
+    if scope.is_admin or _own(scope, demand):
+        return False
+    return is_platform_side(scope)
+
+
+# ---------------------------------------------------------------- phones
+
+
+def sees_full_phone(scope: Scope) -> bool:
+    return scope.is_admin or any(r in settings.XINYE_PHONE_VISIBLE_ROLES for r in scope.roles)
+
+
+def phone_for(scope: Scope, person) -> str:
+    """The person's phone as the viewer may see it: full (audited) or masked."""
+    phone = getattr(person, "phone", "") or ""
+    if not phone:
+        return ""
+    if sees_full_phone(scope):
+        subject = getattr(getattr(person, "_meta", None), "label_lower", "people.person")  # a person, a report
+        audit.read(scope, FULL_PHONE, subject, person.pk)
+        return phone
+    return mask_phone(phone)
+
+
+# ---------------------------------------------------------------- party status
+
+
+def _own_org_q(scope: Scope, field: str) -> Q:
+    """Memberships (through `field`, a path to an Organization) in the viewer's own organizations."""
+    from xinye.places.selectors import division_q
+
+    return (
+        Q(**{f"{field}__in": scope.org_ids})
+        | Q(**{f"{field}__in": scope.member_org_ids})
+        | division_q(scope, f"{field}__division")
+    )
+
+
+def party_status_q(scope: Scope, prefix: str = "") -> Q:
+    """A filter on Membership (or, with `prefix` like "memberships__", on a model reaching it): the
+    memberships the viewer may see."""
+    from xinye.places.selectors import division_q
+
+    if scope.is_admin:
+        return Q()
+    q = _own_org_q(scope, f"{prefix}organization")
+    if scope.person_id:
+        q |= Q(**{f"{prefix}person_id": scope.person_id})
+    if scope.division_prefixes:
+        q |= division_q(scope, f"{prefix}person__work_community")
+    return q
+
+
+def _in_own(scope: Scope, m) -> bool:
+    if m.person_id and m.person_id == scope.person_id:
+        return True
+    org = m.organization if m.organization_id else None
+    if org is None:
+        community = m.person.work_community if m.person.work_community_id else None
+        return bool(community and any(community.code.startswith(p) for p in scope.division_prefixes))
+    if org.pk in scope.org_ids or org.pk in scope.member_org_ids:
+        return True
+    code = org.division.code if org.division_id else ""
+    return bool(code and any(code.startswith(p) for p in scope.division_prefixes))
+
+
+def _oversees(scope: Scope, person) -> bool:
+    if scope.is_admin or (scope.person_id and person.pk == scope.person_id):
+        return True
+    community = person.work_community if person.work_community_id else None
+    return bool(community and any(community.code.startswith(p) for p in scope.division_prefixes))
+
+
+def party_status_for(scope: Scope, person, memberships: Iterable | None = None) -> list | None:
+    """The person's memberships the viewer may see (`memberships`: the candidates, default all of the
+    person's); None when nothing may be shown, not even that there is none."""
+    if memberships is None:
+        memberships = person.memberships.select_related("organization__division").order_by("-since")
+    visible = []
+    outside = False
+    for m in memberships:
+        if scope.is_admin:
+            visible.append(m)
+            outside = outside or not (scope.person_id and m.person_id == scope.person_id)
+        elif _in_own(scope, m):
+            visible.append(m)
+        elif scope.division_prefixes and _oversees(scope, person):
+            visible.append(m)
+            outside = True
+    if outside:
+        audit.read(scope, PARTY_STATUS, "people.person", person.pk)
+    if visible or _oversees(scope, person):
+        return visible
+    return None
+
+
+# ---------------------------------------------------------------- demands
+
+
+def _people_of(demand) -> list:
+    """People whose identity a hidden demand protects: its worker and the member who entered it, and for a
+    collective demand those of every merged demand."""
+    people = []
+    demands = [demand]
+    if demand.collective and demand.pk:
+        demands += list(demand.merged.select_related("person", "entered_by__person"))
+    for d in demands:
+        if d.person_id:
+            people.append(d.person)
+        user = d.entered_by if d.entered_by_id else None
+        member = getattr(user, "person", None) if user is not None else None
+        if member is not None:
+            people.append(member)
+    return people
+
+
+#: a date (kept) or a phone-number-like run (redacted): 7 or more digits, optionally split by spaces or dashes
+#: (+86 included), or a masked phone (138****1234)
+_DATE_OR_PHONE = re.compile(
+    r"(?P<date>(?<![0-9])[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?![0-9]))"
+    r"|(?<![0-9A-Za-z])(?:\+?86[\s\-]?)?[0-9](?:[\s\-]?[0-9]){6,}(?![0-9])|[0-9]{3}\*{2,}[0-9]{4}"
+)
+
+
+def _redactor(demand):
+    names = sorted({p.name.strip() for p in _people_of(demand) if len(p.name.strip()) >= 2}, key=len, reverse=True)
+    rx = re.compile("|".join(re.escape(n) for n in names)) if names else None
+
+    def phones(m: re.Match) -> str:
+        return m.group(0) if m.group("date") else REDACTED
+
+    def redact(text: str) -> str:
+        if not text:
+            return text
+        if rx is not None:
+            text = rx.sub(REDACTED, text)
+        return _DATE_OR_PHONE.sub(phones, text)
+
+    return redact
+
+
+def demand_text_for(scope: Scope | None, demand, text: str | None = None, *, machine: bool = False) -> str:
+    if text is None:
+        text = demand.description
+    if not text:
+        return text or ""
+    if machine or (scope is not None and identity_hidden(scope, demand)):
+        return _redactor(demand)(text)
+    return text
+
+
+def text_search_q(scope: Scope) -> Q:
+    if not is_platform_side(scope):
+        return Q()
+    own = Q(entered_by_id=scope.user_id) if scope.user_id else Q(pk__in=[])
+    if scope.person_id:
+        own |= Q(person_id=scope.person_id)
+    return Q(hide_from_platform=False, anonymous=False, collective=False) | (own & Q(collective=False))
+
+
+def demand_identity_for(scope: Scope, demand) -> dict | None:
+    if demand.anonymous or not demand.person_id or identity_hidden(scope, demand):
+        return None
+    person = demand.person
+    user = demand.entered_by if demand.entered_by_id and demand.channel == "member" else None
+    member = getattr(user, "person", None) if user is not None else None
+    if demand.hide_from_platform and not _own(scope, demand):
+        audit.read(scope, HIDDEN_IDENTITY, "demands.demand", demand.pk)
+    return {"name": person.name, "phone": phone_for(scope, person), "entered_by": member.name if member else ""}
+
+
+def history_actor_for(scope: Scope, demand, event, *, handler: bool) -> str:
+    if not handler or not event.actor_id or event.actor_label == "submitter":
+        return event.actor_label
+    if event.actor_id in _entering_user_ids(demand) and identity_hidden(scope, demand):
+        return event.actor_label or "member"
+    return event.actor.username
+
+
+_REFERENCE = re.compile(r"(?<![A-Za-z0-9])D[0-9]+(?![0-9])")
+
+
+def tracking_events(demand) -> list[dict]:
+    keep = {demand.reference}
+    if demand.merged_into_id:
+        keep.add(demand.merged_into.reference)
+    out = []
+    for e in demand.events.filter(public=True):
+        note = e.note
+        if demand.collective and e.kind in ("merged", "submitted"):
+            note = ""  # "collective demand of D1, D2, …": the other workers' demands
+        note = _REFERENCE.sub(lambda m: m.group(0) if m.group(0) in keep else REDACTED, note)
+        out.append({"at": e.at, "kind": e.kind, "kind_label": e.get_kind_display(), "to": e.to_status, "note": note})
+    return out
