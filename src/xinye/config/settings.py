@@ -70,7 +70,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "xinye.common.middleware.RejectNulMiddleware",
+    "xinye.common.middleware.RequestHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,3 +220,16 @@ XINYE_RULES = {}
 
 # Roles that may see full phone numbers (everyone else sees 138****1234).
 XINYE_PHONE_VISIBLE_ROLES = ["admin", "organizer"]
+
+# --- bad input never gives a 500 (issue 10) ---
+# Imports (CSV, .xlsx, JSON) are refused before parsing when over these caps; an .xlsx by the uncompressed
+# sizes its zip declares.
+XINYE_IMPORT_MAX_ROWS = int(os.environ.get("XINYE_IMPORT_MAX_ROWS", "100000"))
+XINYE_IMPORT_MAX_BYTES = int(os.environ.get("XINYE_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+# Request bodies other than uploaded files (forms, JSON): over this size a 413; more fields or files: a 400
+# (xinye.common.middleware.RequestHygieneMiddleware turns Django's errors into those answers).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("XINYE_MAX_BODY_BYTES", str(2_621_440)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("XINYE_MAX_FORM_FIELDS", "2000"))
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Uploads larger than this go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -22,7 +22,7 @@ from django.utils import translation
 from xinye.accounts.scope import Scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import InputError, RowError
-from xinye.algorithms.tabular import read_csv_rows, read_xlsx_rows
+from xinye.algorithms.tabular import read_csv_rows, read_json, read_xlsx_rows
 from xinye.places.models import Division, Level
 
 from .models import Amenity, Station, StationKind, StationStatus
@@ -167,12 +167,7 @@ def read_station_records(path: Path) -> list[tuple[object, dict]]:
 
 
 def _geojson_records(path: Path) -> list[tuple[object, dict]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise InputError([RowError(str(path), None, None, None, f"cannot read: {exc.strerror}")]) from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([RowError(str(path), None, None, None, f"not valid JSON: {exc}")]) from exc
+    data = read_json(path)
     if (
         not isinstance(data, dict)
         or data.get("type") != "FeatureCollection"
