@@ -192,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # error answers of every operation, no NUL in any text, request bodies closed (issue 10)
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "xinye.common.schema.postprocess",
+    ],
 }
 
 SESSION_COOKIE_HTTPONLY = True
