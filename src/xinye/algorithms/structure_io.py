@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import InputError, RowError
 from .structure import Business, Member, Org, Unit
-from .tabular import csv_value_read, new_workbook, read_csv_rows
+from .tabular import new_workbook, read_csv_rows, read_json, read_xlsx_rows
 
 UNIT_COLUMNS = ["id", "parent", "name", "kind", "division", "status", "merged_into"]
 MEMBER_COLUMNS = ["id", "unit", "status"]
@@ -26,42 +26,11 @@ ORG_COLUMNS = ["id", "parent", "kind", "units", "members", "name", "term_ends", 
 
 
 def _rows_from_sheet(path: Path, sheet: str) -> list[tuple[int, dict]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several kinds for a damaged or foreign file
-        raise InputError([RowError(str(path), None, None, None, f"not a readable .xlsx file ({exc})")]) from exc
-    if sheet not in wb.sheetnames:
-        raise InputError([RowError(str(path), None, None, sheet, f"no sheet named {sheet!r}")])
-    rows = wb[sheet].iter_rows(values_only=True)
-    header = [str(h).strip().lower() if h is not None else "" for h in next(rows, [])]
-    out = []
-    for i, r in enumerate(rows, start=2):
-        if r is None or all(v is None or str(v).strip() == "" for v in r):
-            continue
-        out.append(
-            (
-                i,
-                {
-                    h: ("" if v is None else csv_value_read(str(v).strip()))
-                    for h, v in zip(header, r, strict=False)
-                    if h
-                },
-            )
-        )
-    return out
+    return read_xlsx_rows(path, sheet)
 
 
 def _records_from_json(path: Path, key: str) -> list[tuple[str, dict]]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError([RowError(str(path), None, None, None, f"cannot read: {exc.strerror}")]) from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            [RowError(str(path), f"line {exc.lineno} column {exc.colno}", None, None, f"not valid JSON: {exc.msg}")]
-        ) from exc
+    data = read_json(path)
     if isinstance(data, list) and key == "organizations":
         items = data
     elif isinstance(data, dict) and isinstance(data.get(key, []), list):
@@ -79,6 +48,34 @@ def _records_from_json(path: Path, key: str) -> list[tuple[str, dict]]:
 
 def _text(v) -> str:
     return "" if v is None else str(v).strip()
+
+
+#: the longest text each column may hold (what the database stores); `units` and `members` lists excepted
+TEXT_LIMITS = {
+    "id": 64,
+    "parent": 64,
+    "unit": 64,
+    "merged_into": 64,
+    "name": 200,
+    "kind": 24,
+    "division": 12,
+    "status": 20,
+    "term_ends": 40,
+    "committee": 10,
+}
+
+
+def _check_texts(file: str, where, rec: dict, errors: list[RowError]) -> None:
+    """Row errors for values holding a NUL character or longer than TEXT_LIMITS allows."""
+    for col, limit in TEXT_LIMITS.items():
+        v = rec.get(col)
+        if v is None or isinstance(v, (list, bool)):
+            continue
+        v = str(v)
+        if "\x00" in v:
+            errors.append(RowError(file, where, col, v.replace("\x00", "\\0")[:40], "holds a NUL character"))
+        elif len(v.strip()) > limit:
+            errors.append(RowError(file, where, col, v[:40] + "...", f"longer than {limit} characters"))
 
 
 def _need(file: str, where, rec: dict, col: str, errors: list[RowError]) -> str:
@@ -107,6 +104,7 @@ def load_business(path: Path, *, members_path: Path | None = None, member_rows: 
     errors: list[RowError] = []
     units: list[Unit] = []
     for where, rec in _records(path, "units"):
+        _check_texts(file, where, rec, errors)
         uid = _need(file, where, rec, "id", errors)
         status = (_text(rec.get("status")) or "active").lower()
         units.append(
@@ -128,6 +126,7 @@ def load_business(path: Path, *, members_path: Path | None = None, member_rows: 
         mfile, mrecords = file, _records(path, "members")
     members: list[Member] = []
     for where, rec in mrecords:
+        _check_texts(mfile, where, rec, errors)
         mid = _need(mfile, where, rec, "id", errors)
         unit = _need(mfile, where, rec, "unit", errors)
         members.append(Member(mid, unit, (_text(rec.get("status")) or "formal").lower()))
@@ -150,6 +149,7 @@ def load_orgs(path: Path) -> list[Org]:
     errors: list[RowError] = []
     out = []
     for where, rec in _records(path, "organizations"):
+        _check_texts(file, where, rec, errors)
         oid = _need(file, where, rec, "id", errors)
         kind = _need(file, where, rec, "kind", errors)
         term = _text(rec.get("term_ends"))

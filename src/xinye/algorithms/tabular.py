@@ -1,31 +1,146 @@
-"""Reading CSV and .xlsx files for the algorithms' command-line tools, with errors that name the file and row."""
+"""Reading CSV, .xlsx and JSON files for imports and the algorithms' command-line tools, with errors that name the
+file, row, column and value.
+
+Every reader is capped (`LIMITS`: rows and uncompressed bytes; the Django project sets them from
+XINYE_IMPORT_MAX_ROWS and XINYE_IMPORT_MAX_BYTES) and refuses a file over a cap before parsing it: a CSV by
+its size on disk, an .xlsx by the uncompressed sizes its zip directory declares (a zip member cannot inflate
+past its declared size) and by a scan of its sheets' row tags. Text is UTF-8 (with or without a byte-order
+mark) or GB18030 (a superset of GBK, what Excel on Chinese Windows saves); NUL characters are refused.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
+import itertools
+import json
 import re
+import zipfile
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import InputError, RowError
 
 
+@dataclass
+class Limits:
+    max_rows: int = 100_000
+    max_bytes: int = 50 * 1024 * 1024
+
+
+#: the caps every reader applies; change with `configure`
+LIMITS = Limits()
+
+
+def configure(*, max_rows: int | None = None, max_bytes: int | None = None) -> None:
+    if max_rows is not None:
+        LIMITS.max_rows = int(max_rows)
+    if max_bytes is not None:
+        LIMITS.max_bytes = int(max_bytes)
+
+
+def _fail(path, message: str, row=None, column=None, value=None) -> InputError:
+    return InputError([RowError(str(path), row, column, value, message)])
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _check_size(path) -> None:
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        raise _fail(path, f"cannot read: {exc.strerror}") from exc
+    if size > LIMITS.max_bytes:
+        raise _fail(path, f"the file is {_mb(size)}, more than the {_mb(LIMITS.max_bytes)} an import may hold")
+
+
+def read_text(path) -> str:
+    """The file's text: UTF-8 (a byte-order mark is dropped), else GB18030/GBK. Raises InputError naming the
+    file, the line and the bytes when it is neither."""
+    _check_size(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise _fail(path, f"cannot read: {exc.strerror}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as first:
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            line = raw.count(b"\n", 0, first.start) + 1
+            bad = raw[first.start : first.start + 4]
+            raise _fail(
+                path, "not UTF-8 or GB18030 (GBK) text; save the file as UTF-8", row=line, value=bad.hex(" ")
+            ) from first
+
+
+def read_json(path):
+    """A JSON file's data (UTF-8, or GB18030), capped like every import; errors name the line and column."""
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(path, f"not valid JSON: {exc.msg}", row=f"line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise _fail(path, "not valid JSON: nested too deeply") from exc
+
+
+def _check_rows(path, count: int) -> None:
+    if count > LIMITS.max_rows:
+        raise _fail(path, f"more than {LIMITS.max_rows:,} data rows; split the file")
+
+
+def _nul_errors(path, row: int, rec: dict) -> list[RowError]:
+    return [
+        RowError(str(path), row, k, v.replace("\x00", "\\0")[:40], "holds a NUL character")
+        for k, v in rec.items()
+        if "\x00" in v
+    ]
+
+
 def read_csv_rows(path, required: Sequence[str] = ()) -> list[tuple[int, dict]]:
     """(row number, {column: stripped text}) for each data row; the header is row 1 and its names are
-    lower-cased. Raises InputError when the file cannot be read, is not UTF-8, or lacks a required column."""
+    lower-cased. Raises InputError when the file cannot be read or decoded, is over a cap, lacks a required
+    column, or has a field over csv's field limit or holding a NUL character."""
+    text = read_text(path)
+    if text.count("\n") > LIMITS.max_rows + 1:  # perhaps over the cap (a quoted field may hold line breaks)
+        try:
+            rows = sum(1 for _ in itertools.islice(csv.reader(io.StringIO(text, newline="")), LIMITS.max_rows + 2))
+        except csv.Error:
+            rows = 0  # the parse below names the row
+        _check_rows(path, rows - 1)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip().lower() for h in (reader.fieldnames or [])]
-            _check_header(path, header, required, ",".join(reader.fieldnames or []))
-            reader.fieldnames = header
-            return [
-                (i, {k: csv_value_read((v or "").strip()) for k, v in r.items() if k})
-                for i, r in enumerate(reader, start=2)
-            ]
-    except OSError as exc:
-        raise InputError([RowError(str(path), None, None, None, f"cannot read: {exc.strerror}")]) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError([RowError(str(path), None, None, None, "not UTF-8 text; save the CSV as UTF-8")]) from exc
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        raise _fail(path, f"not a readable CSV header: {exc}", row=1) from exc
+    header = [h.strip().lower() for h in fieldnames]
+    _check_header(path, header, required, ",".join(fieldnames))
+    reader.fieldnames = header
+    out: list[tuple[int, dict]] = []
+    errors: list[RowError] = []
+    i = 1
+    while True:
+        try:
+            r = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # e.g. "field larger than field limit (131072)": the row that holds it
+            raise _fail(path, f"not a readable CSV row: {exc}", row=i + 1) from exc
+        i += 1
+        _check_rows(path, len(out) + 1)
+        rec = {k: csv_value_read((v if isinstance(v, str) else "").strip()) for k, v in r.items() if k}
+        errors += _nul_errors(path, i, rec)
+        out.append((i, rec))
+    if errors:
+        raise InputError(errors)
+    return out
 
 
 def _check_header(path, header: list[str], required: Sequence[str], raw: str) -> None:
@@ -35,27 +150,83 @@ def _check_header(path, header: list[str], required: Sequence[str], raw: str) ->
         raise InputError([RowError(str(path), 1, None, raw, message)])
 
 
-def read_xlsx_rows(path, sheet: str | None = None, required: Sequence[str] = ()) -> list[tuple[int, dict]]:
-    """(row number, {column: text}) for each non-empty data row of a sheet (the first when `sheet` is None);
-    the header is row 1 and its names are lower-cased. Raises InputError naming the file."""
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def check_xlsx(path) -> None:
+    """Refuse an .xlsx over the caps before openpyxl parses it: the uncompressed sizes its zip directory
+    declares (zipfile never inflates a member past its declared size, so a zip bomb is caught here), and the
+    row tags of every sheet (counted in a streaming scan, without building cells)."""
+    _check_size(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > LIMITS.max_bytes:
+                raise _fail(
+                    path,
+                    f"the workbook unpacks to {_mb(total)}, more than the {_mb(LIMITS.max_bytes)} an import may hold",
+                )
+            for info in infos:
+                if not info.filename.startswith("xl/worksheets/") or not info.filename.endswith(".xml"):
+                    continue
+                rows, tail = 0, b""
+                with zf.open(info) as fh:
+                    while chunk := fh.read(1 << 20):
+                        buf = tail + chunk
+                        # a tag starting in the last 16 bytes may be cut: it is counted with the next chunk
+                        cut = len(buf) - 16
+                        rows += sum(1 for m in _ROW_TAG.finditer(buf) if m.start() < cut)
+                        tail = buf[max(cut, 0) :]
+                        if rows - 1 > LIMITS.max_rows:  # the header is a row
+                            _check_rows(path, rows - 1)
+                    rows += len(_ROW_TAG.findall(tail))
+                _check_rows(path, rows - 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, zlib.error, EOFError) as exc:
+        raise _fail(path, f"not a readable .xlsx file ({exc})") from exc
+    except OSError as exc:
+        raise _fail(path, f"cannot read: {exc.strerror}") from exc
+
+
+def open_workbook(path):
+    """An openpyxl read-only workbook, after `check_xlsx`; InputError naming the file when it is not one."""
     from openpyxl import load_workbook
 
+    check_xlsx(path)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several kinds for a damaged or foreign file
-        raise InputError([RowError(str(path), None, None, None, f"not a readable .xlsx file ({exc})")]) from exc
+        raise _fail(path, f"not a readable .xlsx file ({exc})") from exc
+
+
+def read_xlsx_rows(path, sheet: str | None = None, required: Sequence[str] = (), *, wb=None) -> list[tuple[int, dict]]:
+    """(row number, {column: text}) for each non-empty data row of a sheet (the first when `sheet` is None);
+    the header is row 1 and its names are lower-cased. Raises InputError naming the file (and the row, column
+    and value of a cell holding a NUL character)."""
+    wb = wb or open_workbook(path)
     if sheet is not None and sheet not in wb.sheetnames:
         raise InputError([RowError(str(path), None, None, sheet, f"no sheet named {sheet!r}")])
-    rows = (wb[sheet] if sheet is not None else wb.worksheets[0]).iter_rows(values_only=True)
+    ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+    try:
+        declared = ws.max_row  # from the sheet's <dimension>, when it has one
+    except Exception:  # a damaged dimension: the scan in check_xlsx and the count below still hold
+        declared = None
+    if isinstance(declared, int):
+        _check_rows(path, declared - 1)
+    rows = ws.iter_rows(values_only=True)
     header = [str(h).strip().lower() if h is not None else "" for h in next(rows, [])]
     _check_header(path, header, required, ",".join(header))
     out = []
+    errors: list[RowError] = []
     for i, r in enumerate(rows, start=2):
+        _check_rows(path, i - 1)
         if r is None or all(v is None or str(v).strip() == "" for v in r):
             continue
-        out.append(
-            (i, {h: ("" if v is None else csv_value_read(_cell_text(v))) for h, v in zip(header, r, strict=False) if h})
-        )
+        rec = {h: ("" if v is None else csv_value_read(_cell_text(v))) for h, v in zip(header, r, strict=False) if h}
+        errors += _nul_errors(path, i, rec)
+        out.append((i, rec))
+    if errors:
+        raise InputError(errors)
     return out
 
 

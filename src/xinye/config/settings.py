@@ -26,6 +26,10 @@ Environment variables:
     XINYE_RATE_DEMAND_ANON / XINYE_RATE_DEMAND_USER  demands submitted per address / account (5/hour, 30/hour)
     XINYE_RATE_REPORT     community reports per address (default 10/hour)
     XINYE_RATE_TRACK_MISS wrong tracking codes per address (default 30/hour)
+    XINYE_IMPORT_MAX_ROWS  data rows an imported CSV/.xlsx may hold (default 100000)
+    XINYE_IMPORT_MAX_BYTES size of an imported file, an .xlsx uncompressed (default 52428800, 50 MB)
+    XINYE_MAX_BODY_BYTES   request body without uploaded files (default 2621440); more is a 413
+    XINYE_MAX_FORM_FIELDS  fields in one form or query string (default 2000); more is a 400
 """
 
 from __future__ import annotations
@@ -108,7 +112,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response, static files too (issue 10)
     "xinye.common.headers.PermissionsPolicyMiddleware",  # Permissions-Policy likewise (issue 10)
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "xinye.common.middleware.RejectNulMiddleware",
+    "xinye.common.middleware.RequestHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -238,6 +242,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # error answers of every operation, no NUL in any text, request bodies closed (issue 10)
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "xinye.common.schema.postprocess",
+    ],
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -364,3 +373,15 @@ XINYE_RATES = {
     "report": os.environ.get("XINYE_RATE_REPORT", "10/hour"),
     "track_miss": os.environ.get("XINYE_RATE_TRACK_MISS", "30/hour"),
 }
+# --- bad input never gives a 500 (issue 10) ---
+# Imports (CSV, .xlsx, JSON) are refused before parsing when over these caps; an .xlsx by the uncompressed
+# sizes its zip declares.
+XINYE_IMPORT_MAX_ROWS = int(os.environ.get("XINYE_IMPORT_MAX_ROWS", "100000"))
+XINYE_IMPORT_MAX_BYTES = int(os.environ.get("XINYE_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+# Request bodies other than uploaded files (forms, JSON): over this size a 413; more fields or files: a 400
+# (xinye.common.middleware.RequestHygieneMiddleware turns Django's errors into those answers).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("XINYE_MAX_BODY_BYTES", str(2_621_440)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("XINYE_MAX_FORM_FIELDS", "2000"))
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Uploads larger than this go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

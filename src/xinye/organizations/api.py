@@ -1,7 +1,7 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
-from xinye.common.api import ScopedReadOnlyViewSet
+from xinye.common.api import ScopedReadOnlyViewSet, SearchQuery
 from xinye.common.disclosure import suppress_small
 
 from . import selectors
@@ -24,8 +24,8 @@ class MemberCountField(serializers.Field):
 
 class OrganizationSerializer(serializers.ModelSerializer):
     member_count = MemberCountField()
-    division = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    community = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    division = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    community = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Organization
@@ -46,24 +46,21 @@ class OrganizationSerializer(serializers.ModelSerializer):
         ]
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, description="name contains"),
-            OpenApiParameter("kind", str, enum=[c for c, _ in OrgKind.choices]),
-        ]
-    )
-)
+class OrganizationQuery(SearchQuery):
+    kind = serializers.ChoiceField(choices=OrgKind.choices, required=False)
+
+
+@extend_schema_view(list=extend_schema(parameters=[OrganizationQuery]))
 class OrganizationViewSet(ScopedReadOnlyViewSet):
     """Organizations (committees, general branches, branches) visible to the caller."""
 
     serializer_class = OrganizationSerializer
+    query_serializer_class = OrganizationQuery
 
     def scoped_queryset(self, scope):
-        p = self.request.query_params
-        kind = p.get("kind", "") if p.get("kind", "") in dict(OrgKind.choices) else ""
+        p = self.query
         return (
-            selectors.organization_list(scope=scope, search=p.get("q", ""), kind=kind)
+            selectors.organization_list(scope=scope, search=p.get("q", ""), kind=p.get("kind", ""))
             .prefetch_related("business_units")
             .order_by("id")
         )
@@ -83,20 +80,17 @@ class CompanySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "short_name", "kind", "is_platform", "unit_count"]
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, description="name contains"),
-            OpenApiParameter("kind", str, enum=[c for c, _ in CompanyKind.choices]),
-        ]
-    )
-)
+class CompanyQuery(SearchQuery):
+    kind = serializers.ChoiceField(choices=CompanyKind.choices, required=False)
+
+
+@extend_schema_view(list=extend_schema(parameters=[CompanyQuery]))
 class CompanyViewSet(ScopedReadOnlyViewSet):
     """Platform and fleet companies visible to the caller."""
 
     serializer_class = CompanySerializer
+    query_serializer_class = CompanyQuery
 
     def scoped_queryset(self, scope):
-        p = self.request.query_params
-        kind = p.get("kind", "") if p.get("kind", "") in dict(CompanyKind.choices) else ""
-        return selectors.company_list(scope=scope, search=p.get("q", ""), kind=kind)
+        p = self.query
+        return selectors.company_list(scope=scope, search=p.get("q", ""), kind=p.get("kind", ""))

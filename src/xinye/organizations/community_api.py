@@ -17,7 +17,7 @@ from .models import CommunityPlan
 
 
 class CommunityPlanSerializer(serializers.ModelSerializer):
-    division = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    division = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     stats = serializers.SerializerMethodField()
     branches = serializers.SerializerMethodField()
     unplaced = serializers.SerializerMethodField()

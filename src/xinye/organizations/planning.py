@@ -362,6 +362,7 @@ def business_version_import(
     member_rows: dict = {}
     new = structure_io.load_business(path, member_rows=member_rows)
     based_on = _last_version_number(company)  # the diff below is against this version (no lost updates)
+    _check_unit_kinds(new, path)
     old = business_by_key(company)
     if not new.members:
         # no roster in the file: people stay in their units where those still exist
@@ -535,3 +536,20 @@ def add_years(d, years: int):
         return d.replace(year=d.year + years)
     except ValueError:
         return d.replace(year=d.year + years, day=28)
+
+
+def _check_unit_kinds(business, path) -> None:
+    """Row errors for unit kinds that are not one of UnitKind (a business unit stores only those)."""
+    from xinye.algorithms.errors import InputError, RowError
+
+    from .models import UnitKind
+
+    bad = [u for u in business.units.values() if u.kind and u.kind not in UnitKind.values]
+    if bad:
+        raise InputError(
+            [
+                RowError(str(path), f"unit {u.id!r}", "kind", u.kind, f"use one of {', '.join(UnitKind.values)}")
+                for u in bad[:50]
+            ],
+            summary=f"{len(bad)} unknown unit kind(s); nothing was written",
+        )

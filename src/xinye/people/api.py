@@ -1,9 +1,9 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
-from xinye.common.api import ScopedReadOnlyViewSet
+from xinye.common.api import ScopedReadOnlyViewSet, SearchQuery
 
 from . import selectors
 from .models import Membership, Occupation, Person
@@ -27,7 +27,7 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 class PersonSerializer(serializers.ModelSerializer):
     phone = serializers.SerializerMethodField()
-    work_community = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    work_community = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     memberships = serializers.SerializerMethodField()
 
     class Meta:
@@ -58,28 +58,23 @@ class PersonSerializer(serializers.ModelSerializer):
         return MembershipSerializer(policy.party_status_for(scope, obj, current) or [], many=True).data
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, description="name contains"),
-            OpenApiParameter("occupation", str, enum=[c for c, _ in Occupation.choices]),
-            OpenApiParameter("members", bool, description="only people with a current membership"),
-        ]
-    )
-)
+class PersonQuery(SearchQuery):
+    occupation = serializers.ChoiceField(choices=Occupation.choices, required=False)
+    members = serializers.BooleanField(required=False, help_text="only people with a current membership")
+
+
+@extend_schema_view(list=extend_schema(parameters=[PersonQuery]))
 class PersonViewSet(ScopedReadOnlyViewSet):
     """Workers and members visible to the caller. Phone numbers are masked for most roles."""
 
     serializer_class = PersonSerializer
+    query_serializer_class = PersonQuery
 
     def scoped_queryset(self, scope):
-        p = self.request.query_params
-        occupation = p.get("occupation", "")
-        if occupation not in dict(Occupation.choices):
-            occupation = ""
+        p = self.query
         return selectors.person_list(
             scope=scope,
             search=p.get("q", ""),
-            occupation=occupation,
-            members_only=p.get("members") in ("1", "true", "True"),
+            occupation=p.get("occupation", ""),
+            members_only=bool(p.get("members")),
         ).prefetch_related("platforms", "memberships__organization__division")

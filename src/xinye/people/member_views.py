@@ -55,7 +55,8 @@ def member_flags(request):
 def transfer_request(request, pk: int):
     scope = request_scope(request)
     membership = selectors.membership_list(scope=scope).filter(pk=pk).first()
-    target = organization_list(scope=scope).filter(pk=request.POST.get("to") or 0).first()
+    to = request.POST.get("to", "")
+    target = organization_list(scope=scope).filter(pk=int(to)).first() if to.isascii() and to.isdigit() else None
     if membership is None or target is None:
         raise Http404
     try:
@@ -115,7 +116,8 @@ def floating_register(request, pk: int):
                 return None
 
         since, start, until = day("since"), day("certificate_from"), day("certificate_until")
-        organization = branches.filter(pk=request.POST.get("organization") or 0).first()
+        chosen = request.POST.get("organization", "")
+        organization = branches.filter(pk=int(chosen)).first() if chosen.isascii() and chosen.isdigit() else None
         activity = list(branches.filter(pk__in=[p for p in request.POST.getlist("activity") if p.isdigit()]))
         if since is None and "since" not in errors:
             errors["since"] = _("Required.")

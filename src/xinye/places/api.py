@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from xinye.common.api import ScopedReadOnlyViewSet
@@ -7,32 +7,33 @@ from .models import Division
 
 
 class DivisionSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Division
         fields = ["code", "name", "level", "parent", "lat", "lon"]
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("parent", str, description="code of the parent division"),
-            OpenApiParameter("q", str, description="name contains, or code starts with"),
-        ]
+class DivisionQuery(serializers.Serializer):
+    parent = serializers.RegexField(r"^\d{2,12}$", required=False, help_text="code of the parent division")
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="name contains, or code starts with"
     )
-)
+
+
+@extend_schema_view(list=extend_schema(parameters=[DivisionQuery]))
 class DivisionViewSet(ScopedReadOnlyViewSet):
     """Administrative divisions (public reference data)."""
 
     serializer_class = DivisionSerializer
     lookup_field = "code"
     lookup_value_regex = r"\d{2,12}"
+    query_serializer_class = DivisionQuery
 
     def scoped_queryset(self, scope):
         qs = Division.objects.select_related("parent").order_by("code")
         if self.action == "list":
-            params = self.request.query_params
+            params = self.query
             if params.get("q"):
                 from django.db.models import Q
 

@@ -1,10 +1,10 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from xinye.common.api import ScopedReadOnlyViewSet
+from xinye.common.api import ScopedReadOnlyViewSet, SearchQuery, query_params
 from xinye.common.ratelimit import AnonThrottle
 
 from . import selectors
@@ -12,7 +12,7 @@ from .models import Amenity, Station
 
 
 class StationSerializer(serializers.ModelSerializer):
-    division = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    division = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Station
@@ -32,18 +32,20 @@ class StationSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_view(list=extend_schema(parameters=[SearchQuery]))
 class StationViewSet(ScopedReadOnlyViewSet):
     """Service stations the caller manages or oversees."""
 
     serializer_class = StationSerializer
+    query_serializer_class = SearchQuery
 
     def scoped_queryset(self, scope):
-        return selectors.station_list(scope=scope, search=self.request.query_params.get("q", ""))
+        return selectors.station_list(scope=scope, search=self.query.get("q", ""))
 
 
 class NearestQuery(serializers.Serializer):
-    lat = serializers.FloatField(min_value=-90, max_value=90)
-    lon = serializers.FloatField(min_value=-180, max_value=180)
+    lat = serializers.FloatField(min_value=-90, max_value=90, help_text="WGS-84 latitude")
+    lon = serializers.FloatField(min_value=-180, max_value=180, help_text="WGS-84 longitude")
     amenity = serializers.ListField(
         child=serializers.ChoiceField(choices=Amenity.choices), required=False, default=list
     )
@@ -78,28 +80,9 @@ class NearestStationsView(APIView):
     authentication_classes: list = []
     throttle_classes = [NearestThrottle]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("lat", float, required=True, description="WGS-84 latitude"),
-            OpenApiParameter("lon", float, required=True, description="WGS-84 longitude"),
-            OpenApiParameter("amenity", str, many=True, enum=[a for a, _ in Amenity.choices]),
-            OpenApiParameter("open_now", bool),
-            OpenApiParameter("limit", int),
-        ],
-        responses=NearestStationSerializer(many=True),
-    )
+    @extend_schema(parameters=[NearestQuery], responses=NearestStationSerializer(many=True))
     def get(self, request):
-        q = NearestQuery(
-            data={
-                "lat": request.query_params.get("lat"),
-                "lon": request.query_params.get("lon"),
-                "amenity": request.query_params.getlist("amenity"),
-                "open_now": request.query_params.get("open_now", "false"),
-                "limit": request.query_params.get("limit", 5),
-            }
-        )
-        q.is_valid(raise_exception=True)
-        d = q.validated_data
+        d = query_params(request, NearestQuery)
         found = selectors.station_nearest(
             lat=d["lat"], lon=d["lon"], amenities=d["amenity"], open_now=d["open_now"], limit=d["limit"]
         )

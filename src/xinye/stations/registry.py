@@ -28,7 +28,7 @@ from django.utils import translation
 from xinye.accounts.scope import Scope
 from xinye.algorithms import geo
 from xinye.algorithms.errors import InputError, RowError
-from xinye.algorithms.tabular import csv_dict_writer, new_workbook, read_csv_rows, read_xlsx_rows
+from xinye.algorithms.tabular import csv_dict_writer, new_workbook, read_csv_rows, read_json, read_xlsx_rows
 from xinye.common.concurrency import Conflict, changes_since, save_versioned
 from xinye.places.models import Division, Level
 
@@ -175,12 +175,7 @@ def read_station_records(path: Path) -> list[tuple[object, dict]]:
 
 
 def _geojson_records(path: Path) -> list[tuple[object, dict]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise InputError([RowError(str(path), None, None, None, f"cannot read: {exc.strerror}")]) from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([RowError(str(path), None, None, None, f"not valid JSON: {exc}")]) from exc
+    data = read_json(path)
     if (
         not isinstance(data, dict)
         or data.get("type") != "FeatureCollection"
