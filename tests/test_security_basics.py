@@ -406,3 +406,10 @@ def test_a_forged_line_in_a_request_cannot_forge_a_log_line(client, caplog):
     line = SafeFormatter().format(record)
     assert "\n" not in line and "\\n2026-01-01" in line
     assert line.split(" ")[0].endswith("Z") and " INFO xinye.errors error " in line
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+def test_trace_and_unknown_methods_are_refused(client, method):
+    for url in ("/report/", "/api/people/", "/open311/v2/services.json"):
+        response = client.generic(method, url)
+        assert response.status_code == 405 and "TRACE" not in response["Allow"], (method, url)

@@ -16,6 +16,9 @@ from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
+#: the HTTP methods Xinye answers; anything else (TRACE, CONNECT, made-up ones) is a 405
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 #: JSON deeper than this is refused (no API body of Xinye nests more than a few levels)
 MAX_JSON_DEPTH = 32
 
@@ -113,6 +116,11 @@ class RequestHygieneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method not in METHODS:
+            # TRACE echoes the request (cookies included) back; CONNECT and made-up methods have no use here
+            response = _error_response(request, BadRequest(_("This method is not allowed."), status=405))
+            response["Allow"] = ", ".join(sorted(METHODS))
+            return response
         try:
             _check_headers(request)
             _check_params(request)
