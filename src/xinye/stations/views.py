@@ -433,26 +433,26 @@ def _placement_csv(run) -> HttpResponse:
     return response
 
 
-@login_required
-def station_placement_export(request, pk: int):
-    """The sites a placement run chose, as CSV."""
+def _finished_run(request, pk: int):
+    """A finished placement run the user may see (organizers of its area, administrators), else 404."""
     scope = request_scope(request)
     if not (scope.is_admin or scope.division_prefixes):
         raise Http404
     run = get_or_404(_runs_in_scope(scope).get, pk=pk)
     if run.result is None:
         raise Http404
-    return _placement_csv(run)
+    return run
+
+
+@login_required
+def station_placement_export(request, pk: int):
+    """The sites a placement run chose, as CSV."""
+    return _placement_csv(_finished_run(request, pk))
 
 
 @login_required
 def station_placement_detail(request, pk: int):
-    scope = request_scope(request)
-    if not (scope.is_admin or scope.division_prefixes):
-        raise Http404
-    run = get_or_404(_runs_in_scope(scope).get, pk=pk)
-    if run.result is None:
-        raise Http404
+    run = _finished_run(request, pk)
     picks = run.result["picks"]
     if request.GET.get("format") == "csv":  # the older address of station_placement_export
         return _placement_csv(run)
