@@ -288,3 +288,21 @@ def test_a_value_the_database_refuses_is_a_400_not_a_500(rf):
     response = mw.process_exception(rf.post("/people/1/floating/"), DataError("value too long"))
     assert response.status_code == 400
     assert mw.process_exception(rf.get("/"), KeyError("x")) is None
+
+
+@pytest.mark.django_db
+def test_digits_that_are_not_ascii_or_too_many_are_refused_not_a_500(login, client):
+    # "²" and "٣" pass str.isdigit() but int() or the database refuse them; a 40-digit id overflows a bigint
+    from xinye.organizations.models import Organization, OrgKind
+    from xinye.people.models import Person
+
+    for bad in ("²", "٣", "9" * 40):
+        r = client.post("/report/", {"name": "测试", "phone": "1381234567²", "platforms": [bad], "consent": "1"})
+        assert r.status_code < 500, bad
+        admin = login("admin")
+        person = Person.objects.filter(memberships__isnull=True).first()
+        branch = Organization.objects.filter(kind=OrgKind.BRANCH).first()
+        r = admin.post(
+            f"/people/{person.pk}/floating/", {"organization": branch.pk, "since": "2026-03-01", "activity": [bad]}
+        )
+        assert r.status_code < 500, bad

@@ -123,7 +123,7 @@ def verify(*, user, token: str):
     token = _clean(token)
     if not token:
         return None
-    model = TOTPDevice if token.isdigit() and len(token) <= 8 else StaticDevice
+    model = TOTPDevice if token.isascii() and token.isdigit() and len(token) <= 8 else StaticDevice
     with transaction.atomic():
         for device in model.objects.select_for_update().filter(user=user, confirmed=True):
             if device.verify_token(token):

@@ -118,7 +118,8 @@ def floating_register(request, pk: int):
         since, start, until = day("since"), day("certificate_from"), day("certificate_until")
         chosen = request.POST.get("organization", "")
         organization = branches.filter(pk=int(chosen)).first() if chosen.isascii() and chosen.isdigit() else None
-        activity = list(branches.filter(pk__in=[p for p in request.POST.getlist("activity") if p.isdigit()]))
+        wanted = [p for p in request.POST.getlist("activity")[:100] if p.isascii() and p.isdigit() and len(p) < 18]
+        activity = list(branches.filter(pk__in=wanted))
         if since is None and "since" not in errors:
             errors["since"] = _("Required.")
         if organization is None:

@@ -62,7 +62,11 @@ def report_form(request):
                     phone=request.POST.get("phone", ""),
                     occupation=request.POST.get("occupation", ""),
                     community_code=request.POST.get("community", ""),
-                    platform_ids=[int(p) for p in request.POST.getlist("platforms") if p.isdigit()],
+                    platform_ids=[
+                        int(p)
+                        for p in request.POST.getlist("platforms")[:50]
+                        if p.isascii() and p.isdigit() and len(p) < 18
+                    ],
                     consent=request.POST.get("consent") == "1",
                     union_name=request.POST.get("union_name", ""),
                     union_since=since,

@@ -71,7 +71,7 @@ def processable_q(prefix: str = "") -> Q:
 
 def normalize_phone(raw: str) -> str:
     """The 11 digits of a mainland mobile number; InputError naming the field otherwise."""
-    phone = "".join(ch for ch in (raw or "") if ch.isdigit())
+    phone = "".join(ch for ch in (raw or "") if ch in "0123456789")
     if not (len(phone) == 11 and phone.startswith("1")):
         shown = "…" + phone[-4:] if phone else ""
         raise InputError([RowError("form", None, "phone", shown, "a mobile number has 11 digits")], summary="bad phone")
@@ -133,7 +133,7 @@ def phone_code_verify(*, phone: str, code: str, now=None) -> str:
     new one). Known and unknown phones behave the same."""
     now = now or timezone.now()
     ph = phone_hash(phone)
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    code = "".join(ch for ch in (code or "") if ch in "0123456789")
     with transaction.atomic():
         row = PhoneCode.objects.select_for_update().filter(phone_hash=ph).order_by("-created_at", "-pk").first()
         if row is None or row.used_at is not None or row.expires_at <= now:

@@ -49,7 +49,7 @@ def community_report_submit(
 ) -> CommunityReport:
     """A worker reports to the community where they work. Without explicit consent nothing is stored."""
     errors = []
-    name, phone = name.strip(), "".join(ch for ch in phone if ch.isdigit())
+    name, phone = name.strip(), "".join(ch for ch in phone if ch in "0123456789")
     if not consent:
         errors.append(RowError("form", None, "consent", None, "consent is required to report"))
     if not name or len(name) > 100:
