@@ -81,3 +81,7 @@ def test_the_audit_page_is_for_administrators_only(demo, login):
     # the Django admin shows it read-only
     assert c.get("/admin/accounts/auditevent/").status_code == 200
     assert c.get("/admin/accounts/auditevent/add/").status_code == 403
+
+
+def test_a_date_filter_at_the_end_of_the_calendar_is_no_error(demo, login):
+    assert login("admin").get("/audit/?until=9999-12-31&since=0001-01-01").status_code == 200

@@ -260,3 +260,35 @@ def _track_page(client, code: str) -> str:
     """The submitter's page: the code is posted in the form (never in an address), the page follows."""
     assert client.post("/demands/track/", {"code": code}).status_code == 302
     return client.get("/demands/tracked/").content.decode()
+
+
+def test_phone_numbers_in_full_width_digits_or_split_by_dots_and_slashes_are_redacted_too(hidden):
+    # found by the outsider review: only ASCII digits split by spaces or dashes were taken for phones
+    from xinye.accounts import policy
+
+    text = "电话１８１９０７４３９１５，或 181.9074.3915、181/9074/3915、（181）9074-3915，2026年1月31日、2026/1/31"
+    out = policy.demand_text_for(policy_scope("secretary"), hidden, text)
+    assert not any(d in out for d in ("１８１", "9074", "3915")), out
+    assert "2026年1月31日" in out and "2026/1/31" in out
+
+
+def test_the_platform_side_sees_no_photo_of_a_hidden_demand(hidden):
+    from django.core.files.base import ContentFile
+
+    from xinye.demands.models import Attachment
+
+    photo = Attachment.objects.create(
+        demand=hidden,
+        content_type="image/jpeg",
+        extension="jpg",
+        size=1,
+        sha256="0" * 64,
+        file=ContentFile(b"x", name="a.jpg"),
+    )
+    for username, shown in (("secretary", False), ("staff", False), ("organizer", True), ("admin", True)):
+        c = Client()
+        c.force_login(User.objects.get(username=username))
+        page = c.get(f"/demands/{hidden.pk}/").content.decode()
+        url = f"/demands/{hidden.pk}/photos/{photo.pk}/"
+        assert (url in page) is shown, username
+        assert (c.get(url).status_code == 200) is shown, username

@@ -413,3 +413,17 @@ def test_trace_and_unknown_methods_are_refused(client, method):
     for url in ("/report/", "/api/people/", "/open311/v2/services.json"):
         response = client.generic(method, url)
         assert response.status_code == 405 and "TRACE" not in response["Allow"], (method, url)
+
+
+def test_a_user_who_turned_on_a_second_factor_cannot_reach_the_api_with_the_password_alone(client):
+    # found by the outsider review: Basic authentication skipped the code for users not required to have one
+    import base64
+
+    client.force_login(get_user_model().objects.get(username="member"))
+    _enrol(client)
+    basic = "Basic " + base64.b64encode(f"member:{DEMO_PASSWORD}".encode()).decode()
+    from django.test import Client
+
+    assert Client().get("/api/people/", HTTP_AUTHORIZATION=basic).status_code == 403
+    other = base64.b64encode(f"secretary:{DEMO_PASSWORD}".encode()).decode()
+    assert Client().get("/api/people/", HTTP_AUTHORIZATION="Basic " + other).status_code == 200

@@ -33,6 +33,9 @@ Functions
     machine clients (`machine=True`: Open311), the names of the worker and of the member who entered it
     (for a collective demand: of every merged demand) and every phone-number-like run of digits are
     replaced by `***`.
+`photos_visible(scope, demand) -> bool`
+    photos can show a name, a face, a payslip or a plate: a viewer from whom the identity is hidden sees
+    none (the page says how many there are), and the photo address answers 404.
 `text_search_q(scope) -> Q`
     the demands whose text a viewer may search (a platform-side viewer may not search the texts of hidden
     demands: the search would confirm a name).
@@ -227,9 +230,14 @@ def _people_of(demand) -> list:
 
 #: a date (kept) or a phone-number-like run (redacted): 7 or more digits, optionally split by spaces or dashes
 #: (+86 included), or a masked phone (138****1234)
+# Digits are any decimal digits (\d: also full-width １８１ and other scripts); a phone may be split by
+# spaces, dashes, dots, slashes, brackets (ASCII or full-width). Dates (2026-01-31, 2026/1/31, 2026年1月31日)
+# stay; every other run of 7 or more digits is taken for a phone number.
+_SEP = r"[\s\-./_·()（）．－—／]"
 _DATE_OR_PHONE = re.compile(
-    r"(?P<date>(?<![0-9])[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?![0-9]))"
-    r"|(?<![0-9A-Za-z])(?:\+?86[\s\-]?)?[0-9](?:[\s\-]?[0-9]){6,}(?![0-9])|[0-9]{3}\*{2,}[0-9]{4}"
+    r"(?P<date>(?<!\d)\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?!\d))"
+    rf"|(?<![\dA-Za-z])(?:[+＋]?(?:86|８６){_SEP}{{0,3}})?\d(?:{_SEP}{{0,3}}\d){{6,}}(?!\d)"
+    r"|\d{3}[*＊]{2,}\d{4}"
 )
 
 
@@ -248,6 +256,11 @@ def _redactor(demand):
         return _DATE_OR_PHONE.sub(phones, text)
 
     return redact
+
+
+def photos_visible(scope: Scope, demand) -> bool:
+    """Whether the viewer may see the demand's photos (not when its identity is hidden from them)."""
+    return not identity_hidden(scope, demand)
 
 
 def demand_text_for(scope: Scope | None, demand, text: str | None = None, *, machine: bool = False) -> str:

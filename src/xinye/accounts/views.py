@@ -77,6 +77,8 @@ def audit_log(request):
         except ValueError:
             errors.append(name)
             continue
+        if not 1900 <= day.year <= 9998:  # "since 0001-01-01", "until 9999-12-31": no bound at all
+            continue
         start = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=op == "lt"), dt.time.min))
         qs = qs.filter(**{f"at__{op}": start})
     return render(

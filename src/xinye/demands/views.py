@@ -405,7 +405,8 @@ def demand_detail(request, pk: int):
             if handler
             else [],
             "merged": demand.merged.all(),
-            "attachments": demand.attachments.all(),
+            "attachments": demand.attachments.all() if policy.photos_visible(scope, demand) else [],
+            "photos_hidden": 0 if policy.photos_visible(scope, demand) else demand.attachments.count(),
             "overdue": demand.is_open and demand.due_at < timezone.now(),
             "error": error,
         },
@@ -422,6 +423,8 @@ def _version(request) -> int:
 def demand_photo(request, pk: int, attachment: int):
     scope = request_scope(request)
     demand = get_or_404(selectors.demand_get, scope=scope, pk=pk)
+    if not policy.photos_visible(scope, demand):
+        raise Http404
     a = get_or_404(Attachment.objects.get, pk=attachment, demand=demand)
     return FileResponse(a.file.open("rb"), content_type=a.content_type)
 
