@@ -87,6 +87,11 @@ def community_report_submit(
     )
 
 
+def _name_key(name: str) -> str:
+    """A name as compared: no spaces, case folded (张 三 = 张三, Li Ming = li ming)."""
+    return "".join(name.split()).casefold()
+
+
 def _apply_report(report: CommunityReport) -> Person:
     """Confirmed: the person with the reported phone (created when there is none) works in the reported
     community, with the reported name, occupation, platforms and union; the consent is recorded for them."""
@@ -95,6 +100,22 @@ def _apply_report(report: CommunityReport) -> Person:
     r = report.reported or {}
     reason = f"report {report.tracking_code} confirmed"
     person = Person.objects.filter(phone=report.phone).order_by("pk").first() if report.phone else None
+    if person is not None and _name_key(r.get("name", "")) != _name_key(person.name):
+        # a phone already on record under another name: confirming would hand that person's record (and a
+        # consent they never gave) to whoever typed the number. Refused, without saying whose it is.
+        raise InputError(
+            [
+                RowError(
+                    "report",
+                    report.pk,
+                    "phone",
+                    report.masked_phone,
+                    "this phone number is on record under another name; the worker can prove the number is "
+                    "theirs at /my-data/ and report again, or the report is rejected",
+                )
+            ],
+            summary=_("the phone number is on record under another name; nothing was changed"),
+        )
     if person is None:
         person = Person(phone=report.phone)
     person.work_community = report.community
