@@ -472,7 +472,11 @@ def station_placement_detail(request, pk: int):
                 "geo": boundaries_geojson(code_prefix=city),
                 "stations": [{"value": [lon, lat]} for lat, lon in run.result["stations"]],
                 "picks": [
-                    {"value": [round(p["lon"], 5), round(p["lat"], 5)], "name": f"{p['rank']}. {p['name']}"}
+                    {
+                        "value": [round(p["lon"], 5), round(p["lat"], 5)],
+                        "name": f"{p['rank']}. {p['name']}",
+                        "rank": int(p["rank"]),
+                    }
                     for p in picks
                 ],
             },

@@ -97,9 +97,9 @@
                   itemStyle: {color: '#1e7a3c'}},
                  {type: 'scatter', coordinateSystem: 'geo', data: d.picks, symbolSize: 16,
                   itemStyle: {color: '#e67e22'},
-                  /* canvas text: the rank, from "3. name" */
+                  /* canvas text: the pick's rank, a number the server sends; never the name */
                   label: {show: true, color: '#fff', fontSize: 10,
-                          formatter: function (p) { return String(p.name).split('.')[0]; }}}]
+                          formatter: function (p) { return String(Number(p.data && p.data.rank) || ''); }}}]
       };
     },
     /* Community-based branches: communities coloured by branch, linked to their anchor
