@@ -44,3 +44,17 @@ def login(client):
 
 def pytest_collection_modifyitems(config, items):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+@pytest.fixture
+def live_demo(transactional_db):
+    """For browser tests in their own files: the demo city in the live server's database.
+
+    A transactional test empties the database when it ends, so the next one rebuilds the demo when it is missing
+    (pytest-django runs transactional tests after all the others). Use with `live_server`.
+    """
+    from xinye.demo import services as demo_services
+
+    if not demo_services.demo_exists(city=DEMO_CITY):
+        demo_services.demo_build(city=DEMO_CITY, workers=DEMO_WORKERS, seed=DEMO_SEED)
+    return DEMO_CITY
