@@ -119,6 +119,8 @@ class OrgKind(models.TextChoices):
     GENERAL_BRANCH = "general_branch", _("General branch")
     BRANCH = "branch", _("Branch")
     JOINT_BRANCH = "joint_branch", _("Joint branch")
+    #: a street's (or community's) Party working committee: leads the community-based branches of its area
+    WORKING_COMMITTEE = "working_committee", _("Working committee")
 
 
 BRANCH_KINDS = (OrgKind.BRANCH, OrgKind.JOINT_BRANCH)
@@ -128,6 +130,7 @@ class AnchorKind(models.TextChoices):
     BUSINESS_UNITS = "business_units", _("Business unit(s)")
     COMMUNITY = "community", _("Community")
     COMPANY = "company", _("Company")
+    DIVISION = "division", _("Division (street, district)")
 
 
 class Organization(TreeNode, TimestampedModel, Versioned):
