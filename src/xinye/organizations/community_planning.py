@@ -271,21 +271,10 @@ def community_plan_approve(*, plan: CommunityPlan, user, note: str = "") -> Comm
 
 def working_committee_for(area: Division, *, reason: str = "") -> Organization:
     """The Party working committee of a street (or of the area given), which leads its community-based
-    branches; set up when first needed."""
-    org = Organization.objects.filter(
-        kind=OrgKind.WORKING_COMMITTEE, anchor_kind=AnchorKind.DIVISION, division=area, dissolved_on__isnull=True
-    ).first()
-    if org is None:
-        org = Organization(
-            name=f"中共{area.name}工作委员会",
-            kind=OrgKind.WORKING_COMMITTEE,
-            anchor_kind=AnchorKind.DIVISION,
-            division=area,
-            founded_on=timezone.localdate(),
-        )
-        org._change_reason = reason or "set up to lead community-based branches"
-        org.save()
-    return org
+    branches (see `lines`); set up when first needed."""
+    from .lines import street_committee_for
+
+    return street_committee_for(area, reason=reason)
 
 
 def community_audit(*, division: Division, today=None) -> list:

@@ -121,6 +121,10 @@ class OrgKind(models.TextChoices):
     JOINT_BRANCH = "joint_branch", _("Joint branch")
     #: a street's (or community's) Party working committee: leads the community-based branches of its area
     WORKING_COMMITTEE = "working_committee", _("Working committee")
+    #: leads the organizations of the platform companies of one trade in a district (the industry line)
+    INDUSTRY_COMMITTEE = "industry_committee", _("Industry committee")
+    #: a district's (or city's) organization department: the top of its tree
+    DEPARTMENT = "department", _("Organization department")
 
 
 BRANCH_KINDS = (OrgKind.BRANCH, OrgKind.JOINT_BRANCH)
