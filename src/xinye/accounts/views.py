@@ -43,6 +43,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         messages.success(self.request, _("Your password was changed; your other sessions are signed out."))
         return response
 
+
 def audit_log(request):
     """The audit log, for administrators only (a 404 for everyone else): filter by user, kind and dates."""
     import datetime as dt

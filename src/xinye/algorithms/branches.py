@@ -461,3 +461,153 @@ def load_members_csv(path, known_communities: set[str] | None = None) -> list[Me
     if errors:
         raise InputError(errors, summary=f"{len(errors)} error(s) in {path}; nothing was written")
     return out
+
+
+# --- audit of community-based branches (issue 13: ordinary citizens of the tree) -------------------------
+
+#: English texts of the community findings (the pages translate the same keys: organizations/findings.py)
+MESSAGES: dict[str, tuple[str, str]] = {
+    "community_branch_below_floor": (
+        "{org} has {formal} formal member(s), fewer than {floor}",
+        "merge it with a neighbouring community's branch within the work radius",
+    ),
+    "community_branch_over_cap": ("{org} has {total} members, more than {cap}", "split it by community"),
+    "community_committee_due": (
+        "{org} has {formal} formal members but no branch committee",
+        "elect a branch committee (with {threshold} or more formal members)",
+    ),
+    "community_term_expired": ("the term of {org} ended on {date}", "hold an election"),
+    "community_term_expiring": ("the term of {org} ends on {date}", "prepare the election"),
+    "community_branch_without_parent": (
+        "{org} is led by no street or community working committee",
+        "place it under the working committee of its street",
+    ),
+    "community_members_beyond_radius": (
+        "{count} member(s) of {org} work more than {radius} km from its anchor community",
+        "form the branches again, or move them to the branch nearest their work",
+    ),
+    "community_members_in_no_branch": (
+        "{count} member(s) working in {community} are in no branch",
+        "place them in the branch of the community where they live or work",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class BranchState:
+    """A community-based branch as it stands, for the audit."""
+
+    id: str
+    name: str
+    anchor: str
+    communities: tuple[str, ...]
+    members: tuple[str, ...]
+    parent: str | None = None
+    committee: bool | None = None  # None: not known
+    term_ends: object = None  # a date, or None
+
+
+def audit(
+    communities: Sequence[Community],
+    members: Sequence[Member],
+    branches: Sequence[BranchState],
+    rules,
+    *,
+    today,
+    radius_km: float | None = None,
+    community_names: dict[str, str] | None = None,
+) -> list:
+    """Findings about community-based branches under `rules` (an `xinye.algorithms.rules.RuleSet`): floor,
+    cap, branch committee, term, a leading working committee, members beyond the work radius, and members
+    in no branch. Returns `xinye.algorithms.structure.Finding`s, most severe first.
+
+    >>> from datetime import date
+    >>> from xinye.algorithms.rules import get_rules
+    >>> cs = [Community("c0", 22.5, 114.0, "s1")]
+    >>> ms = [Member("m0", "c0", "formal"), Member("m1", "c0", "formal")]
+    >>> [f.text for f in audit(cs, ms, [BranchState("b", "B", "c0", ("c0",), ("m0", "m1"))], get_rules(),
+    ...                        today=date(2026, 12, 1))]
+    ['community_branch_below_floor', 'community_branch_without_parent']
+    """
+    from .structure import Finding
+
+    radius = rules.community_radius_km if radius_km is None else radius_km
+    names = community_names or {}
+    where = {c.code: c for c in communities}
+    by_id = {m.id: m for m in members}
+    findings: list = []
+
+    def add(key: str, code: str, severity: str, rule: str, subject: str, sid: str, related=(), **params) -> None:
+        message, suggestion = MESSAGES[key]
+        params = {k: str(v) for k, v in params.items()}
+        findings.append(
+            Finding(
+                code,
+                severity,
+                rule,
+                rules.source(rule),
+                subject,
+                sid,
+                message.format(**params),
+                suggestion.format(**params),
+                tuple(related),
+                key,
+                params,
+            )
+        )
+
+    placed: set[str] = set()
+    for b in branches:
+        ms = [by_id[m] for m in b.members if m in by_id]
+        placed.update(m.id for m in ms)
+        formal = sum(1 for m in ms if m.status == "formal")
+        total = len(ms)
+        org = f"{b.name} ({b.id})"
+        if formal < rules.min_formal_members:
+            add("community_branch_below_floor", "branch_below_floor", "error", "min_formal_members",
+                "organization", b.id, org=org, formal=formal, floor=rules.min_formal_members)  # fmt: skip
+        if total > rules.branch_cap:
+            add("community_branch_over_cap", "branch_over_cap", "warning", "branch_cap", "organization", b.id,
+                org=org, total=total, cap=rules.branch_cap)  # fmt: skip
+        if formal >= rules.committee_at and b.committee is False:
+            add("community_committee_due", "committee_due", "warning", "committee_at", "organization", b.id,
+                org=org, formal=formal, threshold=rules.committee_at)  # fmt: skip
+        if b.term_ends is not None:
+            days = (b.term_ends - today).days
+            if days < 0:
+                add("community_term_expired", "term_expired", "warning", "term_years", "organization", b.id,
+                    org=org, date=b.term_ends.isoformat())  # fmt: skip
+            elif days <= rules.expiring_days:
+                add("community_term_expiring", "term_expiring", "info", "term_years", "organization", b.id,
+                    org=org, date=b.term_ends.isoformat())  # fmt: skip
+        if b.parent is None:
+            add("community_branch_without_parent", "branch_without_parent", "warning", "anchor", "organization",
+                b.id, org=org)  # fmt: skip
+        anchor = where.get(b.anchor)
+        if anchor is not None:
+            far = [
+                m.id
+                for m in ms
+                if m.community in where
+                and _haversine(anchor.lat, anchor.lon, where[m.community].lat, where[m.community].lon) > 1000.0 * radius
+            ]
+            if far:
+                add("community_members_beyond_radius", "members_beyond_radius", "info", "community_radius_km",
+                    "organization", b.id, far, org=org, count=len(far), radius=f"{radius:g}")  # fmt: skip
+    loose: dict[str, list[str]] = defaultdict(list)
+    for m in members:
+        if m.id not in placed:
+            loose[m.community].append(m.id)
+    for code in sorted(loose):
+        ids = loose[code]
+        add("community_members_in_no_branch", "members_in_no_branch", "error", "placement", "community", code, ids,
+            count=len(ids), community=names.get(code, code))  # fmt: skip
+    order = {"error": 0, "warning": 1, "info": 2}
+    findings.sort(key=lambda f: (order.get(f.severity, 3), f.subject_id))
+    return findings
+
+
+def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))

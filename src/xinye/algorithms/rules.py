@@ -67,6 +67,8 @@ class RuleSet:
         }
     )
     community_term_years: int = 5
+    #: community-based branches: the work radius (km) within which a member should reach the branch's anchor
+    community_radius_km: float = 3.0
     #: a term ending within this many days is reported as expiring
     expiring_days: int = 90
     #: where each figure comes from
@@ -103,6 +105,8 @@ _CPC_SOURCES = {
     "placement": "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
     "to exactly one branch",
     "anchor": "Organization follows the business: a branch is set up on a business unit",
+    "community_radius_km": "Couriers and riders work within a few km of a station (docs/domain.md section 2); "
+    "community-based branches are anchored at a community Party-mass service centre within that radius",
 }
 
 RULE_SETS: dict[str, RuleSet] = {
@@ -143,6 +147,7 @@ RULE_SETS: dict[str, RuleSet] = {
 }
 
 _INT_FIELDS = {f.name for f in fields(RuleSet) if f.type in ("int", int)}
+_FLOAT_FIELDS = {f.name for f in fields(RuleSet) if f.type in ("float", float)}
 
 
 def get_rules(name: str = "cpc", *, overrides: dict | None = None) -> RuleSet:
@@ -154,6 +159,10 @@ def get_rules(name: str = "cpc", *, overrides: dict | None = None) -> RuleSet:
     if not merged:
         return rules
     for key, value in merged.items():
+        if key in _FLOAT_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+                raise RulesError(f"rule set {name!r}: {key} must be a number > 0, not {value!r}")
+            continue
         if key not in _INT_FIELDS and key not in {"term_years", "sources", "label"}:
             raise RulesError(f"rule set {name!r}: unknown figure {key!r}")
         if key in _INT_FIELDS and (not isinstance(value, int) or value < 0):

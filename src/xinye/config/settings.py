@@ -319,6 +319,8 @@ XINYE_PERMISSIONS_POLICY = {
     "display-capture": [],
     "browsing-topics": [],
 }
+
+
 # --- second factor, session timeouts, cookies (issue 10) ---
 def _number(name: str, default: str) -> float:
     raw = os.environ.get(name, default)

@@ -227,6 +227,9 @@ def demo_build(
         "logins": logins,
         "imperfections": c.notes,
     }
+    from xinye.organizations.lines import link_upward
+
+    link_upward(division=city_div, reason="demo")  # one tree from each district's department down
     return DemoRun.objects.create(city_code=city, workers=workers, seed=seed, summary=summary)
 
 

@@ -38,9 +38,22 @@ class CommunityPlanSerializer(serializers.ModelSerializer):
 
 class FormSerializer(serializers.Serializer):
     division = serializers.RegexField(r"^\d{4,9}$", help_text="code of a city, district or street")
-    radius_km = serializers.FloatField(min_value=0.5, max_value=20, default=3.0)
-    floor = serializers.IntegerField(min_value=1, max_value=20, default=3)
-    cap = serializers.IntegerField(min_value=3, max_value=200, default=50)
+    radius_km = serializers.FloatField(required=False, help_text="work radius in km (default: the rule set's)")
+    floor = serializers.IntegerField(required=False, help_text="formal members a branch needs; not below the rules")
+    cap = serializers.IntegerField(required=False, help_text="members a branch may have; not above the rules")
+
+    def validate(self, attrs):
+        from xinye.common.errors import InputError
+
+        from .community_planning import community_params
+
+        try:
+            attrs.update(
+                community_params(floor=attrs.get("floor"), cap=attrs.get("cap"), radius_km=attrs.get("radius_km"))
+            )
+        except InputError as exc:
+            raise serializers.ValidationError({e.column: [e.message] for e in exc.errors}) from exc
+        return attrs
 
 
 class DecisionSerializer(serializers.Serializer):

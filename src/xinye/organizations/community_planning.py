@@ -16,16 +16,17 @@ from django.utils import timezone
 from simple_history.utils import update_change_reason
 
 from xinye.algorithms import branches as algo
-from xinye.algorithms.errors import XinyeError
+from xinye.algorithms.errors import InputError, RowError, XinyeError
+from xinye.algorithms.rules import RuleSet
 from xinye.common.progress import ProgressCallback
 from xinye.common.text import short_place
 from xinye.places.models import Division, Level
 
 from .models import AnchorKind, CommunityPlan, Organization, OrgKind, ProposalStatus
-from .planning import add_years
+from .planning import add_years, rules_for
 
 COMMUNITY_OCCUPATIONS = ("courier", "delivery_rider")
-COMMUNITY_TERM_YEARS = 5
+FORM = "community branch formation"
 
 
 class CommunityPlanError(XinyeError):
@@ -91,15 +92,64 @@ def community_snapshot(*, division: Division) -> CommunitySnapshot:
     return CommunitySnapshot(communities, members, existing)
 
 
+def community_rules() -> RuleSet:
+    """The rule set community-based branches follow (the deployment's `cpc`, with its XINYE_RULES overrides)."""
+    return rules_for("cpc")
+
+
+def community_params(
+    *, floor=None, cap=None, radius_km=None, rules: RuleSet | None = None, field_names=("floor", "cap", "radius_km")
+) -> dict:
+    """The floor, cap and work radius of a formation: the rule set's figures by default; a floor below the rules,
+    a cap above them or a radius that is not a positive number is refused (InputError naming the field)."""
+    rules = rules or community_rules()
+    errors = []
+
+    def number(value, default, cast, name):
+        if value in (None, ""):
+            return default
+        try:
+            return cast(value)
+        except (TypeError, ValueError):
+            errors.append(RowError(FORM, None, name, value, "not a number"))
+            return default
+
+    floor = number(floor, rules.min_formal_members, int, field_names[0])
+    cap = number(cap, rules.branch_cap, int, field_names[1])
+    radius_km = number(radius_km, rules.community_radius_km, float, field_names[2])
+    if floor < rules.min_formal_members:
+        errors.append(
+            RowError(
+                FORM,
+                None,
+                field_names[0],
+                floor,
+                f"a branch needs at least {rules.min_formal_members} formal members under the rules "
+                f"({rules.source('min_formal_members')})",
+            )
+        )
+    if cap > rules.branch_cap or cap < floor:
+        errors.append(
+            RowError(FORM, None, field_names[1], cap, f"between the floor ({floor}) and the rules' {rules.branch_cap}")
+        )
+    if not 0.1 <= radius_km <= 50:
+        errors.append(RowError(FORM, None, field_names[2], radius_km, "a work radius between 0.1 and 50 km"))
+    if errors:
+        raise InputError(errors, summary="community branch formation: figures outside the rules")
+    return {"floor": floor, "cap": cap, "radius_km": radius_km}
+
+
 def community_plan_create(
     *,
     division: Division,
     user=None,
-    radius_km: float = 3.0,
-    floor: int = 3,
-    cap: int = 50,
+    radius_km: float | None = None,
+    floor: int | None = None,
+    cap: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> CommunityPlan:
+    p = community_params(floor=floor, cap=cap, radius_km=radius_km)
+    floor, cap, radius_km = p["floor"], p["cap"], p["radius_km"]
     snap = community_snapshot(division=division)
     result = algo.form_branches(
         snap.communities,
@@ -154,6 +204,7 @@ def community_plan_approve(*, plan: CommunityPlan, user, note: str = "") -> Comm
                 )
             reason = f"community plan #{plan.pk} approved by {user}"
             today = timezone.localdate()
+            term_years = community_rules().community_term_years
             codes = {c for b in plan.plan["branches"] for c in b["communities"]}
             divisions = {d.code: d for d in Division.objects.filter(code__in=codes).select_related("parent")}
             existing = {
@@ -176,11 +227,13 @@ def community_plan_approve(*, plan: CommunityPlan, user, note: str = "") -> Comm
                         community=anchor,
                         division=anchor.parent or anchor,
                         founded_on=today,
-                        term_years=COMMUNITY_TERM_YEARS,
+                        term_years=term_years,
                         term_started_on=today,
-                        term_ends_on=add_years(today, COMMUNITY_TERM_YEARS),
+                        term_ends_on=add_years(today, term_years),
                     )
                 org.community = anchor
+                if org.parent_id is None:
+                    org.parent = working_committee_for(anchor.parent or anchor, reason=reason)
                 org._change_reason = reason
                 org.save()
                 if sorted(c.code for c in org.communities.all()) != sorted(b["communities"]):
@@ -188,17 +241,22 @@ def community_plan_approve(*, plan: CommunityPlan, user, note: str = "") -> Comm
                     update_change_reason(org, reason)
                 for m in b["members"]:
                     target[m] = org
-            for u in plan.plan["unplaced"]:
-                target.setdefault(u["member"], None)
+            # a member the plan could not place keeps the branch they have (a member always belongs to exactly
+            # one branch); one with none stays flagged by the audit for the branch where they live or work
             for ms in Membership.objects.filter(until__isnull=True, person_id__in=[int(m) for m in target]):
                 new = target[str(ms.person_id)]
-                if (new.pk if new else None) != ms.organization_id:
+                if new.pk != ms.organization_id:
                     ms.organization = new
                     ms._change_reason = reason
                     ms.save()
             kept = {b["id"] for b in plan.plan["branches"]}
+            still_held = set(
+                Membership.objects.filter(
+                    until__isnull=True, organization_id__in=[int(oid) for oid in existing if oid not in kept]
+                ).values_list("organization_id", flat=True)
+            )
             for oid, org in existing.items():
-                if oid not in kept:
+                if oid not in kept and int(oid) not in still_held:
                     org.dissolved_on = today
                     org._change_reason = reason
                     org.save()
@@ -208,6 +266,50 @@ def community_plan_approve(*, plan: CommunityPlan, user, note: str = "") -> Comm
     CommunityPlan.objects.filter(pk=plan.pk).update(status=ProposalStatus.STALE)
     raise CommunityPlanError(
         f"the members or branches of {plan.division} changed after plan #{plan.pk} was made; make a new plan"
+    )
+
+
+def working_committee_for(area: Division, *, reason: str = "") -> Organization:
+    """The Party working committee of a street (or of the area given), which leads its community-based
+    branches (see `lines`); set up when first needed."""
+    from .lines import street_committee_for
+
+    return street_committee_for(area, reason=reason)
+
+
+def community_audit(*, division: Division, today=None) -> list:
+    """Findings about the community-based branches of `division` under the rule set (as the structure audit's
+    findings: localize them with `findings.localized`)."""
+    from xinye.organizations.models import PostRole
+
+    rules = community_rules()
+    snap = community_snapshot(division=division)
+    orgs = (
+        Organization.objects.filter(
+            anchor_kind=AnchorKind.COMMUNITY, dissolved_on__isnull=True, community__code__startswith=division.code
+        )
+        .select_related("community")
+        .prefetch_related("communities", "posts")
+        .order_by("pk")
+    )
+    members_of = {b.id: b.members for b in snap.existing}
+    states = [
+        algo.BranchState(
+            str(o.pk),
+            o.name,
+            o.community.code,
+            tuple(sorted(c.code for c in o.communities.all())),
+            members_of.get(str(o.pk), ()),
+            str(o.parent_id) if o.parent_id else None,
+            any(p.role == PostRole.COMMITTEE_MEMBER and p.end_date is None for p in o.posts.all()),
+            o.term_ends_on,
+        )
+        for o in orgs
+    ]
+    loose = {m.community for m in snap.members} - {c for s in states for c in s.communities}
+    names = dict(Division.objects.filter(code__in=loose).values_list("code", "name"))
+    return algo.audit(
+        snap.communities, snap.members, states, rules, today=today or timezone.localdate(), community_names=names
     )
 
 

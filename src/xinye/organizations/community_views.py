@@ -7,18 +7,23 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.common.concurrency import Conflict
+from xinye.common.errors import InputError
 from xinye.common.jobs import job_submit
 from xinye.common.views import get_or_404
 from xinye.places import selectors as places
 from xinye.places.models import Division, Level
 
 from . import community_planning
+from .findings import localized
 from .models import AnchorKind, CommunityPlan, Organization, ProposalStatus
 
+FIELD_LABELS = {"floor": gettext_lazy("Floor (formal members)"), "cap": gettext_lazy("Cap (members)"),
+                "radius_km": gettext_lazy("Work radius (km)")}  # fmt: skip
 PALETTE = ["#b8202b", "#1f6fb2", "#1e7a3c", "#a15c00", "#6b3fa0", "#0f8a8a", "#c2185b", "#5d4037", "#455a64", "#7cb342"]
 
 
@@ -72,11 +77,14 @@ def division_branches(request, code: str):
         }
         for o in orgs
     ]
+    rules = community_planning.community_rules()
     return render(
         request,
         "organizations/community_branches.html",
         {
             "division": division,
+            "rules": rules,
+            "findings": [localized(f) for f in community_planning.community_audit(division=division)],
             "orgs": orgs,
             "map": _map_data(division, branches),
             "plans": CommunityPlan.objects.filter(division=division)[:10],
@@ -88,23 +96,25 @@ def division_branches(request, code: str):
 @require_POST
 def division_branches_form(request, code: str):
     division = _division_for_organizer(request, code)
-
-    def number(name, default, lo, hi, cast=float):
-        try:
-            return min(hi, max(lo, cast(request.POST.get(name, default))))
-        except (TypeError, ValueError):
-            return default
-
-    j = job_submit(
-        kind="community_plan",
-        user=request.user,
-        params={
-            "division_code": division.code,
-            "radius_km": number("radius_km", 3.0, 0.5, 20.0),
-            "floor": number("floor", 3, 1, 20, int),
-            "cap": number("cap", 50, 3, 200, int),
-        },
-    )
+    try:
+        params = community_planning.community_params(
+            floor=request.POST.get("floor"), cap=request.POST.get("cap"), radius_km=request.POST.get("radius_km")
+        )
+    except InputError as exc:
+        rules = community_planning.community_rules()
+        problems = {
+            "floor": _("a branch needs at least %(n)s formal members under the rules")
+            % {"n": rules.min_formal_members},
+            "cap": _("between the floor and the rules' %(n)s members") % {"n": rules.branch_cap},
+            "radius_km": _("a work radius between 0.1 and 50 km"),
+        }
+        for e in exc.errors:
+            messages.error(request, _("%(field)s = %(value)s: %(problem)s") % {
+                "field": FIELD_LABELS.get(e.column, e.column), "value": e.value,
+                "problem": problems.get(e.column, e.message) if e.message != "not a number" else _("not a number"),
+            })  # fmt: skip
+        return redirect("division_branches", code=division.code)
+    j = job_submit(kind="community_plan", user=request.user, params={"division_code": division.code, **params})
     return redirect("job_detail", pk=j.pk)
 
 

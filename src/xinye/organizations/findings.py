@@ -72,6 +72,30 @@ TEMPLATES = {
     ),
 }
 
+#: the community-based branches' audit (xinye.algorithms.branches.MESSAGES; a test checks the keys match)
+COMMUNITY_TEMPLATES = {
+    "community_branch_below_floor": (
+        _("{org} has {formal} formal member(s), fewer than {floor}"),
+        _("merge it with a neighbouring community's branch within the work radius"),
+    ),
+    "community_branch_over_cap": (_("{org} has {total} members, more than {cap}"), _("split it by community")),
+    "community_committee_due": TEMPLATES["committee_due"],
+    "community_term_expired": TEMPLATES["term_expired"],
+    "community_term_expiring": TEMPLATES["term_expiring"],
+    "community_branch_without_parent": (
+        _("{org} is led by no street or community working committee"),
+        _("place it under the working committee of its street"),
+    ),
+    "community_members_beyond_radius": (
+        _("{count} member(s) of {org} work more than {radius} km from its anchor community"),
+        _("form the branches again, or move them to the branch nearest their work"),
+    ),
+    "community_members_in_no_branch": (
+        _("{count} member(s) working in {community} are in no branch"),
+        _("place them in the branch of the community where they live or work"),
+    ),
+}
+
 SOURCES = {
     "min_formal_members": _(
         "Regulations on the Work of Party Branches (2018), art. 5: a unit with 3 or more formal "
@@ -102,6 +126,10 @@ SOURCES = {
         "to exactly one branch"
     ),
     "anchor": _("Organization follows the business: a branch is set up on a business unit"),
+    "community_radius_km": _(
+        "Couriers and riders work within a few km of a station (docs/domain.md section 2); community-based "
+        "branches are anchored at a community Party-mass service centre within that radius"
+    ),
 }
 
 SEVERITIES = {"error": _("error"), "warning": _("warning"), "info": _("info")}
@@ -118,10 +146,11 @@ def localized(finding) -> dict:
     if params.get("parent") == "-":
         params["parent"] = str(_("the top of the business"))
     out = dict(f)
-    if key in TEMPLATES and params:
+    texts = TEMPLATES.get(key) or COMMUNITY_TEMPLATES.get(key)
+    if texts and params:
         try:
-            out["message"] = str(TEMPLATES[key][0]).format(**params)
-            out["suggestion"] = str(TEMPLATES[key][1]).format(**params)
+            out["message"] = str(texts[0]).format(**params)
+            out["suggestion"] = str(texts[1]).format(**params)
         except (KeyError, IndexError):
             pass  # a translation with a wrong field: fall back to the English text
     if f.get("rule") in SOURCES and f.get("source"):

@@ -119,6 +119,12 @@ class OrgKind(models.TextChoices):
     GENERAL_BRANCH = "general_branch", _("General branch")
     BRANCH = "branch", _("Branch")
     JOINT_BRANCH = "joint_branch", _("Joint branch")
+    #: a street's (or community's) Party working committee: leads the community-based branches of its area
+    WORKING_COMMITTEE = "working_committee", _("Working committee")
+    #: leads the organizations of the platform companies of one trade in a district (the industry line)
+    INDUSTRY_COMMITTEE = "industry_committee", _("Industry committee")
+    #: a district's (or city's) organization department: the top of its tree
+    DEPARTMENT = "department", _("Organization department")
 
 
 BRANCH_KINDS = (OrgKind.BRANCH, OrgKind.JOINT_BRANCH)
@@ -128,6 +134,7 @@ class AnchorKind(models.TextChoices):
     BUSINESS_UNITS = "business_units", _("Business unit(s)")
     COMMUNITY = "community", _("Community")
     COMPANY = "company", _("Company")
+    DIVISION = "division", _("Division (street, district)")
 
 
 class Organization(TreeNode, TimestampedModel, Versioned):

@@ -192,7 +192,12 @@ def proposal_approve(*, proposal: Proposal, user, note: str = "") -> Proposal:
         same_orgs = [o.to_json() for o in current.orgs] == proposal.before["organizations"]
         same_business = fingerprint(current) == proposal.before.get("fingerprint")
         if same_orgs and same_business:
-            return _apply(proposal, user, note)
+            from .lines import link_upward
+
+            applied = _apply(proposal, user, note)
+            # the plan's top organization stays led by its industry or street committee
+            link_upward(company=proposal.company, reason=f"plan #{proposal.pk} approved")
+            return applied
     Proposal.objects.filter(pk=proposal.pk).update(status=ProposalStatus.STALE)
     raise PlanningError(
         f"the organizations of {proposal.company} changed after plan #{proposal.pk} was made; make a new plan"

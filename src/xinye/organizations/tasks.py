@@ -22,7 +22,9 @@ def structure_plan(j, *, report, company_id: int, rules: str = "cpc") -> str:
 
 
 @job("community_plan")
-def community_plan(j, *, report, division_code: str, radius_km: float = 3.0, floor: int = 3, cap: int = 50) -> str:
+def community_plan(
+    j, *, report, division_code: str, radius_km: float | None = None, floor: int | None = None, cap: int | None = None
+) -> str:
     from xinye.places.models import Division
 
     from . import community_planning

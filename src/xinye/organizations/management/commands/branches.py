@@ -21,7 +21,7 @@ class Command(BaseCommand):
         p.add_argument("communities", type=Path, help="COMMUNITIES.csv: code, lat, lon, street (WGS-84)")
         p.add_argument("members", type=Path, help="MEMBERS.csv: id, community, status, occupation")
         p.add_argument("-o", "--output", type=Path, required=True, help="PLAN.json")
-        p.add_argument("--radius-km", type=float, default=3.0, help="work radius around the anchor (default 3)")
+        p.add_argument("--radius-km", type=float, help="work radius around the anchor (default: the rule set's, 3)")
         p.add_argument(
             "--radius",
             action="append",
@@ -29,8 +29,8 @@ class Command(BaseCommand):
             metavar="OCCUPATION=KM",
             help="work radius for one occupation, e.g. courier=2 (repeatable)",
         )
-        p.add_argument("--floor", type=int, default=3, help="formal members a branch needs (default 3)")
-        p.add_argument("--cap", type=int, default=50, help="members a branch may have (default 50)")
+        p.add_argument("--floor", type=int, help="formal members a branch needs (default and least: the rules', 3)")
+        p.add_argument("--cap", type=int, help="members a branch may have (default and most: the rules', 50)")
         p.add_argument("--max-edge-km", type=float, help="longest neighbour link (default: twice the radius)")
 
     def handle(self, *args, action, **o):
@@ -41,7 +41,11 @@ class Command(BaseCommand):
                 radii[occ.strip()] = float(km)
             except ValueError as exc:
                 raise CommandError(f"--radius {item!r}: expected OCCUPATION=KM, e.g. courier=2") from exc
+        from xinye.organizations.community_planning import community_params
+
         try:
+            o.update(community_params(floor=o["floor"], cap=o["cap"], radius_km=o["radius_km"],
+                                      field_names=("--floor", "--cap", "--radius-km")))  # fmt: skip
             communities = branches.load_communities_csv(o["communities"])
             members = branches.load_members_csv(o["members"], {c.code for c in communities})
             with progress_bar(o["verbosity"] > 0 and len(communities) > 20_000) as bar:
