@@ -31,14 +31,15 @@ $(NODE_STAMP): package.json package-lock.json
 $(MO): $(PO)
 	@if command -v msgfmt >/dev/null; then msgfmt --check -o $@ $<; else echo "msgfmt not found: using the committed $@"; touch $@; fi
 
-## demo: migrate, load the demo city and serve it on http://$(HOST):$(PORT)
+## demo: migrate, load the demo city and serve it on http://$(HOST):$(PORT), with the background worker
 demo: setup
 	$(XINYE) migrate --noinput -v0
 	$(XINYE) places import --city $(CITY)
 	$(XINYE) demo --city $(CITY) --workers $(WORKERS) --seed $(SEED) --if-missing
 	@echo ""
-	@echo "  Xinye is running on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo "  Xinye is running on http://$(HOST):$(PORT)/ with its background worker  (Ctrl-C stops both)"
 	@echo ""
+	$(XINYE) worker -v0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(XINYE) runserver $(HOST):$(PORT) --noreload
 
 serve: setup

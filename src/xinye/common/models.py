@@ -35,6 +35,11 @@ class Job(TimestampedModel):
     created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    #: durable jobs (issue 11): the current attempt (each delivery carries its number), the running attempt's
+    #: last sign of life, and how many times a user restarted the job after it failed
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    restarts = models.PositiveSmallIntegerField(_("restarts"), default=0)
 
     class Meta:
         ordering = ["-created_at"]

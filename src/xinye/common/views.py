@@ -30,15 +30,63 @@ def job_detail(request, pk: int):
 
     @login_required
     def view(request):
-        jobs = Job.objects.all() if request.user.is_superuser else Job.objects.filter(created_by=request.user)
-        job = get_or_404(jobs.get, pk=pk)
+        job = get_or_404(_jobs_of(request.user).get, pk=pk)
         fragment = request.GET.get("fragment") == "1"
         if job.status == Job.Status.DONE and job.result_url and not fragment:
             return redirect(job.result_url)
-        response = render(request, "common/job_fragment.html" if fragment else "common/job.html", {"job": job})
+        response = render(
+            request,
+            "common/job_fragment.html" if fragment else "common/job.html",
+            {"job": job, "note": job_note(job)},
+        )
         if job.status == Job.Status.DONE and job.result_url:
             # htmx follows this header to the result page: no script in the fragment (the CSP forbids inline script)
             response["HX-Redirect"] = job.result_url
         return response
+
+    return view(request)
+
+
+def _jobs_of(user):
+    from .models import Job
+
+    return Job.objects.all() if user.is_superuser else Job.objects.filter(created_by=user)
+
+
+def job_note(job) -> str:
+    """The job's own note (why it was retried or stopped) in the user's language; other messages as they are."""
+    import re
+
+    from django.utils.translation import gettext as _
+
+    from . import jobs
+
+    text = job.message or ""
+    if text == jobs.TIME_LIMIT_NOTE:
+        return _("The job took longer than its time limit and was stopped.")
+    stopped = re.escape(jobs.STOPPED_NOTE).replace(re.escape("{n}"), r"(\d+)")
+    if m := re.fullmatch(stopped, text):
+        return _("The worker running this job stopped (killed, or the machine restarted) %(n)s time(s).") % {"n": m[1]}
+    if text == "the worker stopped: running it again":
+        return _("The worker running this job stopped: it is running again.")
+    if m := re.fullmatch(r"retrying in (\d+) s after a transient error", text):
+        return _("A passing error (the database or a service was unavailable): trying again in %(n)s s.") % {"n": m[1]}
+    return text
+
+
+def job_restart(request, pk: int):
+    """The restart button of a failed job (its creator, or a superuser)."""
+    from django.contrib.auth.decorators import login_required
+    from django.shortcuts import redirect
+    from django.views.decorators.http import require_POST
+
+    from . import jobs
+
+    @login_required
+    @require_POST
+    def view(request):
+        job = get_or_404(_jobs_of(request.user).get, pk=pk)
+        jobs.job_restart(job)
+        return redirect("job_detail", pk=job.pk)
 
     return view(request)

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "django_otp",  # TOTP second factor and backup codes (issue 10)
     "django_otp.plugins.otp_totp",  # (issue 10)
     "django_otp.plugins.otp_static",  # (issue 10)
+    "django_q",  # durable background jobs and schedules on the project's database (issue 11)
     "xinye.common",
     "xinye.accounts",
     "xinye.places",
@@ -387,3 +388,27 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("XINYE_MAX_FORM_FIELDS", "200
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- durable jobs and schedules (issue 11): django-q2 on the project's own database ---
+# `xinye worker` runs them. A job's time limit is set per kind (@job(..., timeout=)); the queue's
+# re-delivery of an unacknowledged task comes only after the longest limit, and a delivery that is not the
+# job's current attempt does nothing, so a job never runs twice at once (xinye.common.jobs).
+XINYE_JOB_MAX_ATTEMPTS = int(os.environ.get("XINYE_JOB_MAX_ATTEMPTS", "3"))
+XINYE_JOB_HEARTBEAT = float(os.environ.get("XINYE_JOB_HEARTBEAT", "5"))  # seconds between a job's signs of life
+XINYE_JOB_STALE_AFTER = float(os.environ.get("XINYE_JOB_STALE_AFTER", "60"))  # no sign of life for this long
+XINYE_JOB_RETRY_BASE = float(os.environ.get("XINYE_JOB_RETRY_BASE", "30"))  # backoff after a transient error
+XINYE_JOB_LONGEST = int(os.environ.get("XINYE_JOB_LONGEST", str(2 * 3600)))  # no kind's limit may exceed this
+Q_CLUSTER = {
+    "name": "xinye",
+    "orm": "default",
+    "workers": int(os.environ.get("XINYE_WORKER_PROCESSES", "2")),
+    "timeout": XINYE_JOB_LONGEST,
+    "retry": XINYE_JOB_LONGEST + 600,
+    "max_attempts": 2,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 500,
+    "poll": float(os.environ.get("XINYE_WORKER_POLL", "1")),
+    "label": "Jobs",
+    "log_level": "INFO",
+}

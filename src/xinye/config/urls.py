@@ -78,6 +78,7 @@ urlpatterns = [
     path("proposals/<int:pk>/", structure_views.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/decide/", structure_views.proposal_decide, name="proposal_decide"),
     path("jobs/<int:pk>/", common_views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/restart/", common_views.job_restart, name="job_restart"),
     path("liaison/", include("xinye.demands.liaison_urls")),
     path("demands/", demand_views.demand_queue, name="demand_queue"),
     path("demands/new/", demand_views.demand_new, name="demand_new"),

@@ -11,7 +11,7 @@ from xinye.common.models import Job
 from . import liaison
 
 
-@job("liaison_assign")
+@job("liaison_assign", timeout=30 * 60)
 def liaison_assign(
     j,
     *,

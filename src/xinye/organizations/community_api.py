@@ -36,22 +36,45 @@ class CommunityPlanSerializer(serializers.ModelSerializer):
         return obj.plan.get("unplaced", [])
 
 
+def _rules():
+    from .community_planning import community_rules
+
+    return community_rules()
+
+
 class FormSerializer(serializers.Serializer):
+    """Figures default to the rule set's; a floor below it or a cap above it is refused; a cap below the floor
+    is raised to the floor."""
+
     division = serializers.RegexField(r"^\d{4,9}$", help_text="code of a city, district or street")
-    radius_km = serializers.FloatField(required=False, help_text="work radius in km (default: the rule set's)")
-    floor = serializers.IntegerField(required=False, help_text="formal members a branch needs; not below the rules")
-    cap = serializers.IntegerField(required=False, help_text="members a branch may have; not above the rules")
+    radius_km = serializers.FloatField(
+        required=False, min_value=0.1, max_value=50, help_text="work radius in km (default: the rule set's)"
+    )
+    floor = serializers.IntegerField(
+        required=False,
+        min_value=_rules().min_formal_members,
+        max_value=_rules().branch_cap,
+        help_text="formal members a branch needs (default and least: the rule set's)",
+    )
+    cap = serializers.IntegerField(
+        required=False,
+        min_value=_rules().min_formal_members,
+        max_value=_rules().branch_cap,
+        help_text="members a branch may have (default and most: the rule set's); raised to the floor if below it",
+    )
 
     def validate(self, attrs):
         from xinye.common.errors import InputError
 
         from .community_planning import community_params
 
+        floor = attrs.get("floor")
+        cap = attrs.get("cap")
+        if floor is not None and cap is not None and cap < floor:
+            cap = floor
         try:
-            attrs.update(
-                community_params(floor=attrs.get("floor"), cap=attrs.get("cap"), radius_km=attrs.get("radius_km"))
-            )
-        except InputError as exc:
+            attrs.update(community_params(floor=floor, cap=cap, radius_km=attrs.get("radius_km")))
+        except InputError as exc:  # the rules changed since this process started
             raise serializers.ValidationError({e.column: [e.message] for e in exc.errors}) from exc
         return attrs
 

@@ -291,3 +291,28 @@ class CommunityPlan(ReviewedPlan):
 
     def __str__(self) -> str:
         return f"{self.division} community plan #{self.pk}"
+
+
+class ReminderKind(models.TextChoices):
+    TERM_EXPIRED = "term_expired", _("Term ended: hold an election")
+    TERM_DUE = "term_due", _("Term ends soon: prepare the election")
+    MEMBERS_FLAGGED = "members_flagged", _("Members flagged: transfer due, out of contact or certificate ending")
+
+
+class Reminder(models.Model):
+    """What an organization has to do, refreshed daily by the worker (xinye.organizations.reminders): terms
+    falling due, and its members' flags. Derived data: each refresh replaces the rows."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed"))
+
+    class Meta:
+        ordering = ["due_on", "organization"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.organization}"

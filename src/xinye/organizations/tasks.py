@@ -11,7 +11,7 @@ from . import planning
 from .models import Company
 
 
-@job("structure_plan")
+@job("structure_plan", timeout=15 * 60)
 def structure_plan(j, *, report, company_id: int, rules: str = "cpc") -> str:
     user = get_user_model().objects.filter(pk=j.created_by_id).first()
     report("snapshot", 0, 4)
@@ -21,7 +21,7 @@ def structure_plan(j, *, report, company_id: int, rules: str = "cpc") -> str:
     return reverse("proposal_detail", args=[proposal.pk])
 
 
-@job("community_plan")
+@job("community_plan", timeout=15 * 60)
 def community_plan(
     j, *, report, division_code: str, radius_km: float | None = None, floor: int | None = None, cap: int | None = None
 ) -> str:

@@ -10,6 +10,8 @@ from xinye.stations.selectors import station_counts
 
 @login_required
 def dashboard(request):
+    from xinye.organizations.reminders import reminders_for
+
     scope = request_scope(request)
     labels = dict(Occupation.choices)
     occupations = [{"name": str(labels.get(k, k)), "value": n} for k, n in occupation_counts(scope=scope)]
@@ -22,5 +24,6 @@ def dashboard(request):
             "stations": station_counts(scope=scope),
             "companies": company_list(scope=scope).count(),
             "occupations": occupations,
+            "reminders": reminders_for(scope=scope),
         },
     )

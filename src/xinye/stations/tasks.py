@@ -10,7 +10,7 @@ from . import planning
 from .models import PlacementRun
 
 
-@job("station_placement")
+@job("station_placement", timeout=30 * 60)
 def station_placement(j, *, report, run_id: int) -> str:
     report("workers and stations", 0, 1)
     planning.placement_compute(PlacementRun.objects.select_related("division").get(pk=run_id), progress=report)
