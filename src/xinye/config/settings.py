@@ -51,7 +51,33 @@ def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in {"1", "true", "yes", "on", "0", "false", "no", "off", ""}:
+        raise ImproperlyConfigured(f"{name} must be 1 or 0 (yes/no, true/false, on/off), not {value!r}")
+    return word in {"1", "true", "yes", "on"}
+
+
+def _number(name: str, default, cast=int):
+    """A number from the environment; a value that is not one stops the process with a message naming it."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return cast(default)
+    try:
+        number = cast(value.strip())
+    except ValueError:
+        kind = "a whole number" if cast is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {value!r}") from None
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must not be negative, not {value!r}")
+    return number
+
+
+def _int(name: str, default) -> int:
+    return _number(name, default, int)
+
+
+def _float(name: str, default) -> float:
+    return _number(name, default, float)
 
 
 PRODUCTION = _flag("XINYE_PRODUCTION", False)
@@ -109,6 +135,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "xinye.common.requests.RequestIdMiddleware",  # first: every log line of a request carries its id (issue 11)
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response, static files too (issue 10)
     "xinye.common.headers.PermissionsPolicyMiddleware",  # Permissions-Policy likewise (issue 10)
@@ -153,7 +180,13 @@ TEMPLATES = [
 ]
 
 _default_sqlite = f"sqlite:///{VAR_DIR / 'xinye.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+try:
+    DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+except (ValueError, KeyError) as _exc:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database address ({_exc}); e.g. postgres://user@127.0.0.1:5432/xinye or "
+        "sqlite:////var/lib/xinye/xinye.sqlite3"
+    ) from None
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL lets the web server read while a command writes; IMMEDIATE avoids "database is locked"
@@ -188,8 +221,8 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # Lock-out after repeated failures (django-axes): 5 failures per user name and address, 30 minutes.
-AXES_FAILURE_LIMIT = int(os.environ.get("XINYE_LOGIN_FAILURES", "5"))
-AXES_COOLOFF_TIME = float(os.environ.get("XINYE_LOCKOUT_HOURS", "0.5"))
+AXES_FAILURE_LIMIT = _int("XINYE_LOGIN_FAILURES", "5")
+AXES_COOLOFF_TIME = _float("XINYE_LOCKOUT_HOURS", "0.5")
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
@@ -262,17 +295,30 @@ if PRODUCTION:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = _flag("XINYE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("XINYE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = _int("XINYE_HSTS_SECONDS", "31536000")
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     STORAGES["staticfiles"]["BACKEND"] = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
+# Logs go to standard error: one JSON object a line in production (XINYE_LOG_FORMAT=json), with the request's
+# id; in development one readable line (text). XINYE_LOG_LEVEL=INFO adds a line per request.
+LOG_FORMAT = os.environ.get("XINYE_LOG_FORMAT", "json" if PRODUCTION else "text").strip().lower()
+LOG_LEVEL = os.environ.get("XINYE_LOG_LEVEL", "WARNING").strip().upper()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"XINYE_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"XINYE_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"safe": {"()": "xinye.common.logs.SafeFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("XINYE_LOG_LEVEL", "WARNING")},
+    "formatters": {
+        "text": {"()": "xinye.common.logs.SafeFormatter"},
+        "json": {"()": "xinye.common.requests.JsonFormatter"},
+    },
+    "filters": {"request": {"()": "xinye.common.requests.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django_q": {"level": os.environ.get("XINYE_WORKER_LOG_LEVEL", "WARNING").strip().upper()}},
 }
 
 # Organization sizing rules: a deployment may override any figure (see docs/domain.md).
@@ -323,7 +369,7 @@ XINYE_PERMISSIONS_POLICY = {
 
 
 # --- second factor, session timeouts, cookies (issue 10) ---
-def _number(name: str, default: str) -> float:
+def _positive(name: str, default: str) -> float:
     raw = os.environ.get(name, default)
     try:
         value = float(raw)
@@ -338,8 +384,8 @@ def _number(name: str, default: str) -> float:
 XINYE_REQUIRE_2FA = _flag("XINYE_REQUIRE_2FA", PRODUCTION)
 XINYE_2FA_ROLES = ["admin", "organizer"]
 OTP_TOTP_ISSUER = "Xinye"
-XINYE_SESSION_IDLE_MINUTES = _number("XINYE_SESSION_IDLE_MINUTES", "30")
-XINYE_SESSION_MAX_HOURS = _number("XINYE_SESSION_MAX_HOURS", "12")
+XINYE_SESSION_IDLE_MINUTES = _positive("XINYE_SESSION_IDLE_MINUTES", "30")
+XINYE_SESSION_MAX_HOURS = _positive("XINYE_SESSION_MAX_HOURS", "12")
 # the cookie outlives the absolute limit by an hour, so that the middleware, not the cookie, ends the session
 # (and says why)
 SESSION_COOKIE_AGE = int(XINYE_SESSION_MAX_HOURS * 3600) + 3600
@@ -379,12 +425,12 @@ XINYE_RATES = {
 # --- bad input never gives a 500 (issue 10) ---
 # Imports (CSV, .xlsx, JSON) are refused before parsing when over these caps; an .xlsx by the uncompressed
 # sizes its zip declares.
-XINYE_IMPORT_MAX_ROWS = int(os.environ.get("XINYE_IMPORT_MAX_ROWS", "100000"))
-XINYE_IMPORT_MAX_BYTES = int(os.environ.get("XINYE_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+XINYE_IMPORT_MAX_ROWS = _int("XINYE_IMPORT_MAX_ROWS", "100000")
+XINYE_IMPORT_MAX_BYTES = _int("XINYE_IMPORT_MAX_BYTES", str(50 * 1024 * 1024))
 # Request bodies other than uploaded files (forms, JSON): over this size a 413; more fields or files: a 400
 # (xinye.common.middleware.RequestHygieneMiddleware turns Django's errors into those answers).
-DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("XINYE_MAX_BODY_BYTES", str(2_621_440)))
-DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("XINYE_MAX_FORM_FIELDS", "2000"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = _int("XINYE_MAX_BODY_BYTES", str(2_621_440))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = _int("XINYE_MAX_FORM_FIELDS", "2000")
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -393,22 +439,77 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # `xinye worker` runs them. A job's time limit is set per kind (@job(..., timeout=)); the queue's
 # re-delivery of an unacknowledged task comes only after the longest limit, and a delivery that is not the
 # job's current attempt does nothing, so a job never runs twice at once (xinye.common.jobs).
-XINYE_JOB_MAX_ATTEMPTS = int(os.environ.get("XINYE_JOB_MAX_ATTEMPTS", "3"))
-XINYE_JOB_HEARTBEAT = float(os.environ.get("XINYE_JOB_HEARTBEAT", "5"))  # seconds between a job's signs of life
-XINYE_JOB_STALE_AFTER = float(os.environ.get("XINYE_JOB_STALE_AFTER", "60"))  # no sign of life for this long
-XINYE_JOB_RETRY_BASE = float(os.environ.get("XINYE_JOB_RETRY_BASE", "30"))  # backoff after a transient error
-XINYE_JOB_LONGEST = int(os.environ.get("XINYE_JOB_LONGEST", str(2 * 3600)))  # no kind's limit may exceed this
+XINYE_JOB_MAX_ATTEMPTS = _int("XINYE_JOB_MAX_ATTEMPTS", "3")
+XINYE_JOB_HEARTBEAT = _float("XINYE_JOB_HEARTBEAT", "5")  # seconds between a job's signs of life
+XINYE_JOB_STALE_AFTER = _float("XINYE_JOB_STALE_AFTER", "60")  # no sign of life for this long
+XINYE_JOB_RETRY_BASE = _float("XINYE_JOB_RETRY_BASE", "30")  # backoff after a transient error
+XINYE_JOB_LONGEST = _int("XINYE_JOB_LONGEST", str(2 * 3600))  # no kind's limit may exceed this
 Q_CLUSTER = {
     "name": "xinye",
     "orm": "default",
-    "workers": int(os.environ.get("XINYE_WORKER_PROCESSES", "2")),
+    "workers": _int("XINYE_WORKER_PROCESSES", "2"),
     "timeout": XINYE_JOB_LONGEST,
     "retry": XINYE_JOB_LONGEST + 600,
     "max_attempts": 2,
     "ack_failures": True,
     "catch_up": False,
     "save_limit": 500,
-    "poll": float(os.environ.get("XINYE_WORKER_POLL", "1")),
+    "poll": _float("XINYE_WORKER_POLL", "1"),
     "label": "Jobs",
     "log_level": "INFO",
 }
+
+
+# --- an error tracker (issue 11): set XINYE_SENTRY_DSN to send errors to Sentry (or a compatible service such
+# as GlitchTip); nothing personal is sent (no cookies, no user names, no request bodies) ---
+SENTRY_DSN = os.environ.get("XINYE_SENTRY_DSN", "").strip()
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    def _tag_request(event, hint):
+        from xinye.common.requests import current_request_id
+
+        event.setdefault("tags", {})["request_id"] = current_request_id()
+        (event.get("request") or {}).pop("data", None)
+        return event
+
+    try:
+        sentry_sdk.init(
+            dsn=SENTRY_DSN,
+            integrations=[DjangoIntegration()],
+            send_default_pii=False,
+            environment="production" if PRODUCTION else "development",
+            traces_sample_rate=_float("XINYE_SENTRY_TRACES", "0"),
+            before_send=_tag_request,
+        )
+    except Exception as _exc:  # a malformed DSN
+        raise ImproperlyConfigured(f"XINYE_SENTRY_DSN is not a valid DSN: {_exc}") from None
+
+# --- settings validated at start (issue 11): a wrong value stops the process with a message naming it ---
+if PRODUCTION and not os.environ.get("XINYE_ALLOWED_HOSTS", "").strip():
+    raise ImproperlyConfigured("XINYE_PRODUCTION=1 needs XINYE_ALLOWED_HOSTS: the host names this site answers to")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"XINYE_REDIS_URL must start with redis://, rediss:// or unix://, not {REDIS_URL!r}")
+_RATE = __import__("re").compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+_RATE_VARS = {"anon": "XINYE_RATE_ANON", "api": "XINYE_ANON_RATE", "open311": "XINYE_OPEN311_ANON_RATE",
+              "finder": "XINYE_RATE_FINDER", "demand_anon": "XINYE_RATE_DEMAND_ANON",
+              "demand_user": "XINYE_RATE_DEMAND_USER", "report": "XINYE_RATE_REPORT",
+              "track_miss": "XINYE_RATE_TRACK_MISS"}  # fmt: skip
+for _name, _value in [(_RATE_VARS.get(k, k), v) for k, v in XINYE_RATES.items()]:
+    if not _RATE.match(str(_value)):
+        raise ImproperlyConfigured(f"{_name}: {_value!r} is not a rate like 60/minute (per second, minute, hour, day)")
+try:
+    __import__("zoneinfo").ZoneInfo(TIME_ZONE)
+except Exception:
+    raise ImproperlyConfigured(f"XINYE_TIME_ZONE {TIME_ZONE!r} is not a time zone, e.g. Asia/Shanghai") from None
+if PRODUCTION and XINYE_SMS_SENDER.endswith("ConsoleSender") and not _flag("XINYE_ALLOW_CONSOLE_SMS", False):
+    raise ImproperlyConfigured(
+        "XINYE_SMS_SENDER is the development sender (it prints codes to the log): set a real sender for production "
+        "(or XINYE_ALLOW_CONSOLE_SMS=1 for a trial without text messages)"
+    )
+if PRODUCTION:
+    # the language choice is a cookie too: HTTPS only, this host only (ASVS 5.0 V3.3.1, V3.3.3)
+    LANGUAGE_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_NAME = "__Host-language"
+    LANGUAGE_COOKIE_SAMESITE = "Lax"

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from xinye.accounts import second_factor_views
 from xinye.accounts.views import LoginView, LogoutView, PasswordChangeView, audit_log
 from xinye.common import views as common_views
+from xinye.common.health import healthz
 from xinye.demands import views as demand_views
 from xinye.organizations import community_views, structure_views
 from xinye.organizations import views as org_views
@@ -77,6 +78,7 @@ urlpatterns = [
     ),
     path("proposals/<int:pk>/", structure_views.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/decide/", structure_views.proposal_decide, name="proposal_decide"),
+    path("healthz", healthz, name="healthz"),
     path("jobs/<int:pk>/", common_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/restart/", common_views.job_restart, name="job_restart"),
     path("liaison/", include("xinye.demands.liaison_urls")),
