@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from xinye.accounts.scope import Scope, scope_for
 from xinye.algorithms.errors import InputError
@@ -85,7 +86,7 @@ def test_row_errors_name_file_row_column_and_value_and_nothing_is_written(tmp_pa
     rows.append(["", "12345", "快递员", "不存在的平台", "", "党员?", "", "2099-01-01", "", ""])
     path = _csv(tmp_path, rows)
     people = Person.objects.count()
-    with pytest.raises(InputError) as e:
+    with pytest.raises(InputError) as e, translation.override("en"):
         roster.roster_import(path, scope=ADMIN)
     found = {(err.row, err.column) for err in e.value.errors}
     assert {(3, "手机号"), (4, "职业"), (2, "工作社区"), (3, "身份证号"), (5, "姓名"), (5, "手机号"), (5, "平台"),
@@ -108,7 +109,7 @@ def test_the_importer_changes_only_people_in_their_area(tmp_path):
     )
     inside = _community(district.division_prefixes[0]).code
     rows = [[outside.name, outside.phone, "快递员", "", inside, "群众", "", "", "", ""]]
-    with pytest.raises(InputError) as e:
+    with pytest.raises(InputError) as e, translation.override("en"):
         roster.roster_import(_csv(tmp_path, rows), scope=district)
     assert e.value.errors[0].message == "a person on record outside your area has this phone"
     rows = [["新人", "13911112222", "快递员", "", _community("4403").code if not _community("4403").code.startswith(
@@ -141,3 +142,34 @@ def test_xlsx_with_english_headers_and_the_command(tmp_path):
     call_command("people", "template", "-o", str(template), stdout=out)
     dry = roster.roster_import(template, scope=ADMIN, dry_run=True)
     assert dry.rows == 1 and dry.added + dry.changed + dry.unchanged == 1
+
+
+def test_the_page_checks_then_imports_and_shows_errors_in_chinese(login, tmp_path, settings):
+    settings.XINYE_JOBS_INLINE = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = login("organizer")
+    assert (
+        "roster_import" in client.get("/people/").content.decode() or client.get("/people/import/").status_code == 200
+    )
+    assert client.get("/people/import/template.xlsx").status_code == 200
+    path = _csv(tmp_path, _rows())
+    with path.open("rb") as fh:
+        response = client.post(
+            "/people/import/", {"file": fh, "dry_run": "1"}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+    result = response.context["result"]
+    assert result["ok"] and result["dry_run"] and result["added"] == 3
+    assert not Person.objects.filter(phone="13900000001").exists()
+    job = response.context["job"]
+    response = client.post(f"/people/import/{job.pk}/import/", follow=True)
+    assert response.context["result"]["added"] == 3 and Person.objects.filter(phone="13900000001").exists()
+    assert not (tmp_path / "media" / "imports").exists() or not any((tmp_path / "media" / "imports").iterdir())
+    bad = _rows()
+    bad[0][2] = "飞行员"
+    with _csv(tmp_path, bad, name="bad.csv").open("rb") as fh:
+        response = client.post(
+            "/people/import/", {"file": fh, "dry_run": "1"}, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+    html = response.content.decode()
+    assert not response.context["result"]["ok"] and "职业" in html and "飞行员" in html
+    assert login("member").get("/people/import/").status_code == 404

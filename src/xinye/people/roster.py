@@ -214,9 +214,15 @@ def roster_import(
     for start in range(0, len(wanted), 5000):
         for p in Person.objects.filter(phone__in=wanted[start : start + 5000]).prefetch_related("platforms"):
             by_phone.setdefault(p.phone, []).append(p)
-    in_scope = set(
-        Person.objects.filter(person_q(scope), phone__in=wanted).values_list("pk", flat=True)
-    ) if not scope.is_admin else None  # fmt: skip
+    in_scope: set[int] | None = None
+    if not scope.is_admin:
+        in_scope = set()
+        for start in range(0, len(wanted), 5000):
+            in_scope |= set(
+                Person.objects.filter(person_q(scope), phone__in=wanted[start : start + 5000]).values_list(
+                    "pk", flat=True
+                )
+            )
     codes = {rec.get("community", "") for _i, rec in rows if rec.get("community")}
     communities = {d.code: d for d in Division.objects.filter(code__in=codes, level=Level.COMMUNITY)}
     companies: dict[str, Company] = {}
@@ -230,12 +236,11 @@ def roster_import(
     org_by_name = {o.name: o for o in orgs}
     org_by_id = {str(o.pk): o for o in orgs}
     hashes = {}
-    current: dict[int, Membership] = {
-        m.person_id: m
-        for m in Membership.objects.filter(
-            until__isnull=True, person__in=[p for ps in by_phone.values() for p in ps]
-        ).select_related("organization")
-    }
+    current: dict[int, Membership] = {}
+    known = sorted(p.pk for ps in by_phone.values() for p in ps)
+    for start in range(0, len(known), 5000):
+        for m in Membership.objects.filter(until__isnull=True, person_id__in=known[start : start + 5000]):
+            current[m.person_id] = m
     occupation_codes = set(Occupation.values)
     labels = {str(label): code for code, label in Occupation.choices}
     seen_phone: dict[str, int] = {}
@@ -342,10 +347,10 @@ def roster_import(
                              rec.get("union", "").strip()[:200], id_hash))  # fmt: skip
 
     # against the database: who is this row?
-    if seen_id:
-        on_record = dict(Person.objects.filter(id_hash__in=list(seen_id)).values_list("id_hash", "pk"))
-    else:
-        on_record = {}
+    on_record: dict[str, int] = {}
+    ids = sorted(seen_id)
+    for start in range(0, len(ids), 5000):
+        on_record.update(Person.objects.filter(id_hash__in=ids[start : start + 5000]).values_list("id_hash", "pk"))
     result = RosterResult(dry_run=dry_run, rows=len(rows))
     adds: list[tuple[Parsed, Person]] = []
     changes: list[tuple[Parsed, Person, list[str]]] = []
