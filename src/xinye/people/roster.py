@@ -212,7 +212,7 @@ def roster_import(
     by_phone: dict[str, list[Person]] = {}
     wanted = sorted(set(phones.values()))
     for start in range(0, len(wanted), 5000):
-        for p in Person.objects.filter(phone__in=wanted[start : start + 5000]).prefetch_related("platforms"):
+        for p in Person.objects.filter(phone__in=wanted[start : start + 5000]):
             by_phone.setdefault(p.phone, []).append(p)
     in_scope: set[int] | None = None
     if not scope.is_admin:
@@ -237,10 +237,15 @@ def roster_import(
     org_by_id = {str(o.pk): o for o in orgs}
     hashes = {}
     current: dict[int, Membership] = {}
+    platforms_of: dict[int, set[int]] = {}
     known = sorted(p.pk for ps in by_phone.values() for p in ps)
+    through = Person.platforms.through
     for start in range(0, len(known), 5000):
-        for m in Membership.objects.filter(until__isnull=True, person_id__in=known[start : start + 5000]):
+        chunk = known[start : start + 5000]
+        for m in Membership.objects.filter(until__isnull=True, person_id__in=chunk):
             current[m.person_id] = m
+        for person_id, company_id in through.objects.filter(person_id__in=chunk).values_list("person_id", "company_id"):
+            platforms_of.setdefault(person_id, set()).add(company_id)
     occupation_codes = set(Occupation.values)
     labels = {str(label): code for code, label in Occupation.choices}
     seen_phone: dict[str, int] = {}
@@ -387,7 +392,7 @@ def roster_import(
             diff.append("union")
         if p.id_hash and person.id_hash != p.id_hash:
             diff.append("id_card")
-        if p.platforms and {c.pk for c in p.platforms} != {c.pk for c in person.platforms.all()}:
+        if p.platforms and {c.pk for c in p.platforms} != platforms_of.get(person.pk, set()):
             diff.append("platforms")
         ms = current.get(person.pk)
         if p.party:
