@@ -54,7 +54,15 @@ def _settings_in_subprocess(env: dict) -> dict:
 
 
 def test_production_settings_use_secure_cookies_and_need_a_secret_key():
-    prod = _settings_in_subprocess({"XINYE_PRODUCTION": "1", "XINYE_SECRET_KEY": "a-Strong-s3cret-" * 4})
+    prod = _settings_in_subprocess(
+        {
+            "XINYE_PRODUCTION": "1",
+            "XINYE_SECRET_KEY": "a-Strong-s3cret-" * 4,
+            "XINYE_ALLOWED_HOSTS": "xinye.example.cn",
+            "XINYE_SMS_SENDER": "xinye.people.sms.ConsoleSender",
+            "XINYE_ALLOW_CONSOLE_SMS": "1",
+        }
+    )
     assert prod == {
         "SESSION_COOKIE_SECURE": True,
         "CSRF_COOKIE_SECURE": True,
@@ -64,7 +72,9 @@ def test_production_settings_use_secure_cookies_and_need_a_secret_key():
         "SESSION_COOKIE_NAME": "__Host-sessionid",
         "CSRF_COOKIE_NAME": "__Host-csrftoken",
     }
-    missing = _settings_in_subprocess({"XINYE_PRODUCTION": "1", "XINYE_SECRET_KEY": ""})
+    missing = _settings_in_subprocess(
+        {"XINYE_PRODUCTION": "1", "XINYE_SECRET_KEY": "", "XINYE_ALLOWED_HOSTS": "xinye.example.cn"}
+    )
     assert "XINYE_SECRET_KEY must be set" in missing["error"]
 
 

@@ -12,7 +12,7 @@ from xinye.organizations import community_views, structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
 from xinye.organizations.community_api import CommunityPlanViewSet
-from xinye.people import member_views, rights_views
+from xinye.people import member_views, rights_views, roster_views
 from xinye.people import report_views as community_report_views
 from xinye.people import views as people_views
 from xinye.people.api import PersonViewSet
@@ -60,6 +60,10 @@ urlpatterns = [
     path("members/<int:pk>/transfer/", member_views.transfer_request, name="transfer_request"),
     path("transfers/<int:pk>/decide/", member_views.transfer_decide, name="transfer_decide"),
     path("people/", people_views.person_index, name="person_index"),
+    path("people/import/", roster_views.roster_import_page, name="roster_import"),
+    path("people/import/template.<str:fmt>", roster_views.roster_template, name="roster_template"),
+    path("people/import/<int:pk>/", roster_views.roster_result, name="roster_result"),
+    path("people/import/<int:pk>/import/", roster_views.roster_confirm, name="roster_confirm"),
     path("people/<int:pk>/", people_views.person_detail, name="person_detail"),
     path("organizations/", org_views.organization_index, name="organization_index"),
     path("organizations/<int:pk>/", org_views.organization_detail, name="organization_detail"),

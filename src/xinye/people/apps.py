@@ -6,3 +6,6 @@ class PeopleConfig(AppConfig):
     name = "xinye.people"
     label = "people"
     verbose_name = _("People")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the background jobs)

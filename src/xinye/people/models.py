@@ -56,6 +56,8 @@ class Person(TimestampedModel):
         verbose_name=_("work community"),
     )
     work_cell = models.BigIntegerField(_("work cell (H3)"), null=True, blank=True, db_index=True)
+    #: a keyed hash of the ID-card number when a roster gave one (the number itself is never stored)
+    id_hash = models.CharField(_("ID-card hash"), max_length=64, blank=True, db_index=True)
     union_name = models.CharField(_("trade union"), max_length=200, blank=True)
     union_since = models.DateField(_("union member since"), null=True, blank=True)
     user = models.OneToOneField(

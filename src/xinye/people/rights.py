@@ -350,10 +350,11 @@ def person_erase(*, phone: str, user=None, channel: str = "web", reason: str = R
         else:
             _end_liaisons(p, user=user, reason=reason, today=timezone.localdate(now))
         p.name, p.phone, p.work_cell, p.union_since, p.erased_at = ERASED_NAME, "", None, None, now
+        p.id_hash = ""
         p._history_user, p._change_reason = user, reason
         p.save()
         # simple-history keeps every earlier value: erase them there too (the rows stay, with who and when)
-        Person.history.filter(id=p.pk).update(name=ERASED_NAME, phone="", work_cell=None, union_since=None)
+        Person.history.filter(id=p.pk).update(name=ERASED_NAME, phone="", work_cell=None, union_since=None, id_hash="")
     if people:
         # the phone written into anyone's demand (a member entering it for the worker, say)
         for d in Demand.objects.filter(description__contains=phone):

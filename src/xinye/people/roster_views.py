@@ -1,0 +1,118 @@
+"""Pages of the roster import: upload, check (a dry run), import, results; templates to download."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from xinye.accounts.scope import request_scope
+from xinye.common.jobs import job_submit
+from xinye.common.models import Job
+from xinye.common.views import get_or_404
+
+from . import roster
+
+ALLOWED = {".xlsx", ".csv"}
+
+
+def _may_import(request):
+    scope = request_scope(request)
+    if not (scope.is_admin or scope.division_prefixes):
+        raise Http404
+    return scope
+
+
+@login_required
+def roster_import_page(request):
+    _may_import(request)
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        suffix = Path(upload.name).suffix.lower() if upload else ""
+        if upload is None:
+            error = _("Choose a file.")
+        elif suffix not in ALLOWED:
+            error = _("A roster is an .xlsx or .csv file.")
+        elif upload.size > settings.XINYE_IMPORT_MAX_BYTES:
+            error = _("The file is larger than %(mb)s MB.") % {"mb": settings.XINYE_IMPORT_MAX_BYTES // 2**20}
+        else:
+            folder = Path(settings.MEDIA_ROOT) / "imports"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{uuid.uuid4().hex}{suffix}"
+            with path.open("wb") as fh:
+                for chunk in upload.chunks():
+                    fh.write(chunk)
+            j = job_submit(
+                kind="people_import",
+                user=request.user,
+                params={
+                    "path": str(path),
+                    "filename": Path(upload.name).name[:200],
+                    "dry_run": request.POST.get("dry_run") == "1",
+                    "language": get_language() or "zh-hans",
+                },
+            )
+            return redirect("job_detail", pk=j.pk)
+    recent = Job.objects.filter(kind="people_import", created_by=request.user).order_by("-created_at")[:10]
+    return render(
+        request,
+        "people/roster_import.html",
+        {"error": error, "recent": recent, "columns": roster.ROSTER_COLUMNS},
+    )
+
+
+@login_required
+def roster_result(request, pk: int):
+    _may_import(request)
+    j = get_or_404(Job.objects.filter(kind="people_import", created_by=request.user).get, pk=pk)
+    result = j.params.get("result")
+    if not result:
+        return redirect("job_detail", pk=j.pk)
+    may_import_now = result.get("ok") and result.get("dry_run") and Path(j.params["path"]).exists()
+    return render(request, "people/roster_result.html", {"job": j, "result": result, "may_import": may_import_now})
+
+
+@login_required
+def roster_confirm(request, pk: int):
+    """Import the file a dry run checked (the button on its result page)."""
+    _may_import(request)
+    if request.method != "POST":
+        raise Http404
+    j = get_or_404(Job.objects.filter(kind="people_import", created_by=request.user).get, pk=pk)
+    if not (j.params.get("result", {}).get("ok") and j.params.get("dry_run") and Path(j.params["path"]).exists()):
+        raise Http404
+    again = job_submit(
+        kind="people_import",
+        user=request.user,
+        params={"path": j.params["path"], "filename": j.params["filename"], "dry_run": False,
+                "language": get_language() or "zh-hans"},
+    )  # fmt: skip
+    return redirect("job_detail", pk=again.pk)
+
+
+@login_required
+def roster_template(request, fmt: str):
+    _may_import(request)
+    if fmt == "xlsx":
+        response = HttpResponse(
+            roster.template_xlsx(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    else:
+        import io
+
+        from xinye.algorithms.tabular import csv_writer
+
+        buf = io.StringIO()
+        w = csv_writer(buf)
+        for row in roster.template_rows():
+            w.writerow(row)
+        response = HttpResponse(("\ufeff" + buf.getvalue()).encode(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="xinye-roster-template.{fmt}"'
+    return response
