@@ -59,3 +59,40 @@
     sizes(document);
   }
 })();
+
+/* == hD: the finder's map, loaded only when asked for (issue 16, item 8) ==
+ *   <button data-map-load="ID" data-map-scripts="URL URL" data-map-flag="INPUT-ID" data-map-failed="...">
+ * shows the hidden #ID, then adds the scripts in order (ECharts, then charts.js, which draws every
+ * [data-chart] it finds) and sets the form field #INPUT-ID to 1 so that the next search keeps the map.
+ * The station list never needs these scripts: a rider on a slow connection sees it without them.
+ */
+(function () {
+  'use strict';
+
+  function addScripts(urls, done, failed) {
+    if (!urls.length) { done(); return; }
+    var s = document.createElement('script');
+    s.src = urls[0];
+    s.addEventListener('load', function () { addScripts(urls.slice(1), done, failed); });
+    s.addEventListener('error', failed);
+    document.body.appendChild(s);
+  }
+
+  document.addEventListener('click', function (e) {
+    var btn = e.target.closest ? e.target.closest('[data-map-load]') : null;
+    if (!btn || btn.disabled) return;
+    var box = document.getElementById(btn.getAttribute('data-map-load'));
+    var flag = document.getElementById(btn.getAttribute('data-map-flag') || '');
+    var msg = btn.parentNode.querySelector('[data-map-msg]');
+    if (!box) return;
+    btn.disabled = true;
+    box.hidden = false;
+    if (flag) flag.value = '1';
+    var urls = (btn.getAttribute('data-map-scripts') || '').split(/\s+/).filter(Boolean);
+    addScripts(urls, function () { btn.hidden = true; }, function () {
+      box.hidden = true;
+      btn.disabled = false;
+      if (msg) msg.textContent = btn.getAttribute('data-map-failed') || '';
+    });
+  });
+})();
