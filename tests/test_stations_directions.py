@@ -138,8 +138,16 @@ def test_the_finder_does_not_load_the_map_script_until_asked(client):
     body = client.get(f"/stations/finder/?lat={s.lat}&lon={s.lon}").content.decode()
     assert "<script src=" not in body.split("</head>")[1].replace('src="/static/xinye/app.js"', "")
     assert "data-map-load" in body and "echarts.min.js" in body  # named by the button, not loaded
-    shown = client.get(f"/stations/finder/?lat={s.lat}&lon={s.lon}&map=1").content.decode()
-    assert '<script src="/static/vendor/echarts/echarts.min.js" defer>' in shown
+    page = client.get(f"/stations/finder/?lat={s.lat}&lon={s.lon}")
+    assert page.context["map"]["geo"] is None and page.context["map"]["points"]  # outlines come with the map
+    outlines = client.get("/stations/finder/map.json?city=4403")
+    assert outlines.json()["type"] == "FeatureCollection" and outlines.json()["features"]
+    assert "public" in outlines["Cache-Control"] and "max-age=86400" in outlines["Cache-Control"]
+    assert client.get("/stations/finder/map.json?city=x' OR 1").json()["features"]  # a bad code: the default city
+    # a rider who opened the map keeps it on the next search: it comes with the page then
+    shown = client.get(f"/stations/finder/?lat={s.lat}&lon={s.lon}&map=1")
+    assert '<script src="/static/vendor/echarts/echarts.min.js" defer>' in shown.content.decode()
+    assert shown.context["map"]["geo"]["features"]
 
 
 @pytest.mark.django_db

@@ -14,9 +14,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -41,9 +42,23 @@ from .services import is_open
 STANDARD = ["water", "microwave", "charging", "toilet", "seats", "air_conditioning"]
 
 
+def _city(request) -> str:
+    city = request.GET.get("city", "4403")
+    return city if city.isdigit() and len(city) <= 12 else "4403"
+
+
+@ratelimit.limit("finder", rate="finder", anonymous_only=True)
+def finder_map(request):
+    """The district outlines under the finder's map (GeoJSON), fetched when a rider opens the map: public and
+    the same for everyone, so browsers and proxies may keep it for a day."""
+    response = JsonResponse(boundaries_geojson(code_prefix=_city(request)))
+    patch_cache_control(response, public=True, max_age=86_400)
+    return response
+
+
 @ratelimit.limit("finder", rate="finder", anonymous_only=True)
 def finder(request):
-    city = request.GET.get("city", "4403")
+    city = _city(request)
     street = request.GET.get("street", "")
     community = request.GET.get("community", "")
     wanted = [a for a in request.GET.getlist("amenity") if a in Amenity.values]
@@ -75,9 +90,9 @@ def finder(request):
         r["amenity_labels"] = [labels.get(a, a) for a in r["station"].amenities]
         r.update(directions(r["station"], origin=(lat, lon), origin_name=origin_name, region=region))
     points = [{"value": [r["station"].lon, r["station"].lat], "name": r["station"].name} for r in results]
-    geo = None
-    if results:
-        geo = boundaries_geojson(code_prefix=city)
+    show_map = request.GET.get("map") == "1"
+    # the outlines come with the map's scripts, when the rider asks for the map (finder_map), unless asked already
+    geo = boundaries_geojson(code_prefix=city) if results and show_map else None
     return render(
         request,
         "stations/finder.html",
@@ -94,7 +109,7 @@ def finder(request):
             "searched": lat is not None,
             "error": error,
             # the map (ECharts, about 1 MB) is loaded only when the rider asks for it (issue 16, item 8)
-            "show_map": request.GET.get("map") == "1",
+            "show_map": show_map,
             "map_kb": map_script_kb(),
             "map": {"geo": geo, "points": points, "me": [lon, lat] if lat is not None else None},
         },
