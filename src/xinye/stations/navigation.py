@@ -65,8 +65,9 @@ def _fmt(value: float) -> str:
 
 
 def _query(params: dict[str, str]) -> str:
-    # the apps read commas, colons and pipes in these values literally: keep them, encode everything else
-    return urlencode(params, quote_via=quote, safe=",:|")
+    # commas and colons may stand in a query as they are (RFC 3986) and keep the links readable; everything
+    # else is percent-encoded, the pipe of Baidu's "latlng:...|name:..." too (%7C: a URI may not hold "|")
+    return urlencode(params, quote_via=quote, safe=",:")
 
 
 def amap_url(*, lat: float, lon: float, name: str, source: str) -> str:
