@@ -226,6 +226,7 @@ def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(l
         page.goto(f"{base}/stations/finder/?lat={station.lat}&lon={station.lon}&amenity=water")
         assert page.locator("h1").inner_text() == heading
         assert page.locator("[data-station]").count() > 0
+        page.click("[data-map-load]")  # the map loads on demand (issue 16, item 8)
         page.wait_for_selector("#finder-map canvas")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0
@@ -407,7 +408,7 @@ def _planted_names_never_run(browser, base: str) -> None:
 
     tips: list[str] = []
     s = planted["station"]
-    check(f"/stations/finder/?lat={s.lat}&lon={s.lon}", "#finder-map")
+    check(f"/stations/finder/?lat={s.lat}&lon={s.lon}&map=1", "#finder-map")  # map=1: the map with the page
     assert page.locator("[data-station] h3").first.inner_text().startswith(("<img", "</script>", '">'))
     _login(page, base, "organizer")
     check("", "#occupations")

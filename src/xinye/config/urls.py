@@ -99,6 +99,7 @@ urlpatterns = [
     path("api/stations/nearest/", NearestStationsView.as_view(), name="stations_nearest"),
     path("api/stations/nearest", NearestStationsView.as_view()),
     path("stations/finder/", station_views.finder, name="station_finder"),
+    path("stations/finder/map.json", station_views.finder_map, name="station_finder_map"),
     path("stations/", station_views.station_index, name="station_index"),
     path("stations/new/", station_views.station_new, name="station_new"),
     path("stations/<int:pk>/", station_views.station_detail, name="station_detail"),

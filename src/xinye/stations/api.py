@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -7,7 +8,7 @@ from rest_framework.views import APIView
 from xinye.common.api import ScopedReadOnlyViewSet, SearchQuery, query_params
 from xinye.common.ratelimit import AnonThrottle
 
-from . import selectors
+from . import navigation, selectors
 from .models import Amenity, Station
 
 
@@ -27,6 +28,8 @@ class StationSerializer(serializers.ModelSerializer):
             "amenities",
             "opening_hours",
             "capacity",
+            "contact_phone",
+            "address",
             "status",
             "verified_on",
         ]
@@ -53,9 +56,17 @@ class NearestQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=50, required=False, default=5)
 
 
+class RoutesSerializer(serializers.Serializer):
+    amap = serializers.URLField(help_text="Amap's route page (GCJ-02); opens the app on a phone that has it")
+    baidu = serializers.URLField(help_text="Baidu Maps' route page (BD-09, coord_type=bd09ll)")
+    tencent = serializers.URLField(help_text="Tencent Maps' route page (GCJ-02)")
+
+
 class NearestStationSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="station.pk")
     name = serializers.CharField(source="station.name")
+    address = serializers.CharField(source="station.address")
+    contact_phone = serializers.CharField(source="station.contact_phone")
     kind = serializers.CharField(source="station.kind")
     lat = serializers.FloatField(source="station.lat")
     lon = serializers.FloatField(source="station.lon")
@@ -65,6 +76,7 @@ class NearestStationSerializer(serializers.Serializer):
     distance_m = serializers.FloatField()
     minutes_ebike = serializers.FloatField()
     minutes_walk = serializers.FloatField()
+    routes = RoutesSerializer(help_text="links opening the route from the point asked about in each map app")
 
 
 class NearestThrottle(AnonThrottle):
@@ -86,4 +98,12 @@ class NearestStationsView(APIView):
         found = selectors.station_nearest(
             lat=d["lat"], lon=d["lon"], amenities=d["amenity"], open_now=d["open_now"], limit=d["limit"]
         )
+        for r in found:
+            links = navigation.station_directions(
+                r["station"],
+                origin=(d["lat"], d["lon"]),
+                source=settings.XINYE_MAP_APP_SOURCE,
+                tencent_key=settings.XINYE_TENCENT_MAP_KEY,
+            )["routes"]
+            r["routes"] = dict(links)
         return Response(NearestStationSerializer(found, many=True).data)

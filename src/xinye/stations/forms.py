@@ -47,6 +47,7 @@ class StationForm(forms.ModelForm):
             "opening_hours",
             "capacity",
             "contact_phone",
+            "address",
             "status",
             "verified_on",
         ]

@@ -63,6 +63,8 @@ class Station(Versioned, TimestampedModel):
     opening_hours = models.CharField(_("opening hours"), max_length=255, default="24/7")
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    #: where a rider finds it, as people write it: "南山区粤海街道科技南十二路 2 号 1 楼" (issue 16)
+    address = models.CharField(_("address"), max_length=255, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=StationStatus.choices, default=StationStatus.OPEN)
     verified_on = models.DateField(_("last verified"), null=True, blank=True)
     history = HistoricalRecords(excluded_fields=["updated_at"])

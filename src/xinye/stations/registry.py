@@ -49,6 +49,7 @@ COLUMNS = [
     "opening_hours",
     "capacity",
     "contact_phone",
+    "address",
     "status",
     "verified_on",
     "version",
@@ -251,6 +252,7 @@ EDITABLE_FIELDS = [
     "opening_hours",
     "capacity",
     "contact_phone",
+    "address",
     "status",
     "verified_on",
 ]
@@ -263,6 +265,7 @@ KEPT_WHEN_ABSENT = {
     "opening_hours": "opening_hours",
     "capacity": "capacity",
     "contact_phone": "contact_phone",
+    "address": "address",
     "status": "status",
     "verified_on": "verified_on",
 }
@@ -300,7 +303,7 @@ def _changed_since(old: Station, version: int) -> str:
     return f"now version {old.version}, saved by {last.who} at {when}" + (f" ({fields})" if fields else "")
 
 
-LIMITS = {"name": 200, "operator": 200, "opening_hours": 255, "amenities": 1000}
+LIMITS = {"name": 200, "operator": 200, "opening_hours": 255, "amenities": 1000, "address": 255}
 MAX_ID = 2**63 - 1
 MAX_CAPACITY = 100_000
 
@@ -383,6 +386,7 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
     s.contact_phone = rec.get("contact_phone", "")
     if len(s.contact_phone) > 20 or (s.contact_phone and not re.fullmatch(r"[0-9+\- ]+", s.contact_phone)):
         err("contact_phone", s.contact_phone, "a phone number has at most 20 digits, spaces, + or -")
+    s.address = rec.get("address", "").strip()
     s.version = None
     if rec.get("version"):
         try:
@@ -577,6 +581,7 @@ def station_record(s: Station, crs: str = "wgs84") -> dict:
         "opening_hours": s.opening_hours,
         "capacity": "" if s.capacity is None else s.capacity,
         "contact_phone": s.contact_phone,
+        "address": s.address,
         "status": s.status,
         "verified_on": s.verified_on.isoformat() if s.verified_on else "",
         "version": s.version,
@@ -613,6 +618,7 @@ def export_xlsx(stations, crs: str = "wgs84", *, example: bool = False) -> bytes
                 "Mo-Su 08:00-22:00; PH off",
                 12,
                 "0755-12345678",
+                "福田区福田街道福华三路 100 号",
                 "open",
                 "2026-01-31",
                 "",

@@ -53,7 +53,7 @@ def _open_stations():
     stamp = qs.aggregate(n=Count("id"), t=Max("updated_at"))
     key = (stamp["n"], stamp["t"])
     if _INDEX.get("key") != key:
-        rows = list(qs.select_related("division").order_by("pk"))
+        rows = list(qs.select_related("division__parent__parent").order_by("pk"))
         _INDEX.update(key=key, rows=rows, index=NearestIndex([s.lat for s in rows], [s.lon for s in rows]))
     return _INDEX["rows"], _INDEX["index"]
 

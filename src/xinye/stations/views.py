@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import io
 import json
 import math
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms import geo
@@ -28,7 +34,7 @@ from xinye.people.models import Occupation
 from xinye.places.models import Division, Level
 from xinye.places.selectors import boundaries_geojson
 
-from . import coverage, planning, registry, selectors
+from . import coverage, navigation, planning, registry, selectors
 from .forms import StationForm
 from .models import Amenity, PlacementRun, Station, StationStatus
 from .services import is_open
@@ -36,9 +42,23 @@ from .services import is_open
 STANDARD = ["water", "microwave", "charging", "toilet", "seats", "air_conditioning"]
 
 
+def _city(request) -> str:
+    city = request.GET.get("city", "4403")
+    return city if city.isdigit() and len(city) <= 12 else "4403"
+
+
+@ratelimit.limit("finder", rate="finder", anonymous_only=True)
+def finder_map(request):
+    """The district outlines under the finder's map (GeoJSON), fetched when a rider opens the map: public and
+    the same for everyone, so browsers and proxies may keep it for a day."""
+    response = JsonResponse(boundaries_geojson(code_prefix=_city(request)))
+    patch_cache_control(response, public=True, max_age=86_400)
+    return response
+
+
 @ratelimit.limit("finder", rate="finder", anonymous_only=True)
 def finder(request):
-    city = request.GET.get("city", "4403")
+    city = _city(request)
     street = request.GET.get("street", "")
     community = request.GET.get("community", "")
     wanted = [a for a in request.GET.getlist("amenity") if a in Amenity.values]
@@ -64,12 +84,15 @@ def finder(request):
         else []
     )
     labels = dict(Amenity.choices)
+    region = Division.objects.filter(code=city).values_list("name", flat=True).first() or ""
+    origin_name = place.name if place else _("My location")
     for r in results:
         r["amenity_labels"] = [labels.get(a, a) for a in r["station"].amenities]
+        r.update(directions(r["station"], origin=(lat, lon), origin_name=origin_name, region=region))
     points = [{"value": [r["station"].lon, r["station"].lat], "name": r["station"].name} for r in results]
-    geo = None
-    if results:
-        geo = boundaries_geojson(code_prefix=city)
+    show_map = request.GET.get("map") == "1"
+    # the outlines come with the map's scripts, when the rider asks for the map (finder_map), unless asked already
+    geo = boundaries_geojson(code_prefix=city) if results and show_map else None
     return render(
         request,
         "stations/finder.html",
@@ -85,9 +108,43 @@ def finder(request):
             "results": results,
             "searched": lat is not None,
             "error": error,
+            # the map (ECharts, about 1 MB) is loaded only when the rider asks for it (issue 16, item 8)
+            "show_map": show_map,
+            "map_kb": map_script_kb(),
             "map": {"geo": geo, "points": points, "me": [lon, lat] if lat is not None else None},
         },
     )
+
+
+MAP_SCRIPTS = ("vendor/echarts/echarts.min.js", "xinye/charts.js")
+
+
+@functools.cache
+def map_script_kb() -> int:
+    """What the finder's map costs a rider: its scripts gzip-compressed, in KB rounded to tens (0: not found)."""
+    total = 0
+    for name in MAP_SCRIPTS:
+        path = finders.find(name)
+        if path:
+            total += len(gzip.compress(Path(path).read_bytes()))
+    return int(round(total / 10_000) * 10)
+
+
+MAP_APPS = {"amap": _lazy("Amap"), "baidu": _lazy("Baidu Maps"), "tencent": _lazy("Tencent Maps")}
+
+
+def directions(station: Station, *, origin: tuple[float, float], origin_name: str = "", region: str = "") -> dict:
+    """The finder's "getting there" for one station, with each map app's name in the user's language."""
+    d = navigation.station_directions(
+        station,
+        origin=origin,
+        origin_name=origin_name,
+        region=region,
+        source=settings.XINYE_MAP_APP_SOURCE,
+        tencent_key=settings.XINYE_TENCENT_MAP_KEY,
+    )
+    d["routes"] = [{"app": app, "label": MAP_APPS[app], "url": url} for app, url in d["routes"]]
+    return d
 
 
 # ---------------------------------------------------------------- the registry (operators, organizers)

@@ -59,3 +59,55 @@
     sizes(document);
   }
 })();
+
+/* == hD: the finder's map, loaded only when asked for (issue 16, item 8) ==
+ *   <button data-map-load="ID" data-map-scripts="URL URL" data-map-flag="INPUT-ID" data-map-failed="..."
+ *           data-map-geo="URL" data-map-source="BLOCK-ID">
+ * shows the hidden #ID, fetches the outlines (GeoJSON) from data-map-geo into the "geo" of the page's
+ * json_script block #BLOCK-ID, then adds the scripts in order (ECharts, then charts.js, which draws every
+ * [data-chart] it finds) and sets the form field #INPUT-ID to 1 so that the next search keeps the map.
+ * The station list never needs these scripts: a rider on a slow connection sees it without them.
+ */
+(function () {
+  'use strict';
+
+  function addScripts(urls, done, failed) {
+    if (!urls.length) { done(); return; }
+    var s = document.createElement('script');
+    s.src = urls[0];
+    s.addEventListener('load', function () { addScripts(urls.slice(1), done, failed); });
+    s.addEventListener('error', failed);
+    document.body.appendChild(s);
+  }
+
+  document.addEventListener('click', function (e) {
+    var btn = e.target.closest ? e.target.closest('[data-map-load]') : null;
+    if (!btn || btn.disabled) return;
+    var box = document.getElementById(btn.getAttribute('data-map-load'));
+    var flag = document.getElementById(btn.getAttribute('data-map-flag') || '');
+    var msg = btn.parentNode.querySelector('[data-map-msg]');
+    if (!box) return;
+    btn.disabled = true;
+    box.hidden = false;
+    if (flag) flag.value = '1';
+    var urls = (btn.getAttribute('data-map-scripts') || '').split(/\s+/).filter(Boolean);
+    function failed() {
+      box.hidden = true;
+      btn.disabled = false;
+      if (msg) msg.textContent = btn.getAttribute('data-map-failed') || '';
+    }
+    function scripts() { addScripts(urls, function () { btn.hidden = true; }, failed); }
+    var geoUrl = btn.getAttribute('data-map-geo');
+    var block = document.getElementById(btn.getAttribute('data-map-source') || '');
+    if (!geoUrl || !block || !window.fetch) { scripts(); return; }
+    fetch(geoUrl, {credentials: 'same-origin'}).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      return r.json();
+    }).then(function (geo) {
+      var data = JSON.parse(block.textContent || '{}');
+      data.geo = geo;
+      block.textContent = JSON.stringify(data);  /* a data block: never run, read by charts.js */
+      scripts();
+    }).catch(failed);
+  });
+})();
