@@ -20,6 +20,7 @@ from xinye.people.models import ConsentRecord, Membership, Person
 from xinye.places import services as places_services
 from xinye.places.models import Division, Level
 from xinye.stations.models import Station
+from xinye.stations.selectors import stations_changed
 
 from . import generator
 from .models import DemoRun
@@ -205,6 +206,7 @@ def demo_build(
         for s in c.stations
     ]
     bulk_create_with_history(stations, Station, batch_size=2000, default_change_reason="demo")
+    stations_changed()  # bulk_create sends no signals: tell the finders
     progress("service stations", len(stations), len(stations))
 
     logins = _demo_users(city_div=city_div, orgs=orgs, c=c, people=people, stations=stations)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
+from xinye.common.views import get_or_404, paginate
 from xinye.organizations.models import OrgKind
 from xinye.organizations.selectors import organization_list
 
@@ -33,20 +34,48 @@ def _may_decide(scope) -> bool:
 
 @login_required
 def member_flags(request):
+    """Members needing attention: paged (50 a page), filtered by flag and searched by name. A transfer is
+    requested from its own page (one list of branches there, not one per row)."""
     scope = request_scope(request)
     if scope.person_id and not (scope.org_ids or scope.division_prefixes or scope.is_admin):
         raise Http404  # a member sees no one else's flags
-    rows = [(m, [(f, FLAG_LABELS[f.code]) for f in flags]) for m, flags in selectors.member_flag_list(scope=scope)]
-    branches = organization_list(scope=scope).filter(kind__in=[OrgKind.BRANCH, OrgKind.JOINT_BRANCH]).order_by("name")
+    q = request.GET.get("q", "").strip()[:50]
+    flag = request.GET.get("flag", "")
+    flag = flag if flag in FLAG_LABELS else ""
+    rows = [
+        (m, [(f, FLAG_LABELS[f.code]) for f in flags])
+        for m, flags in selectors.member_flag_list(scope=scope)
+        if (not q or q in m.person.name) and (not flag or any(f.code == flag for f in flags))
+    ]
+    page = paginate(request, rows, per_page=50)
     return render(
         request,
         "people/member_flags.html",
         {
-            "rows": rows,
-            "branches": branches,
+            "page": page,
+            "rows": page.object_list,
+            "q": q,
+            "flag": flag,
+            "flags": list(FLAG_LABELS.items()),
             "transfers": selectors.transfer_list(scope=scope)[:100],
             "may_decide": _may_decide(scope),
         },
+    )
+
+
+@login_required
+def transfer_form(request, pk: int):
+    """The page where a floating member's transfer is requested: the branches in scope, searchable."""
+    scope = request_scope(request)
+    membership = get_or_404(selectors.membership_list(scope=scope).select_related("person", "organization").get, pk=pk)
+    branches = organization_list(scope=scope).filter(kind__in=[OrgKind.BRANCH, OrgKind.JOINT_BRANCH]).order_by("name")
+    q = request.GET.get("q", "").strip()[:50]
+    if q:
+        branches = branches.filter(name__contains=q)
+    return render(
+        request,
+        "people/transfer_form.html",
+        {"membership": membership, "branches": branches[:200], "q": q, "more": branches.count() > 200},
     )
 
 

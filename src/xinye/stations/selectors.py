@@ -39,22 +39,56 @@ def station_counts(*, scope: Scope) -> dict[str, int]:
 EBIKE_KMH = 15.0
 WALK_KMH = 4.5
 _INDEX: dict = {}
+#: the finder index's version, shared by every process through the cache: a new random token whenever a
+#: station is saved or deleted (after the commit), so that each process rebuilds its index (issue 11)
+VERSION_KEY = "xinye:stations:finder-version"
+#: how often (seconds) a process asks the cache whether the stations changed: a change made in another process
+#: reaches the finder within this time; one made in this process, at once
+CHECK_EVERY = 2.0
+
+
+def stations_changed(**_signal) -> None:
+    """Stations were saved or deleted: this process rebuilds its index at the next request, and every other
+    process once the change is committed (through the shared version)."""
+    import uuid
+
+    from django.core.cache import cache
+    from django.db import transaction
+
+    _INDEX.clear()
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+
+
+def _shared_version() -> str:
+    import uuid
+
+    from django.core.cache import cache
+
+    version = cache.get(VERSION_KEY)
+    if version is None:  # the cache was emptied: start a version (the index is rebuilt once everywhere)
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY)
+    return version
 
 
 def _open_stations():
-    """(stations, index) of stations in service, rebuilt when the registry changes."""
-    from django.db.models import Count, Max
+    """(stations, index) of stations in service. Rebuilt when the shared version changes, which this process asks
+    the cache at most every CHECK_EVERY seconds: no query at all on most requests."""
+    import time
 
     from xinye.algorithms.geo import NearestIndex
 
     from .models import StationStatus
 
-    qs = Station.objects.filter(status=StationStatus.OPEN)
-    stamp = qs.aggregate(n=Count("id"), t=Max("updated_at"))
-    key = (stamp["n"], stamp["t"])
-    if _INDEX.get("key") != key:
+    now = time.monotonic()
+    if _INDEX and now - _INDEX["checked"] < CHECK_EVERY:
+        return _INDEX["rows"], _INDEX["index"]
+    version = _shared_version()
+    if _INDEX.get("key") != version:
+        qs = Station.objects.filter(status=StationStatus.OPEN)
         rows = list(qs.select_related("division__parent__parent").order_by("pk"))
-        _INDEX.update(key=key, rows=rows, index=NearestIndex([s.lat for s in rows], [s.lon for s in rows]))
+        _INDEX.update(key=version, rows=rows, index=NearestIndex([s.lat for s in rows], [s.lon for s in rows]))
+    _INDEX["checked"] = now
     return _INDEX["rows"], _INDEX["index"]
 
 
