@@ -461,6 +461,7 @@ def station_placement_detail(request, pk: int):
     for p in picks:
         p["share"] = p["covered"] / total
     city = run.division.code[:4]
+    shortfall = planning.placement_shortfall(run)
     return render(
         request,
         "stations/placement.html",
@@ -468,6 +469,7 @@ def station_placement_detail(request, pk: int):
             "run": run,
             "s": s,
             "picks": picks,
+            "shortfall": shortfall,
             "map": {
                 "geo": boundaries_geojson(code_prefix=city),
                 "stations": [{"value": [lon, lat]} for lat, lon in run.result["stations"]],
