@@ -25,6 +25,7 @@ from xinye.common.jobs import job_submit
 from xinye.common.uploads import uploaded_path
 from xinye.common.views import get_or_404, paginate
 from xinye.people.models import Occupation
+from xinye.places.maps import choropleth
 from xinye.places.models import Division, Level
 from xinye.places.selectors import boundaries_geojson
 
@@ -332,6 +333,12 @@ def station_coverage(request):
         lat, lon = geo.h3_center(cell)
         uncovered_points.append({"value": [round(lon, 5), round(lat, 5), n], "name": str(n)})
     city = division.code[:4]
+    # districts shaded by the share of their workers within reach (only where they have workers)
+    legend = choropleth(
+        {r["label"]: r["share"] for r in report["by_district"] if r["workers"]},
+        unit=_("Share of workers within reach of a station"),
+        percent=True,
+    )
     return render(
         request,
         "stations/coverage.html",
@@ -348,7 +355,9 @@ def station_coverage(request):
                     {"value": [round(lon, 5), round(lat, 5)], "name": n} for lat, lon, n in report["station_points"]
                 ],
                 "uncovered": uncovered_points,
+                "shade": legend,
             },
+            "legend": legend,
         },
     )
 
