@@ -190,12 +190,18 @@
   /* The tiles that cover the chart's view, as graphic images in pixels (at most 80 a layer). */
   function tiles(chart) {
     var w = chart.getWidth(), h = chart.getHeight();
-    var a = chart.convertToPixel({geoIndex: 0}, [0, 0]), b = chart.convertToPixel({geoIndex: 0}, [90, 0]);
+    /* pixels are linear in the projected coordinates: the scale from two points, and back from pixels by
+     * hand (convertFromPixel gives projected, not geographic, coordinates) */
+    var A = [0, 0], B = [90, 60];
+    var a = chart.convertToPixel({geoIndex: 0}, A), b = chart.convertToPixel({geoIndex: 0}, B);
     if (!a || !b) return [];
-    var world = 4 * Math.abs(b[0] - a[0]);
+    var PA = MERCATOR.project(A), PB = MERCATOR.project(B);
+    var sx = (b[0] - a[0]) / (PB[0] - PA[0]), sy = (b[1] - a[1]) / (PB[1] - PA[1]);
+    function fromPixel(px, py) { return MERCATOR.unproject([PA[0] + (px - a[0]) / sx, PA[1] + (py - a[1]) / sy]); }
+    var world = 360 * Math.abs(sx);
     var z = Math.max(0, Math.min(BASE.tiles.max_zoom, Math.round(Math.log(world / 256) / Math.LN2)));
     var n = Math.pow(2, z);
-    var nw = chart.convertFromPixel({geoIndex: 0}, [0, 0]), se = chart.convertFromPixel({geoIndex: 0}, [w, h]);
+    var nw = fromPixel(0, 0), se = fromPixel(w, h);
     function col(lon) { return Math.floor((lon + 180) / 360 * n); }
     function row(lat) {
       lat = Math.max(-85.05, Math.min(85.05, lat));
@@ -237,6 +243,11 @@
     window.addEventListener('resize', later);
   }
 
+  function translucent(hex, alpha) {
+    var m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+    return m ? 'rgba(' + parseInt(m[1], 16) + ',' + parseInt(m[2], 16) + ',' + parseInt(m[3], 16) + ',' + alpha + ')' : hex;
+  }
+
   function percentOrCount(shade, v) {
     if (v === null || v === undefined || isNaN(v)) return '';
     return shade.percent ? Math.round(v * 100) + '%' : Number(v).toLocaleString();
@@ -254,7 +265,9 @@
       });
       option.visualMap = {type: 'piecewise', show: false, seriesIndex: 0, dimension: 0,
         pieces: shade.pieces.map(function (p, i) {
-          return i === last ? {gte: p.min, lte: p.max, color: p.color} : {gte: p.min, lt: p.max, color: p.color};
+          var piece = i === last ? {gte: p.min, lte: p.max} : {gte: p.min, lt: p.max};
+          piece.color = BASE ? translucent(p.color, 0.55) : p.color;  /* the streets show through */
+          return piece;
         })};
     }
     if (BASE) {
@@ -262,7 +275,6 @@
       var style = option.geo.itemStyle || {};
       option.geo.itemStyle = {areaColor: 'rgba(255,255,255,0.05)', borderColor: style.borderColor || '#b8202b',
                               borderWidth: 1.5};
-      option.series.forEach(function (s) { if (s.type === 'map') s.itemStyle = {opacity: 0.55}; });
     }
     return option;
   }
