@@ -140,6 +140,20 @@ class PlacementResult:
     def candidates(self) -> list[int]:
         return [p.candidate for p in self.picks]
 
+    @property
+    def stop_reason(self) -> str | None:
+        """Why fewer than k sites were picked (issue 16), else None.
+
+        "no_more_gain": each further candidate would reach no worker not already within the radius of a
+        station or an earlier pick; "few_candidates": there are fewer candidates than k and every one was
+        picked."""
+        if len(self.picks) >= self.k:
+            return None
+        n_cand = self.stats.get("candidates")
+        if n_cand is not None and len(self.picks) >= n_cand:
+            return "few_candidates"
+        return "no_more_gain"
+
     def summary(self) -> dict:
         """Everything but the picks (coverage before and after, the bound), JSON-ready."""
         total = self.total_weight
@@ -151,6 +165,7 @@ class PlacementResult:
             "k": self.k,
             "radius_m": self.radius_m,
             "picked": len(self.picks),
+            "stop_reason": self.stop_reason,
             "total_weight": self.total_weight,
             "covered_before": self.covered_before,
             "covered_after": self.covered_after,

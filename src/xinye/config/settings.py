@@ -339,14 +339,31 @@ XINYE_PHONE_VISIBLE_ROLES = ["admin", "organizer"]
 # Referrer-Policy is SECURE_REFERRER_POLICY above ("same-origin").
 from csp.constants import NONE, SELF  # noqa: E402
 
+# --- base map tiles (issue 16): streets under the maps where the deployment configures a tile source ---
+# XINYE_MAP_TILES: one or more tile URL templates separated by spaces (drawn in that order: e.g. Tianditu's
+# vec_w streets, then cva_w labels), each with {z}, {x} and {y}; a range such as t{0-7} or {a-c} spreads the
+# requests over those hosts; {key} is replaced by XINYE_MAP_TILES_KEY (kept out of the URL setting so it can
+# live in a secret store). XINYE_MAP_TILES_DATUM: "wgs84" (Tianditu, CGCS2000 agrees within centimetres;
+# OpenStreetMap) or "gcj02" (Amap, Tencent): the overlays are shifted to match. Unset: outlines only, and no
+# page asks anything of a third party. The tile hosts, and only they, are added to img-src and connect-src.
+from xinye.places.maps import tile_settings  # noqa: E402
+
+XINYE_MAP = tile_settings(
+    os.environ.get("XINYE_MAP_TILES", ""),
+    key=os.environ.get("XINYE_MAP_TILES_KEY", ""),
+    datum=os.environ.get("XINYE_MAP_TILES_DATUM", "wgs84"),
+    attribution=os.environ.get("XINYE_MAP_ATTRIBUTION", ""),
+    max_zoom=os.environ.get("XINYE_MAP_MAX_ZOOM", "18"),
+)
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "blob:"],
+        "img-src": [SELF, "data:", "blob:", *(XINYE_MAP["hosts"] if XINYE_MAP else [])],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        "connect-src": [SELF, *(XINYE_MAP["hosts"] if XINYE_MAP else [])],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

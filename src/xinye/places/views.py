@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from xinye.accounts.scope import request_scope
 from xinye.common.views import get_or_404
@@ -8,6 +9,7 @@ from xinye.people.models import Person
 from xinye.people.selectors import person_q
 
 from . import selectors
+from .maps import choropleth
 from .models import Level
 
 
@@ -44,6 +46,13 @@ def division_detail(request, code: str):
         map_data = selectors.boundaries_geojson(code_prefix=division.code)
         if not map_data["features"]:
             map_data = None
+    legend = None
+    if map_data:  # districts shaded by their workers, where the subdivisions are the districts drawn
+        by_code = {c.code: c.worker_count for c in children}
+        shown = {f["properties"]["name"]: by_code[f["properties"]["code"]] for f in map_data["features"]
+                 if f["properties"]["code"] in by_code}  # fmt: skip
+        if len(shown) > 1:
+            legend = choropleth(shown, unit=_("Workers (in your scope)"))
     points = []
     if division.level in (Level.CITY, Level.COUNTY, Level.STREET):
         from .models import Division
@@ -61,7 +70,8 @@ def division_detail(request, code: str):
             "division": division,
             "children": children,
             "ancestors": selectors.division_ancestors(division),
-            "map_data": {"geo": map_data, "points": points} if map_data else None,
+            "map_data": {"geo": map_data, "points": points, "shade": legend} if map_data else None,
+            "legend": legend,
             "total_workers": sum(counts.values()),
         },
     )

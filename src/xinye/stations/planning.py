@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 from xinye.algorithms import placement
 from xinye.algorithms.errors import InputError, RowError
@@ -83,3 +84,29 @@ def placement_compute(run: PlacementRun, progress=placement._noop) -> PlacementR
     }
     run.save(update_fields=["result", "updated_at"])
     return run
+
+
+def placement_shortfall(run: PlacementRun) -> str:
+    """Why a finished run picked fewer sites than were asked for, in the user's language; "" when it did not
+    (issue 16: "10 new stations" with 2 listed and no word why). Runs stored before the summary carried a
+    stop_reason are judged from the number of picks and candidates."""
+    summary = run.result["summary"]
+    picked = len(run.result["picks"])
+    if picked >= run.k:
+        return ""
+    reason = summary.get("stop_reason")
+    if reason is None:
+        reason = "few_candidates" if picked >= run.result.get("candidates", 0) else "no_more_gain"
+    values = {"picked": picked, "k": run.k, "radius": round(run.radius_m)}
+    if reason == "few_candidates":
+        return (
+            _("%(picked)s of the %(k)s requested: there are only %(picked)s candidate sites, and every one is listed.")
+            % values
+        )
+    return (
+        _(
+            "%(picked)s of the %(k)s requested: each further site would reach no additional worker within "
+            "%(radius)s m, so none is proposed."
+        )
+        % values
+    )

@@ -31,6 +31,7 @@ from xinye.common.jobs import job_submit
 from xinye.common.uploads import uploaded_path
 from xinye.common.views import get_or_404, paginate
 from xinye.people.models import Occupation
+from xinye.places.maps import choropleth
 from xinye.places.models import Division, Level
 from xinye.places.selectors import boundaries_geojson
 
@@ -389,6 +390,12 @@ def station_coverage(request):
         lat, lon = geo.h3_center(cell)
         uncovered_points.append({"value": [round(lon, 5), round(lat, 5), n], "name": str(n)})
     city = division.code[:4]
+    # districts shaded by the share of their workers within reach (only where they have workers)
+    legend = choropleth(
+        {r["label"]: r["share"] for r in report["by_district"] if r["workers"]},
+        unit=_("Share of workers within reach of a station"),
+        percent=True,
+    )
     return render(
         request,
         "stations/coverage.html",
@@ -405,7 +412,9 @@ def station_coverage(request):
                     {"value": [round(lon, 5), round(lat, 5)], "name": n} for lat, lon, n in report["station_points"]
                 ],
                 "uncovered": uncovered_points,
+                "shade": legend,
             },
+            "legend": legend,
         },
     )
 
@@ -518,6 +527,7 @@ def station_placement_detail(request, pk: int):
     for p in picks:
         p["share"] = p["covered"] / total
     city = run.division.code[:4]
+    shortfall = planning.placement_shortfall(run)
     return render(
         request,
         "stations/placement.html",
@@ -525,6 +535,7 @@ def station_placement_detail(request, pk: int):
             "run": run,
             "s": s,
             "picks": picks,
+            "shortfall": shortfall,
             "map": {
                 "geo": boundaries_geojson(code_prefix=city),
                 "stations": [{"value": [lon, lat]} for lat, lon in run.result["stations"]],

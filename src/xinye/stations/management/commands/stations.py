@@ -69,10 +69,11 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from exc
         total = result.total_weight or 1.0
-        self.stdout.write(
-            f"{len(result.picks)} new stations of {o['k']} asked"
-            + (" (no other candidate covers anyone not yet covered)" if len(result.picks) < o["k"] else "")
-        )
+        why = {
+            "no_more_gain": "each further station would reach no additional worker within the radius",
+            "few_candidates": f"there are only {len(result.picks)} candidate sites, and every one is picked",
+        }.get(result.stop_reason)
+        self.stdout.write(f"{len(result.picks)} of the {o['k']} new stations requested" + (f": {why}" if why else ""))
         self.stdout.write(
             f"covered: {result.covered_before:,.0f} of {result.total_weight:,.0f} workers "
             f"({result.covered_before / total:.1%}) before, {result.covered_after:,.0f} "
