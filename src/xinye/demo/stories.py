@@ -23,7 +23,7 @@ from django.utils import timezone
 from xinye.demands import liaison
 from xinye.demands.models import Contact, ContactChannel, LiaisonPair
 from xinye.organizations import services as org_services
-from xinye.organizations.models import BusinessUnit, BusinessVersion, Company, Organization, UnitKind
+from xinye.organizations.models import BusinessUnit, BusinessVersion, Company, Organization, Post, UnitKind
 from xinye.people import services as people_services
 from xinye.people.models import CommunityReport, Person
 from xinye.places.models import Division, Level
@@ -185,6 +185,17 @@ def organization_history(*, orgs: dict[str, Organization], today: date, seed: in
         gone._change_reason = "demo"
         gone.save()
         Organization.history.filter(id=gone.pk).update(history_date=_at(founded))
+        # its secretary served until it was dissolved (a member of the company's organizations)
+        secretary = (
+            Post.objects.filter(organization__company=committee.company, role="secretary", end_date__isnull=True)
+            .exclude(organization=committee)
+            .order_by("pk")
+            .first()
+        )
+        if secretary is not None:
+            Post.objects.create(
+                organization=gone, person=secretary.person, role="secretary", start_date=founded, end_date=dissolved
+            )
         gone.dissolved_on = dissolved
         gone._change_reason = "成员已转入各站点支部，撤销"
         gone.save()
