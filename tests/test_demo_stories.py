@@ -55,7 +55,11 @@ def test_every_demo_role_lands_on_a_page_with_something_to_do(demo, login, usern
 
 def test_the_member_keeps_in_touch_with_workers_and_has_logged_contacts(demo, login):
     client = login("member")
+    landing = client.get(reverse("dashboard")).content.decode()
     rows = client.get(reverse("liaison_mine")).context["rows"]
+    # the landing page names the workers to contact first, each a link to record a contact
+    for r in rows[:3]:
+        assert reverse("contact_new", args=[r["worker"].pk]) in landing
     assert len(rows) >= 3
     assert any(r["last_on"] is not None for r in rows)
     person = _user("member").person

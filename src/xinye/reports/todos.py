@@ -23,8 +23,12 @@ from xinye.accounts.scope import Scope
 VERIFY_DAYS = 365
 
 
-def _item(key: str, label, count: int, url: str, *, urgent: bool = False) -> dict:
-    return {"key": key, "label": label, "count": count, "url": url, "urgent": urgent and count > 0}
+#: how many of a member's workers the landing page names (the liaison page lists them all)
+SHOWN_WORKERS = 5
+
+
+def _item(key: str, label, count: int, url: str, *, urgent: bool = False, rows=()) -> dict:
+    return {"key": key, "label": label, "count": count, "url": url, "urgent": urgent and count > 0, "rows": rows}
 
 
 def role_todos(*, scope: Scope, now=None) -> list[dict]:
@@ -46,7 +50,8 @@ def role_todos(*, scope: Scope, now=None) -> list[dict]:
             mine = reverse("liaison_mine")
             stale = [r for r in rows if r["last_on"] is None or r["last_on"] < today - timedelta(days=30)]
             items += [
-                _item("my_workers", _("Workers you keep in touch with"), len(rows), mine),
+                # the first few, those to contact first (overdue follow-ups first: liaison.my_workers)
+                _item("my_workers", _("Workers you keep in touch with"), len(rows), mine, rows=rows[:SHOWN_WORKERS]),
                 _item(
                     "follow_ups_overdue",
                     _("Follow-ups past their date"),
