@@ -114,6 +114,12 @@ def test_reports_to_communities_wait_for_the_organizer(demo, login):
     assert CommunityReport.objects.filter(status=ReportStatus.PENDING, community__code__startswith=district).exists()
 
 
+def test_some_stations_are_due_for_a_check(demo):
+    today = timezone.localdate()
+    assert Station.objects.filter(verified_on__lt=today - timedelta(days=365)).exists()
+    assert Station.objects.filter(verified_on__gte=today - timedelta(days=365)).count() > Station.objects.count() / 2
+
+
 def test_station_coverage_leaves_real_gaps(demo):
     report = coverage.coverage_report(division_code=DEMO_CITY)
     assert 0.5 < report["share"] < 0.9, report["share"]
@@ -198,3 +204,12 @@ def test_a_province_followed_by_another_provinces_city_is_caught():
     places = _division_names()
     after = "河北省台北杨家村党支部".removeprefix("河北省")
     assert not any(after.startswith(p) for p in places["河北省"] if p not in ("市辖区", "县"))
+
+
+def test_the_demo_resets_although_some_units_were_merged_into_others(demo):
+    from xinye.demo import services
+
+    assert BusinessUnit.objects.filter(merged_into__isnull=False).exists()
+    services.demo_reset()
+    assert not BusinessUnit.objects.exists() and not Organization.objects.exists()
+    assert not CommunityReport.objects.exists() and not Contact.objects.exists()

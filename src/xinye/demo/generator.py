@@ -637,7 +637,8 @@ def _stations(
                 oh,
                 int(rng.integers(4, 40)),
                 fake.phone_number(),
-                today - timedelta(days=int(rng.integers(0, 365))),
+                # most were checked this year; a few are overdue for a check (a to-do for their operator)
+                today - timedelta(days=int(rng.integers(0, 480))),
             )
         )
     return out

@@ -321,6 +321,7 @@ def demo_reset() -> None:
     Role.objects.all().delete()
     Person.objects.all().delete()
     Station.objects.all().delete()
+    BusinessUnit.objects.update(merged_into=None)  # merged units point at others (PROTECT); all go below
     for model in (Organization, BusinessUnit):
         # children first: PROTECT on parent
         while model.objects.exists():
