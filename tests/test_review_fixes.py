@@ -109,6 +109,7 @@ def test_open311_dates_out_of_range_are_a_400(client):
 def test_a_category_due_in_zero_days_does_not_escalate_on_every_run():
     cat = Category.objects.create(code="now", name_en="Now", name_zh="即时", due_days=0)
     t0 = timezone.now()
+    services.demands_escalate(now=t0)  # the demo's own overdue demands (issue 16) are escalated first
     services.demand_submit(category=cat, description="x", community=_community(), now=t0)
     runs = [services.demands_escalate(now=t0 + dt.timedelta(minutes=5 * i)) for i in range(1, 6)]
     assert sum(runs) <= 1

@@ -43,8 +43,24 @@ TEXTS = {
 }
 
 
-def demo_demands(*, city, companies, people, staff_user, seed: int, count: int = 120, now=None) -> int:
-    """Bodies, rules and `count` demands over the last 30 days for `city` (a Division); returns the count."""
+REJECTIONS = [
+    "不属于本站点受理范围，已告知向劳动保障监察部门反映",
+    "反映内容与事实不符，经核实平台已按规则结算",
+]
+#: how the demand's story goes, by the draw `fate` in [0, 1): the share of each end state is about
+#: submitted 18 %, rejected 7 %, accepted 15 %, in progress 15 %, resolved 25 %, closed 20 % (before merging,
+#: reopening and escalation change some of them)
+FATES = ((0.18, ()), (0.25, ("rejected",)), (0.40, ("accepted",)), (0.55, ("accepted", "in_progress")))
+
+
+def demo_demands(
+    *, city, companies, people, staff_user, seed: int, count: int = 120, now=None, handler=None, focus=()
+) -> int:
+    """Bodies, rules and `count` demands over the last 30 days for `city` (a Division), in every state:
+    waiting, accepted, in progress, resolved and rated, closed, rejected with a reason, reopened by the worker,
+    merged into a collective demand, overdue and escalated. `focus`: workers who submit about a quarter of them
+    (the demo secretary's branch's workers, so that branch has demands to see through); `handler`: the user
+    who merges. Returns the number of demands (collective ones included)."""
     rng = np.random.default_rng(seed + 311)
     now = now or timezone.now()
     hr = ResponsibleBody.objects.create(name=f"{city.name}人力资源和社会保障局", kind=BodyKind.HR_OFFICE, division=city)
@@ -61,11 +77,14 @@ def demo_demands(*, city, companies, people, staff_user, seed: int, count: int =
             body.handlers.add(staff_user)
         RoutingRule.objects.create(category=cats["deactivation_penalties"], body=body)
     workers = [p for p in people if p.work_community_id is not None]
+    focus = [p for p in focus if p.work_community_id is not None]
     codes = list(TEXTS)
     weights = np.array([3, 4, 3, 2, 2, 3, 1, 1], dtype=float)
+    made = []
     for i in range(count):
         code = codes[rng.choice(len(codes), p=weights / weights.sum())]
-        worker = workers[int(rng.integers(len(workers)))]
+        pool = focus if focus and rng.random() < 0.25 else workers
+        worker = pool[int(rng.integers(len(pool)))]
         anonymous = rng.random() < 0.3
         company = platforms[int(rng.integers(len(platforms)))] if platforms and rng.random() < 0.6 else None
         t = now - dt.timedelta(hours=float(rng.uniform(1, 30 * 24)))
@@ -80,15 +99,21 @@ def demo_demands(*, city, companies, people, staff_user, seed: int, count: int =
             now=t,
         )
         fate = rng.random()
-        steps = []
-        if fate > 0.25:
-            steps.append((DemandStatus.ACCEPTED, 0.2, "已受理"))
-        if fate > 0.4:
-            steps.append((DemandStatus.IN_PROGRESS, 0.6, "已联系相关单位"))
-        if fate > 0.55:
-            steps.append((DemandStatus.RESOLVED, float(rng.uniform(0.8, 5)), "已协调解决"))
+        path = next((p for limit, p in FATES if fate < limit), ("accepted", "in_progress", "resolved"))
         if fate > 0.8:
-            steps.append((DemandStatus.CLOSED, 0.5, ""))
+            path = (*path, "closed")
+        steps = []
+        for to in path:
+            if to == "rejected":
+                steps.append((DemandStatus.REJECTED, 0.5, REJECTIONS[i % len(REJECTIONS)]))
+            elif to == "accepted":
+                steps.append((DemandStatus.ACCEPTED, 0.2, "已受理"))
+            elif to == "in_progress":
+                steps.append((DemandStatus.IN_PROGRESS, 0.6, "已联系相关单位"))
+            elif to == "resolved":
+                steps.append((DemandStatus.RESOLVED, float(rng.uniform(0.8, 5)), "已协调解决"))
+            else:
+                steps.append((DemandStatus.CLOSED, 0.5, ""))
         at = t
         for to, days, note in steps:
             at = at + dt.timedelta(days=days)
@@ -101,5 +126,29 @@ def demo_demands(*, city, companies, people, staff_user, seed: int, count: int =
         d.refresh_from_db()
         if d.status in (DemandStatus.RESOLVED, DemandStatus.CLOSED) and rng.random() < 0.6:
             services.demand_rate(d, rating=int(rng.integers(3, 6)), now=at)
-    services.demands_escalate(now=now)
-    return count
+        elif d.status == DemandStatus.RESOLVED and at + dt.timedelta(days=1) < now and rng.random() < 0.25:
+            # the worker says it is not solved after all
+            services.demand_transition(
+                d,
+                to=DemandStatus.REOPENED,
+                version=d.version,
+                note="问题没有解决，又出现了",
+                submitter=True,
+                now=at + dt.timedelta(days=1),
+            )
+        made.append(d)
+    # similar demands from one place become one collective demand (the handler merges them)
+    merged = 0
+    groups: dict[tuple, list] = {}
+    for d in made:
+        d.refresh_from_db()
+        if d.status in services.MERGEABLE and d.community_id:
+            groups.setdefault((d.category_id, d.community.code[:6]), []).append(d)
+    for key in sorted(groups, key=lambda k: (-len(groups[k]), k)):
+        if merged >= 2 or len(groups[key]) < 2:
+            break
+        services.demand_merge(groups[key][:3], actor=handler, now=now - dt.timedelta(hours=2))
+        merged += 1
+    # escalation runs every few minutes; the demo's last run was two days ago, so some are overdue right now
+    services.demands_escalate(now=now - dt.timedelta(days=2))
+    return count + merged

@@ -69,6 +69,7 @@ class Community:
     county: str
     lat: float
     lon: float
+    street_name: str = ""
 
 
 @dataclass
@@ -165,7 +166,10 @@ def generate_city(
     workers: int,
     seed: int,
     today: date,
+    home_places: list[str] | None = None,
 ) -> City:
+    """`home_places`: real places elsewhere in the country ("湖南省邵阳市隆回县") where floating members' own
+    branches are; without them the city's own districts are used."""
     if not communities:
         raise ValueError(f"city {city_code} has no located communities")
     rng = np.random.default_rng(seed)
@@ -178,6 +182,7 @@ def generate_city(
         by_street[c.street].append(c)
     streets = sorted(by_street)
     counties = sorted({c.county for c in communities})
+    street_names = {c.street: _short_street(c.street_name) for c in communities if c.street_name}
 
     companies: list[dict] = []
     units: list[Unit] = []
@@ -213,7 +218,7 @@ def generate_city(
                 group = streets[i : i + per]
                 s = group[0]
                 lat, lon = street_centre(s)
-                sname = short_place(by_street[s][0].name)
+                sname = street_names.get(s) or short_place(by_street[s][0].name)
                 station_units[key].append(
                     add_unit(
                         Unit(f"{key}-ST{i // per + 1:03d}", key, ct.key, f"{short}{sname}站", "station", s, lat, lon)
@@ -343,7 +348,9 @@ def generate_city(
         floating = bool(rng.random() < 0.25)
         m = Member(int(i), status, joined, floating)
         if floating:
-            m.home_place = f"{fake.province()}{fake.city_name()}"
+            # a real county elsewhere and a village named after a family, as many are (杨家村, 王家村)
+            places = home_places or [f"{city_name}{n}" for _c, n in sorted(county_names.items())] or [city_name]
+            m.home_place = places[fake.random_int(0, len(places) - 1)]
             m.home_organization = f"{m.home_place}{fake.last_name()}家村党支部"
         m.last_contact_on = today - timedelta(days=int(rng.integers(0, 300 if rng.random() < 0.95 else 400)))
         members.append(m)
@@ -480,50 +487,158 @@ def generate_city(
             # branches that outlived their first term were re-elected
             o.term_started_on, o.term_ends_on = term(o.term_ends_on, o.term_years)
 
-    # ---- service stations: about one for every 120 workers, most standard amenities
-    n_stations = max(5, workers // 120)
+    # ---- service stations: about one for every 120 workers, most standard amenities, where most workers are
+    # but not everywhere: a few clusters of workers are left out of reach (a real network has gaps, and
+    # station placement should find them)
+    stations = _stations(
+        rng=rng,
+        fake=fake,
+        communities=communities,
+        street_names=street_names,
+        out_workers=out_workers,
+        n_stations=max(5, workers // 120),
+        city_name=city_name,
+        county_names=county_names,
+        today=today,
+    )
+    notes["station_gaps"] = stations.gaps
+    return City(companies, units, out_workers, members, orgs, list(stations), notes)
+
+
+#: the service radius the coverage page uses by default: 15 minutes by e-bike at 15 km/h, in metres
+COVERAGE_RADIUS_M = 3750.0
+#: the demo network reaches at most this share of workers (gaps are added until it does) ...
+COVERAGE_AT_MOST = 0.78
+#: ... and at least this share (a gap that would cut it below is not added)
+COVERAGE_AT_LEAST = 0.62
+#: the workers within this distance of a gap's centre are left out of reach
+GAP_RADIUS_M = 2500.0
+HOSTS = ["银行网点", "加油站", "便利店", "邮政支局"]
+
+
+class _Stations(list):
+    gaps: list[str]
+
+
+def _short_street(name: str) -> str:
+    """A street's or town's name without its suffix: 布吉街道 -> 布吉, 观澜镇 -> 观澜."""
+    for suffix in ("街道办事处", "街道", "镇", "乡"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def _distances_m(lat: np.ndarray, lon: np.ndarray, lat0=None, lon0=None) -> np.ndarray:
+    """Great-circle (haversine) distances in metres between points given in degrees (WGS-84): pairwise, an
+    (n, n) array; or from one point (lat0, lon0), an (n,) array."""
+    la, lo = np.radians(lat), np.radians(lon)
+    if lat0 is None:
+        la0, lo0 = la[:, None], lo[:, None]
+        la, lo = la[None, :], lo[None, :]
+    else:
+        la0, lo0 = np.radians(lat0), np.radians(lon0)
+    a = np.sin((la - la0) / 2) ** 2 + np.cos(la) * np.cos(la0) * np.sin((lo - lo0) / 2) ** 2
+    return 2 * 6_371_000.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _stations(
+    *, rng, fake, communities, street_names, out_workers, n_stations, city_name, county_names, today
+) -> _Stations:
+    """Stations at communities: gaps first (clusters of workers a station may not reach), then a greedy cover
+    of the workers that can be reached, then more stations where most workers are (double coverage)."""
+    index = {c.code: i for i, c in enumerate(communities)}
+    w = np.zeros(len(communities))
+    for wk in out_workers:
+        w[index[wk.community]] += 1
+    lat = np.array([c.lat for c in communities])
+    lon = np.array([c.lon for c in communities])
+    near = _distances_m(lat, lon) <= COVERAGE_RADIUS_M  # near[i, j]: a station at i reaches workers at j
+    total = w.sum() or 1.0
+    # "virtual" communities of the statistical codes (an airport, a port zone) get no station
+    virtual = np.array(["虚拟" in c.name for c in communities])
+    gap = np.zeros(len(communities), dtype=bool)
+    allowed = np.ones(len(communities), dtype=bool)
+    gaps: list[str] = []
+    share = w[near.any(axis=0)].sum() / total
+    for seed_i in rng.permutation(len(communities)).tolist():
+        if share <= COVERAGE_AT_MOST:
+            break
+        if w[seed_i] == 0 or gap[seed_i]:
+            continue
+        d = _distances_m(lat, lon, lat[seed_i], lon[seed_i])
+        trial_gap = gap | (d <= GAP_RADIUS_M)
+        trial_allowed = ~near[trial_gap].any(axis=0)
+        trial_share = w[near[trial_allowed].any(axis=0)].sum() / total
+        if trial_share < COVERAGE_AT_LEAST:
+            continue
+        gap, allowed, share = trial_gap, trial_allowed, trial_share
+        gaps.append(communities[seed_i].code)
+    # greedy cover of what can be reached, then the rest where the workers are
+    uncovered = w.copy()
+    sites: list[int] = []
+    candidates = np.flatnonzero(allowed & ~virtual)
+    while len(sites) < n_stations and len(candidates):
+        gain = near[candidates] @ uncovered
+        best = int(np.argmax(gain))
+        if gain[best] <= 0:
+            break
+        sites.append(int(candidates[best]))
+        uncovered[near[candidates[best]]] = 0
+    weight = w[candidates] + 1.0  # every allowed community may get one, the busy ones more often
+    while len(sites) < n_stations and len(candidates):
+        sites.append(int(candidates[int(rng.choice(len(candidates), p=weight / weight.sum()))]))
+
     hours, weights = zip(*OPENING_HOURS, strict=True)
-    stations: list[Station] = []
+    out = _Stations()
+    out.gaps = gaps
+    used: set[str] = set()
     kinds = ["community_centre", "union", "platform", "host_business"]
-    for s in range(n_stations):
-        c = communities[int(rng.integers(len(communities)))]
-        lat = c.lat + float(rng.normal(0.0, 0.002))
-        lon = c.lon + float(rng.normal(0.0, 0.002))
+    for ci in sites:
+        c = communities[ci]
+        lat_s = c.lat + float(rng.normal(0.0, 0.002))
+        lon_s = c.lon + float(rng.normal(0.0, 0.002))
         kind = kinds[int(rng.choice(4, p=[0.35, 0.35, 0.15, 0.15]))]
         cname = short_place(c.name)
+        street = street_names.get(c.street, "")
+        county = county_names.get(c.county, "")
         operator_company = None
+        host = HOSTS[int(rng.integers(len(HOSTS)))]
+        p = PLATFORMS[int(rng.integers(len(PLATFORMS)))]
         if kind == "community_centre":
-            name, operator = f"{cname}社区党群服务中心驿站", f"{cname}社区党委"
+            operator = f"{cname}社区党委"
+            names = [f"{cname}社区党群服务中心暖心驿站", f"{cname}社区户外劳动者服务站", f"{cname}社区新就业群体服务站"]
         elif kind == "union":
-            operator = f"{city_name}{county_names.get(c.county, '')}总工会"
-            name = f"{cname}工会户外劳动者服务站"
+            operator = f"{city_name}{county}总工会"
+            names = [f"{cname}工会户外劳动者服务站", f"{street or cname}街道工会户外劳动者服务站", f"{cname}爱心驿站"]
         elif kind == "platform":
-            p = PLATFORMS[int(rng.integers(len(PLATFORMS)))]
             operator_company, operator = p[0], p[2]
-            name = f"{p[2]}{cname}骑手之家"
+            names = [f"{p[2]}{street or cname}骑手之家", f"{p[2]}{cname}骑手之家", f"{p[2]}{cname}小哥驿站"]
         else:
-            host = ["银行网点", "加油站", "便利店", "邮政支局"][int(rng.integers(4))]
             operator = f"{fake.company_prefix()}{host}"
-            name = f"{cname}{host}爱心驿站"
+            names = [f"{street or cname}{host}暖心驿站", f"{cname}{host}爱心驿站", f"{cname}{host}户外劳动者服务站"]
+        name = next((n for n in names if n not in used), "")
+        if not name:
+            continue  # this community has every kind of station already
+        used.add(name)
         amen = [a for a in STANDARD_AMENITIES if rng.random() < 0.8] or ["water"]
         amen += [a for a in EXTENDED_AMENITIES if rng.random() < 0.15]
         oh = hours[int(rng.choice(len(hours), p=np.array(weights) / sum(weights)))]
-        stations.append(
+        out.append(
             Station(
-                f"{name}{s + 1:04d}" if any(x.name == name for x in stations) else name,
+                name,
                 kind,
                 operator,
                 operator_company,
-                lat,
-                lon,
-                geo.h3_cell(lat, lon, STATION_CELL_RESOLUTION),
+                lat_s,
+                lon_s,
+                geo.h3_cell(lat_s, lon_s, STATION_CELL_RESOLUTION),
                 c.code,
                 amen,
                 oh,
                 int(rng.integers(4, 40)),
                 fake.phone_number(),
-                today - timedelta(days=int(rng.integers(0, 365))),
+                # most were checked this year; a few are overdue for a check (a to-do for their operator)
+                today - timedelta(days=int(rng.integers(0, 480))),
             )
         )
-
-    return City(companies, units, out_workers, members, orgs, stations, notes)
+    return out

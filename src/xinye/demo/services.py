@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
 from xinye.accounts.models import Role, RoleKind
@@ -22,7 +23,7 @@ from xinye.places.models import Division, Level
 from xinye.stations.models import Station
 from xinye.stations.selectors import stations_changed
 
-from . import generator
+from . import generator, stories
 from .models import DemoRun
 
 DEMO_PASSWORD = "xinye-demo-2026"
@@ -65,7 +66,9 @@ def demo_build(
     city_div = Division.objects.get(code=city)
     counties = {d.code: d.name for d in Division.objects.filter(level=Level.COUNTY, code__startswith=city)}
     comms = [
-        generator.Community(d.code, d.name, d.parent.code, d.parent.parent_id and d.code[:6], d.lat, d.lon)
+        generator.Community(
+            d.code, d.name, d.parent.code, d.parent.parent_id and d.code[:6], d.lat, d.lon, d.parent.name
+        )
         for d in Division.objects.filter(
             level=Level.COMMUNITY, code__startswith=city, lat__isnull=False
         ).select_related("parent")
@@ -78,6 +81,7 @@ def demo_build(
         workers=workers,
         seed=seed,
         today=today,
+        home_places=stories.home_places(exclude_province=city[:2]),
     )
     progress("generated", 1, 1)
     divisions = {d.code: d for d in Division.objects.filter(code__startswith=city)}
@@ -107,6 +111,7 @@ def demo_build(
             division=divisions.get(u.division) if u.division else None,
             valid_from=today,
         )
+    versions = stories.business_history(companies=companies, today=today)
     progress("companies and business units", len(c.units), len(c.units))
 
     people = [
@@ -165,6 +170,7 @@ def demo_build(
         orgs[o.key] = org
         for widx, role in o.posts:
             Post.objects.create(organization=org, person=people[widx], role=role, start_date=o.term_started_on or today)
+    org_story = stories.organization_history(orgs=orgs, today=today, seed=seed)
     progress("organizations", len(c.orgs), len(c.orgs))
 
     memberships = [
@@ -209,13 +215,39 @@ def demo_build(
     stations_changed()  # bulk_create sends no signals: tell the finders
     progress("service stations", len(stations), len(stations))
 
+    liaisons = stories.liaison_story(city=city_div, today=today, seed=seed)
+    progress("liaisons", liaisons["pairs"], liaisons["pairs"])
     logins = _demo_users(city_div=city_div, orgs=orgs, c=c, people=people, stations=stations)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed + 503)
+    reports = stories.report_story(
+        city=city_div,
+        people=people,
+        seed=seed,
+        fake_names=[fake.name() for _ in range(12)],
+        phones=[fake.phone_number() for _ in range(12)],
+    )
+    progress("reports to communities", reports["pending"], reports["pending"])
+    User = get_user_model()
+    secretary_org = Role.objects.filter(user__username="secretary").values_list("organization_id", flat=True).first()
+    focus = (
+        Person.objects.filter(
+            liaisons__until__isnull=True,
+            liaisons__member__memberships__organization_id=secretary_org,
+            liaisons__member__memberships__until__isnull=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
     demands = demo_demands(
         city=city_div,
         companies=list(companies.values()),
         people=people,
-        staff_user=get_user_model().objects.filter(username="staff").first(),
+        staff_user=User.objects.filter(username="staff").first(),
         seed=seed,
+        now=timezone.make_aware(datetime.combine(today, time(17, 0))) if today != timezone.localdate() else None,
+        handler=User.objects.filter(username="organizer").first(),
+        focus=list(focus.select_related("work_community")),
     )
     progress("demands", demands, demands)
     summary = {
@@ -228,6 +260,12 @@ def demo_build(
         "demands": demands,
         "logins": logins,
         "imperfections": c.notes,
+        "stories": {
+            "business_versions": versions,
+            "organizations": org_story,
+            "liaisons": liaisons,
+            "reports": reports,
+        },
     }
     from xinye.organizations.lines import link_upward
 
@@ -262,7 +300,9 @@ def _demo_users(*, city_div, orgs, c, people, stations) -> list[dict]:
     if post:
         post.person.user = User.objects.get(username="secretary")
         post.person.save(update_fields=["user"])
-    member = branch.memberships.exclude(person=post.person if post else None).first()
+    others = branch.memberships.exclude(person=post.person if post else None).order_by("pk")
+    # the demo member keeps in touch with workers (the liaison assignment gave them some)
+    member = others.filter(person__liaison_workers__until__isnull=True).distinct().first() or others.first()
     make("member", f"member, {branch.name}", kind=RoleKind.MEMBER, organization=branch)
     if member:
         member.person.user = User.objects.get(username="member")
@@ -276,9 +316,9 @@ def _demo_users(*, city_div, orgs, c, people, stations) -> list[dict]:
 def demo_reset() -> None:
     """Delete everything the demo built (people, organizations, companies, stations, demo users);
     divisions stay."""
-    from xinye.people.models import ConsentRecord
+    from xinye.people.models import CommunityReport, ConsentRecord
 
-    for model in (Demand, RoutingRule, ResponsibleBody, LiaisonPair, Contact, LiaisonQuota):
+    for model in (Demand, RoutingRule, ResponsibleBody, LiaisonPair, Contact, LiaisonQuota, CommunityReport):
         model.objects.all().delete()
     Post.objects.all().delete()
     Membership.objects.all().delete()
@@ -286,6 +326,7 @@ def demo_reset() -> None:
     Role.objects.all().delete()
     Person.objects.all().delete()
     Station.objects.all().delete()
+    BusinessUnit.objects.update(merged_into=None)  # merged units point at others (PROTECT); all go below
     for model in (Organization, BusinessUnit):
         # children first: PROTECT on parent
         while model.objects.exists():

@@ -7,6 +7,8 @@ from xinye.people.models import Occupation
 from xinye.people.selectors import occupation_counts, person_counts
 from xinye.stations.selectors import station_counts
 
+from .todos import role_todos
+
 
 @login_required
 def dashboard(request):
@@ -25,5 +27,6 @@ def dashboard(request):
             "companies": company_list(scope=scope).count(),
             "occupations": occupations,
             "reminders": reminders_for(scope=scope),
+            "todos": role_todos(scope=scope),
         },
     )
