@@ -20,6 +20,7 @@ import pytest
 from tests import test_browser
 from tests.test_browser import SCREENSHOTS, _login, _watched
 from tests.test_phone_first import _member_with_workers
+from xinye.demo.services import DEMO_PASSWORD
 
 pytestmark = test_browser.pytestmark
 browser = test_browser.browser  # the fixture: one chromium for the test
@@ -94,7 +95,7 @@ def _check_page(page, where: str, failures: list[str]) -> None:
 
 
 def _menu(page) -> list[str]:
-    """Open the menu with its button; the addresses of its entries."""
+    """Open the menu with its button; the addresses of its entries (the pages and the account's)."""
     toggle = page.locator("[data-menu-toggle]")
     assert toggle.is_visible()
     assert toggle.get_attribute("aria-expanded") == "false"
@@ -102,7 +103,7 @@ def _menu(page) -> list[str]:
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"
     assert page.locator("nav.main").is_visible()
-    return page.eval_on_selector_all("nav.main a", "els => els.map(a => a.getAttribute('href'))")
+    return page.eval_on_selector_all("#site-menu a", "els => els.map(a => a.getAttribute('href'))")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -134,5 +135,19 @@ def test_every_menu_page_of_every_role_works_on_a_390px_phone_and_passes_axe(liv
             page.screenshot(path=str(SCREENSHOTS / "my-workers-phone-zh.png"), full_page=True)
         ctx.close()
     assert visited >= 30
+
+    # without script the menu still opens: its button is a link to the menu, shown when it is the target
+    ctx = browser.new_context(java_script_enabled=False, **PHONE)
+    page = ctx.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "member")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")  # the language form's button shows without script too
+    page.wait_for_url(f"{base}/")
+    assert not page.locator("nav.main").is_visible()
+    page.click("[data-menu-toggle]")
+    assert page.locator("nav.main").is_visible()
+    assert page.locator("nav.main a[href='/liaison/mine/']").is_visible()
+    ctx.close()
     assert not failures, "\n".join(failures)
     assert not problems, problems
