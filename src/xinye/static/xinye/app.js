@@ -63,8 +63,9 @@
 /* == hC: phone first (issue 16) ==
  *   <a data-menu-toggle href="#MENU-ID" aria-controls="MENU-ID">   opens and closes the menu on phones (a button
  *                                                 with aria-expanded; without script the link opens it by :target)
- *   <table> in <main>                             each cell gets data-label = its column's heading, which the
- *                                                 stylesheet shows when the table becomes cards on a phone
+ *   <table> in <main>                             marked data-cards, each cell gets data-label = its column's
+ *                                                 heading: the stylesheet turns it into cards on a phone
+ *                                                 (not a <table class="keep-table">)
  */
 (function () {
   'use strict';
@@ -99,6 +100,8 @@
     var tables = root.querySelectorAll('main table');
     for (var t = 0; t < tables.length; t++) {
       var table = tables[t];
+      if (table.classList.contains('keep-table')) continue;
+      table.setAttribute('data-cards', '');
       var heads = table.tHead ? table.tHead.rows : [];
       if (!heads.length) continue;
       var names = [], cells = heads[heads.length - 1].cells, i, j;
