@@ -49,6 +49,10 @@ Functions
 `sees_full_phone(scope) -> bool`, `phone_for(scope, person) -> str`
     full phone numbers for administrators and the roles in `XINYE_PHONE_VISIBLE_ROLES` (organizers),
     `138****1234` for everyone else. Every full number shown is audited (`full_phone`).
+`reveal_phone_for(scope, person) -> str`
+    a liaison member's own worker's full number, to call or message them (issue 16): only while the member
+    keeps in touch with that worker (an open pair, the worker's data still processable); "" for anyone else.
+    Every reveal is audited (`full_phone`); pages show the masked number and reveal one number per request.
 `party_status_q(scope) -> Q`, `party_status_for(scope, person, memberships=None) -> list | None`
     memberships ("party status") the viewer may see: administrators all; a person their own; organization
     staff and secretaries those in their organization subtree; members those of their branch; organizers
@@ -134,6 +138,25 @@ def phone_for(scope: Scope, person) -> str:
         audit.read(scope, FULL_PHONE, subject, person.pk)
         return phone
     return mask_phone(phone)
+
+
+def reveal_phone_for(scope: Scope, person) -> str:
+    """The full phone of one of the viewer's own liaison workers (audited), "" when it is not theirs."""
+    phone = getattr(person, "phone", "") or ""
+    if not (phone and scope.person_id and getattr(person, "pk", None)):
+        return ""
+    from xinye.demands.models import LiaisonPair  # the demands app imports accounts, not back
+    from xinye.people.rights import processable_q
+
+    own = (
+        LiaisonPair.objects.filter(member_id=scope.person_id, worker_id=person.pk, until__isnull=True)
+        .filter(processable_q("worker__"))
+        .exists()
+    )
+    if not own:
+        return ""
+    audit.read(scope, FULL_PHONE, "people.person", person.pk)
+    return phone
 
 
 # ---------------------------------------------------------------- party status

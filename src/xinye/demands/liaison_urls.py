@@ -14,5 +14,7 @@ urlpatterns = [
     path("runs/<int:pk>/", views.liaison_run, name="liaison_run"),
     path("mine/", views.liaison_mine, name="liaison_mine"),
     path("mine/<int:worker>/", views.contact_new, name="contact_new"),
+    path("mine/<int:worker>/call/", views.worker_reach, {"how": "tel"}, name="worker_call"),
+    path("mine/<int:worker>/sms/", views.worker_reach, {"how": "sms"}, name="worker_sms"),
     path("branch/<int:pk>/", views.liaison_branch, name="liaison_branch"),
 ]

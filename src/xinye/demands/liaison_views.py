@@ -8,7 +8,7 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -247,6 +247,29 @@ def liaison_mine(request):
         "demands/liaison_mine.html",
         {"rows": liaison.my_workers(scope=scope, today=today), "today": today},
     )
+
+
+class _DialRedirect(HttpResponseRedirect):
+    """A redirect to the phone's dialer or messages app."""
+
+    allowed_schemes = ["tel", "sms"]
+
+
+@login_required
+def worker_reach(request, worker: int, how: str):
+    """Call (`how="tel"`) or message (`"sms"`) one of the member's own workers with one tap: the full number is
+    revealed by the policy for this worker only, audited, and handed to the phone as a tel:/sms: redirect, so
+    the list page never carries the members' workers' numbers. Anyone else's worker is a 404."""
+    scope = request_scope(request)
+    pair = get_or_404(liaison.my_worker_get, scope=scope, worker_id=worker)
+    phone = policy.reveal_phone_for(scope, pair.worker)
+    digits = "".join(ch for ch in phone if ch.isascii() and (ch.isdigit() or ch == "+"))
+    if not digits:
+        raise Http404
+    response = _DialRedirect(f"{how}:{digits}")
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 class ContactForm(forms.Form):

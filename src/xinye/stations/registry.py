@@ -72,6 +72,11 @@ def may_manage(scope: Scope) -> bool:
     return bool(scope.is_admin or scope.division_prefixes or scope.operator_names or scope.staff_company_ids)
 
 
+def may_plan(scope: Scope) -> bool:
+    """Whether the user plans for an area (coverage, where to build): administrators and organizers."""
+    return bool(scope.is_admin or scope.division_prefixes)
+
+
 #: the stations a user may edit are exactly those they manage (selectors.station_q): administrators all;
 #: organizers those in their divisions; operators their own (by operator name); a platform's organization
 #: staff their company's

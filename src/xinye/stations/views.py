@@ -191,6 +191,7 @@ def station_index(request):
             "statuses": StationStatus.choices,
             "count": qs.count(),
             "query": request.GET.urlencode(),
+            "may_plan": registry.may_plan(scope),
         },
     )
 
@@ -324,7 +325,7 @@ def station_import(request):
 def _planner_division(request, scope):
     """The division asked for (`division`), which must be inside the user's area; with the divisions the
     user may choose from (their own and the districts under them)."""
-    if not (scope.is_admin or scope.division_prefixes):
+    if not registry.may_plan(scope):
         raise Http404
     roots = (
         list(Division.objects.filter(level=Level.CITY).order_by("code"))

@@ -67,6 +67,12 @@
  * json_script block #BLOCK-ID, then adds the scripts in order (ECharts, then charts.js, which draws every
  * [data-chart] it finds) and sets the form field #INPUT-ID to 1 so that the next search keeps the map.
  * The station list never needs these scripts: a rider on a slow connection sees it without them.
+/* == hC: phone first (issue 16) ==
+ *   <a data-menu-toggle href="#MENU-ID" aria-controls="MENU-ID">   opens and closes the menu on phones (a button
+ *                                                 with aria-expanded; without script the link opens it by :target)
+ *   <table> in <main>                             marked data-cards, each cell gets data-label = its column's
+ *                                                 heading: the stylesheet turns it into cards on a phone
+ *                                                 (not a <table class="keep-table">)
  */
 (function () {
   'use strict';
@@ -110,4 +116,60 @@
       scripts();
     }).catch(failed);
   });
+  function menu() {
+    var toggle = document.querySelector('[data-menu-toggle]');
+    if (!toggle) return;
+    var target = document.getElementById(toggle.getAttribute('aria-controls'));
+    if (!target) return;
+    var header = toggle.closest('header') || document.documentElement;
+    header.classList.add('menu-js');
+    toggle.setAttribute('role', 'button');
+    toggle.setAttribute('aria-expanded', 'false');
+
+    function set(open) {
+      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+      target.classList.toggle('open', open);
+    }
+    toggle.addEventListener('click', function (e) {
+      e.preventDefault();
+      set(toggle.getAttribute('aria-expanded') !== 'true');
+    });
+    toggle.addEventListener('keydown', function (e) {  // a button answers the space bar too
+      if (e.key === ' ' || e.key === 'Spacebar') { e.preventDefault(); toggle.click(); }
+    });
+    document.addEventListener('keydown', function (e) {
+      if (e.key === 'Escape' && toggle.getAttribute('aria-expanded') === 'true') { set(false); toggle.focus(); }
+    });
+  }
+
+  function label(root) {
+    var tables = root.querySelectorAll('main table');
+    for (var t = 0; t < tables.length; t++) {
+      var table = tables[t];
+      if (table.classList.contains('keep-table')) continue;
+      table.setAttribute('data-cards', '');
+      var heads = table.tHead ? table.tHead.rows : [];
+      if (!heads.length) continue;
+      var names = [], cells = heads[heads.length - 1].cells, i, j;
+      for (i = 0; i < cells.length; i++) {
+        var span = cells[i].colSpan || 1;
+        for (j = 0; j < span; j++) names.push(cells[i].textContent.replace(/\s+/g, ' ').trim());
+      }
+      for (var b = 0; b < table.tBodies.length; b++) {
+        var rows = table.tBodies[b].rows;
+        for (i = 0; i < rows.length; i++) {
+          var col = 0, row = rows[i].cells;
+          for (j = 0; j < row.length; j++) {
+            if (!row[j].hasAttribute('data-label') && names[col] !== undefined) row[j].setAttribute('data-label', names[col]);
+            col += row[j].colSpan || 1;
+          }
+        }
+      }
+    }
+  }
+
+  function init() { menu(); label(document); }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+  document.addEventListener('htmx:afterSettle', function () { label(document); });
 })();
