@@ -44,6 +44,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -504,7 +505,7 @@ class BranchState:
     members: tuple[str, ...]
     parent: str | None = None
     committee: bool | None = None  # None: not known
-    term_ends: object = None  # a date, or None
+    term_ends: date | None = None
 
 
 def audit(
