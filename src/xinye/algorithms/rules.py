@@ -8,8 +8,13 @@ e.g. ``XINYE_RULES = {"cpc": {"branch_cap": 40}}``.
 
 References
 ----------
-Regulations on the Work of Party Branches (trial, 2018), ch. 2 and 6; Regulations on Party Member Education
-and Management (2019), art. 24-25; Party Constitution, art. 30; Trade Union Law of the PRC (2021), art. 11.
+Regulations on the Work of Party Branches (trial, 2018): art. 4 (a unit with 3 or more formal members sets up
+a branch; a branch generally has no more than 50 members), art. 5 (joint branches of units under 3 formal
+members, generally no more than 5 units; floating-member branches), ch. 6 (the branch committee and terms).
+The general branch (50 members) and primary-level committee (100 members) figures are established practice,
+each set up with the higher organization's approval: the Party Constitution (art. 30) says only "according
+to the needs of the work and the number of members". Regulations on Party Member Education and Management
+(2019), art. 24-25; Trade Union Law of the PRC (2021), art. 11. See docs/domain.md section 1.
 
 Examples
 --------
@@ -87,21 +92,26 @@ class RuleSet:
 
 
 _CPC_SOURCES = {
-    "min_formal_members": "Regulations on the Work of Party Branches (2018), art. 5: a unit with 3 or more formal "
-    "members sets up a branch",
-    "joint_max_units": "Regulations on the Work of Party Branches (2018), art. 5: units with fewer than 3 formal "
-    "members form a joint branch, generally of no more than 5 units",
-    "branch_cap": "Regulations on the Work of Party Branches (2018), art. 6: a branch generally has no more than "
-    "50 members",
-    "committee_at": "Regulations on the Work of Party Branches (2018), art. 18: 7 or more formal members elect a "
-    "branch committee of 3 to 5",
-    "general_branch_at": "Party Constitution art. 30; Regulations on the Work of Party Branches (2018), art. 4: "
-    "50 to 100 members set up a general branch",
-    "primary_committee_at": "Party Constitution art. 30: 100 or more members set up a primary committee",
+    "min_formal_members": "Regulations on the Work of Party Branches (trial, 2018), art. 4: a unit with 3 or more "
+    "formal members sets up a branch",
+    "joint_max_units": "Regulations on the Work of Party Branches (trial, 2018), art. 5: units with fewer than 3 "
+    "formal members set up a joint branch, which generally covers no more than 5 units",
+    "branch_cap": "Regulations on the Work of Party Branches (trial, 2018), art. 4: a branch generally has no more "
+    "than 50 members",
+    "committee_at": "Regulations on the Work of Party Branches (trial, 2018), ch. 6: a branch with 7 or more formal "
+    "members sets up a branch committee of 3 to 5 members (generally no more than 7); with fewer, a secretary "
+    "and, if needed, a deputy",
+    "general_branch_at": "Established practice: a unit with 50 to 100 members sets up a general branch, with the "
+    'approval of the higher organization; the Party Constitution (art. 30) says only "according to the needs of '
+    'the work and the number of members" and gives no figure',
+    "primary_committee_at": "Established practice: a unit with 100 or more members sets up a primary-level "
+    "committee, with the approval of the higher organization (one may be approved below 100); the Party "
+    'Constitution (art. 30) says only "according to the needs of the work and the number of members" and gives '
+    "no figure",
     "secondary_committee_at": "Platform companies' practice: secondary committees inside large companies "
     "(no national figure; configurable)",
-    "term_years": "Regulations on the Work of Party Branches (2018), art. 19: branch terms 3 years (community "
-    "and village 5 years); primary committees 3 to 5 years",
+    "term_years": "Regulations on the Work of Party Branches (trial, 2018), ch. 6: branch committees serve 3 years "
+    "(village and community branches 5 years); primary-level committees 3 to 5 years",
     "placement": "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
     "to exactly one branch",
     "anchor": "Organization follows the business: a branch is set up on a business unit",
