@@ -8,9 +8,10 @@ primary-committee (100) figures are established practice: the Party Constitution
 
 import re
 
+import pytest
 from django.utils import translation
 
-from xinye.algorithms.rules import get_rules
+from xinye.algorithms.rules import RulesError, get_rules
 from xinye.organizations.findings import SOURCES
 
 CPC = get_rules("cpc")
@@ -72,3 +73,22 @@ def test_translated_sources_match_the_rule_set_and_cite_the_same_articles():
         assert text != CPC.source(rule), f"{rule} is not translated"
         assert not _figures_attributed_to_constitution(text.replace("第三十条", "")), (rule, text)
         assert "第六条" not in text, (rule, text)
+
+
+def test_committee_sizes_are_rule_set_data_with_a_source():
+    assert CPC.committee_size("branch") == (3, 5, 7)
+    assert CPC.committee_size("joint_branch") == (3, 5, 7)
+    assert CPC.committee_size("general_branch") == (5, 7, 9)
+    assert CPC.committee_size("committee") == (5, 9, 9)
+    assert CPC.committee_size("secondary_committee") is None  # no national figure
+    assert CPC.source("committee_sizes").startswith(f"{BRANCH_REGULATIONS}, ch. 6:")
+    assert get_rules("union").committee_sizes == {}
+    custom = get_rules("cpc", overrides={"committee_sizes": {"branch": [3, 5, 5]}})
+    assert custom.committee_size("branch") == (3, 5, 5) and custom.committee_size("committee") is None
+    assert CPC.committee_size("branch") == (3, 5, 7)  # the shipped rule set is unchanged
+
+
+def test_bad_committee_sizes_are_refused():
+    for bad in ({"branch": [5, 3, 7]}, {"branch": [0, 3, 5]}, {"branch": [3, 5]}, {"branch": [3, 5, True]}, [3]):
+        with pytest.raises(RulesError):
+            get_rules("cpc", overrides={"committee_sizes": bad})
