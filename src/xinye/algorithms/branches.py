@@ -26,7 +26,7 @@ total member-to-anchor distance, reported in `stats`).
 References
 ----------
 Duque, J. C., Anselin, L., & Rey, S. J. (2012). The max-p-regions problem. Journal of Regional Science,
-52(3), 397-419. Regulations on the Work of Party Branches (2018), art. 5-6 (floor 3, cap 50).
+52(3), 397-419. Regulations on the Work of Party Branches (trial, 2018), art. 4 (floor 3, cap 50).
 
 Examples
 --------
@@ -44,6 +44,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -504,7 +505,7 @@ class BranchState:
     members: tuple[str, ...]
     parent: str | None = None
     committee: bool | None = None  # None: not known
-    term_ends: object = None  # a date, or None
+    term_ends: date | None = None
 
 
 def audit(

@@ -129,10 +129,11 @@ class NearestIndex:
     def query(self, lat: float, lon: float, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
         """(indices, metres) of the k nearest points, nearest first."""
         check_latlon(lat, lon)
-        if not self.size:
+        tree = self._tree
+        if tree is None:  # no points
             return np.array([], dtype=int), np.array([])
         k = min(k, self.size)
-        chord, idx = self._tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0], k=k)
+        chord, idx = tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0], k=k)
         chord, idx = np.atleast_1d(chord), np.atleast_1d(idx)
         metres = chord_to_m(chord)
         return idx, metres
@@ -158,9 +159,10 @@ class NearestIndex:
         if k < 1:
             raise ValueError(f"k must be at least 1, not {k}")
         k = min(k, self.size)
-        if not k or not len(lats):
+        tree = self._tree
+        if tree is None or not k or not len(lats):
             return np.empty((len(lats), k), dtype=np.intp), np.empty((len(lats), k))
-        chord, idx = self._tree.query(_unit_vectors(lats, lons), k=k, workers=workers)
+        chord, idx = tree.query(_unit_vectors(lats, lons), k=k, workers=workers)
         chord, idx = chord.reshape(len(lats), k), idx.reshape(len(lats), k)
         return idx, 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0, 1))
 

@@ -352,7 +352,8 @@ def _min_chains(
         moves: list[tuple[int, int]] = []
         count = 0
         for u in us.tolist():
-            chain, x, seen = [], u, {u}
+            chain: list[tuple[int, int]] = []  # (worker, member) moves along the path
+            x, seen = u, {u}
             while True:
                 row = via_l[x]
                 if row < 0:
@@ -560,7 +561,7 @@ def _swap(
         if not cand_moves:
             break
         cand_moves.sort(key=lambda t: (t[0], t[1], int(ew[t[2]])))
-        used = set()
+        used: set[int] = set()
         mw: list[int] = []
         mm: list[int] = []
         for _g, kind, i in cand_moves:
@@ -622,6 +623,8 @@ class _People:
                     errors.append(RowError(file, where, "capacity", cap, "capacity must be a whole number >= 0"))
         if errors:
             return
+        # without errors every latitude and longitude is a number (else `bad_ll` flagged every row)
+        assert lat is not None and lon is not None
         order = sorted(range(len(ids)), key=ids.__getitem__)
         oi = np.array(order, dtype=np.int64)
         self.ids = [ids[i] for i in order]
@@ -750,7 +753,7 @@ def _assign(
 
     progress("liaison", 0, 6)
     m_plat, w_plat = M.platform_mask(), W.platform_mask()
-    m_has_plat, w_has_plat = m_plat.any(axis=1), w_plat.any(axis=1)
+    m_has_plat, w_has_plat = np.asarray(m_plat.any(axis=1)), np.asarray(w_plat.any(axis=1))
     n_m, n_w = len(M.ids), len(W.ids)
     cap = np.array([max_load if c is None else c for c in M.capacity], dtype=np.int64).reshape(n_m)
     min_m = np.minimum(cap, min_load)
@@ -951,11 +954,11 @@ def _assign(
     progress("liaison", 3, 6)
     chains = swaps = 0
     for _ in range(3 if improve else 0):
-        c = _improve(bidders, cand[:, :k_max], ccost[:, :k_max], room_cap, owner, held_cost, leave_out)
+        ch = _improve(bidders, cand[:, :k_max], ccost[:, :k_max], room_cap, owner, held_cost, leave_out)
         sw = _swap(bidders, cand, ccost, room_cap, min_room, owner, held_cost)
         mv = _fill_minimum(bidders, cand, ccost, room_cap, min_room, owner, held_cost, bonus)
         mv += _min_chains(bidders, cand, ccost, room_cap, min_room, owner, held_cost, bonus)
-        chains, swaps, moves = chains + c, swaps + sw, moves + mv
+        chains, swaps, moves = chains + ch, swaps + sw, moves + mv
         if not mv:
             break
     progress("liaison", 4, 6)
@@ -1044,7 +1047,7 @@ def _split(v: str) -> tuple[str, ...]:
 
 def _load_people(path, kind: str) -> list:
     errors: list[RowError] = []
-    out = []
+    out: list[Member | Worker] = []
     seen: dict[str, int] = {}
     for row, r in read_csv_rows(path, ["id", "lat", "lon", "occupation"]):
         values = {}

@@ -8,8 +8,13 @@ e.g. ``XINYE_RULES = {"cpc": {"branch_cap": 40}}``.
 
 References
 ----------
-Regulations on the Work of Party Branches (trial, 2018), ch. 2 and 6; Regulations on Party Member Education
-and Management (2019), art. 24-25; Party Constitution, art. 30; Trade Union Law of the PRC (2021), art. 11.
+Regulations on the Work of Party Branches (trial, 2018): art. 4 (a unit with 3 or more formal members sets up
+a branch; a branch generally has no more than 50 members), art. 5 (joint branches of units under 3 formal
+members, generally no more than 5 units; floating-member branches), ch. 6 (the branch committee and terms).
+The general branch (50 members) and primary-level committee (100 members) figures are established practice,
+each set up with the higher organization's approval: the Party Constitution (art. 30) says only "according
+to the needs of the work and the number of members". Regulations on Party Member Education and Management
+(2019), art. 24-25; Trade Union Law of the PRC (2021), art. 11. See docs/domain.md section 1.
 
 Examples
 --------
@@ -67,6 +72,16 @@ class RuleSet:
         }
     )
     community_term_years: int = 5
+    #: committee sizes by kind: (fewest, usual most, at most) members of the elected committee; a kind not
+    #: listed has no figure. Data only: nothing in the planner or the audit reads it yet
+    committee_sizes: dict[str, tuple[int, int, int]] = field(
+        default_factory=lambda: {
+            "branch": (3, 5, 7),
+            "joint_branch": (3, 5, 7),
+            "general_branch": (5, 7, 9),
+            "committee": (5, 9, 9),
+        }
+    )
     #: community-based branches: the work radius (km) within which a member should reach the branch's anchor
     community_radius_km: float = 3.0
     #: a term ending within this many days is reported as expiring
@@ -76,6 +91,10 @@ class RuleSet:
 
     def source(self, rule: str) -> str:
         return self.sources.get(rule, "")
+
+    def committee_size(self, kind: str) -> tuple[int, int, int] | None:
+        """(fewest, usual most, at most) members of the committee of an organization of `kind`, or None."""
+        return self.committee_sizes.get(kind)
 
     @property
     def branch_kinds(self) -> tuple[str, str]:
@@ -87,21 +106,29 @@ class RuleSet:
 
 
 _CPC_SOURCES = {
-    "min_formal_members": "Regulations on the Work of Party Branches (2018), art. 5: a unit with 3 or more formal "
-    "members sets up a branch",
-    "joint_max_units": "Regulations on the Work of Party Branches (2018), art. 5: units with fewer than 3 formal "
-    "members form a joint branch, generally of no more than 5 units",
-    "branch_cap": "Regulations on the Work of Party Branches (2018), art. 6: a branch generally has no more than "
-    "50 members",
-    "committee_at": "Regulations on the Work of Party Branches (2018), art. 18: 7 or more formal members elect a "
-    "branch committee of 3 to 5",
-    "general_branch_at": "Party Constitution art. 30; Regulations on the Work of Party Branches (2018), art. 4: "
-    "50 to 100 members set up a general branch",
-    "primary_committee_at": "Party Constitution art. 30: 100 or more members set up a primary committee",
+    "min_formal_members": "Regulations on the Work of Party Branches (trial, 2018), art. 4: a unit with 3 or more "
+    "formal members sets up a branch",
+    "joint_max_units": "Regulations on the Work of Party Branches (trial, 2018), art. 5: units with fewer than 3 "
+    "formal members set up a joint branch, which generally covers no more than 5 units",
+    "branch_cap": "Regulations on the Work of Party Branches (trial, 2018), art. 4: a branch generally has no more "
+    "than 50 members",
+    "committee_at": "Regulations on the Work of Party Branches (trial, 2018), ch. 6: a branch with 7 or more formal "
+    "members sets up a branch committee of 3 to 5 members (generally no more than 7); with fewer, a secretary "
+    "and, if needed, a deputy",
+    "general_branch_at": "Established practice: a unit with 50 to 100 members sets up a general branch, with the "
+    'approval of the higher organization; the Party Constitution (art. 30) says only "according to the needs of '
+    'the work and the number of members" and gives no figure',
+    "primary_committee_at": "Established practice: a unit with 100 or more members sets up a primary-level "
+    "committee, with the approval of the higher organization (one may be approved below 100); the Party "
+    'Constitution (art. 30) says only "according to the needs of the work and the number of members" and gives '
+    "no figure",
     "secondary_committee_at": "Platform companies' practice: secondary committees inside large companies "
     "(no national figure; configurable)",
-    "term_years": "Regulations on the Work of Party Branches (2018), art. 19: branch terms 3 years (community "
-    "and village 5 years); primary committees 3 to 5 years",
+    "term_years": "Regulations on the Work of Party Branches (trial, 2018), ch. 6: branch committees serve 3 years "
+    "(village and community branches 5 years); primary-level committees 3 to 5 years",
+    "committee_sizes": "Regulations on the Work of Party Branches (trial, 2018), ch. 6: a branch committee has 3 "
+    "to 5 members, generally no more than 7; established practice: a general branch committee 5 to 7, generally "
+    "no more than 9, and a primary-level committee 5 to 9",
     "placement": "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
     "to exactly one branch",
     "anchor": "Organization follows the business: a branch is set up on a business unit",
@@ -135,6 +162,7 @@ RULE_SETS: dict[str, RuleSet] = {
             "union_committee": 5,
         },
         community_term_years=5,
+        committee_sizes={},  # no national figures for union committees
         sources={
             "primary_committee_at": "Trade Union Law (2021), art. 11: 25 or more members set up a grassroots "
             "union committee; fewer may elect an organizer or form a joint union",
@@ -163,8 +191,32 @@ def get_rules(name: str = "cpc", *, overrides: dict | None = None) -> RuleSet:
             if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
                 raise RulesError(f"rule set {name!r}: {key} must be a number > 0, not {value!r}")
             continue
+        if key == "committee_sizes":
+            merged[key] = _committee_sizes(name, value)
+            continue
         if key not in _INT_FIELDS and key not in {"term_years", "sources", "label"}:
             raise RulesError(f"rule set {name!r}: unknown figure {key!r}")
         if key in _INT_FIELDS and (not isinstance(value, int) or value < 0):
             raise RulesError(f"rule set {name!r}: {key} must be a whole number >= 0, not {value!r}")
     return replace(rules, **merged)
+
+
+def _committee_sizes(name: str, value: object) -> dict[str, tuple[int, int, int]]:
+    """An override of `committee_sizes` checked: {kind: [fewest, usual most, at most]}, 1 <= each <= the next."""
+    if not isinstance(value, dict):
+        raise RulesError(f"rule set {name!r}: committee_sizes must map a kind to [fewest, usual most, at most]")
+    out: dict[str, tuple[int, int, int]] = {}
+    for kind, sizes in value.items():
+        ok = (
+            isinstance(sizes, list | tuple)
+            and len(sizes) == 3
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in sizes)
+            and 1 <= sizes[0] <= sizes[1] <= sizes[2]
+        )
+        if not ok:
+            raise RulesError(
+                f"rule set {name!r}: committee_sizes[{kind!r}] must be [fewest, usual most, at most] with "
+                f"1 <= fewest <= usual most <= at most, not {sizes!r}"
+            )
+        out[str(kind)] = (sizes[0], sizes[1], sizes[2])
+    return out

@@ -120,7 +120,7 @@ class Org:
     committee: bool | None = None  # has an elected committee (None: not known)
 
     def to_json(self) -> dict:
-        d = {
+        d: dict[str, object] = {
             "id": self.id,
             "parent": self.parent,
             "kind": self.kind,
@@ -353,9 +353,9 @@ def _tree(by_id: dict[str, Unit]) -> tuple[dict[str, list[str]], list[str], list
     order: list[str] = []
     stack = list(reversed(roots))
     while stack:
-        u = stack.pop()
-        order.append(u)
-        kids = children.get(u)
+        uid = stack.pop()
+        order.append(uid)
+        kids = children.get(uid)
         if kids:
             stack.extend(reversed(kids))
     return dict(children), roots, order
@@ -415,8 +415,8 @@ class _Index:
             ufor[pos[u]] = k
         self.mem, self.ufor = mem, ufor
         self.utot = list(map(len, mem))
-        self._formal_below = None
-        self._active_a = None
+        self._formal_below: np.ndarray | None = None
+        self._active_a: np.ndarray | None = None
 
     def kids(self, i: int) -> Iterator[int]:
         """The children of position i, in order."""
@@ -608,12 +608,12 @@ def _regions(
             formal_of[bid] += ufor[i]
             continue
         ids = {c.id for c in cands}
-        if by_index:
+        if by_index and listing is not None:
             # the branch that lists a member first, by member index (a unit's members are a range of them)
             mx = business._members_index()
             if first is None:
-                owner_no = np.repeat(np.arange(len(branches)), listing.lens)  # type: ignore[union-attr]
-                indices, at = np.unique(listing.flat, return_index=True)  # type: ignore[union-attr]
+                owner_no = np.repeat(np.arange(len(branches)), listing.lens)
+                indices, at = np.unique(listing.flat, return_index=True)
                 first_a = np.full(len(mx.ids), -1, dtype=np.int64)
                 first_a[indices] = owner_no[at]
                 first = first_a.tolist()
@@ -808,16 +808,16 @@ def _audit(
             for mid, where in placed.items():
                 if where is None or len(where) < 2:
                     continue
-                m = business.members[mid]
+                member = business.members[mid]
                 if len(where) > 1:
                     add(
                         "member_in_two_branches",
                         "error",
                         "placement",
                         "member",
-                        m.id,
+                        member.id,
                         where,
-                        member=m.id,
+                        member=member.id,
                         count=len(where),
                         branches=", ".join(_olabel(by_id[w]) for w in where),
                     )
@@ -827,7 +827,11 @@ def _audit(
             formal_of = [len(formal_set.intersection(b.members)) for b in branches]
     # the members of each unit that no branch lists, units in members_of's order (read only: not copied)
     unplaced_by_unit: dict[str, Sequence[str]] = {}
-    n_missing = len(absent) if absent is not None else len(missing)  # type: ignore[arg-type]
+    if absent is not None:
+        n_missing = len(absent)
+    else:
+        assert missing is not None  # set above whenever `absent` is not
+        n_missing = len(missing)
     if n_missing == len(business.members):
         unplaced_by_unit = {u: ms for u, ms in members_of.items() if ms}
     elif n_missing and absent is not None:
@@ -837,11 +841,11 @@ def _audit(
                 lst = [m for m in ms if m in absent]
                 if lst:
                     unplaced_by_unit[u] = lst
-    elif n_missing:
+    elif n_missing and missing is not None:
         # member indices run unit by unit (members_of's order), each unit's members in id order
         unit_of = np.searchsorted(mx.starts, missing, side="right") - 1
         cuts = [0, *(np.flatnonzero(np.diff(unit_of)) + 1).tolist(), len(missing)]
-        missing_ids = [mx.ids[j] for j in missing.tolist()]  # type: ignore[union-attr]
+        missing_ids = [mx.ids[j] for j in missing.tolist()]
         unit_of_l = unit_of.tolist()
         for s, e in zip(cuts, cuts[1:], strict=False):
             unplaced_by_unit[mx.unit_ids[unit_of_l[s]]] = missing_ids[s:e]
@@ -857,26 +861,26 @@ def _audit(
         # members in a subtree with no branch at all are reported once for the whole subtree (its top unit);
         # elsewhere, unit by unit. Such subtrees are closed downwards, so each is the range of its top unit.
         bare = ~covered & ~below
-        parent = np.asarray(ix.parent, dtype=np.int64)
-        top = bare & ((parent < 0) | ~bare[np.maximum(parent, 0)])
+        parent_a = np.asarray(ix.parent, dtype=np.int64)
+        top = bare & ((parent_a < 0) | ~bare[np.maximum(parent_a, 0)])
         top_of = np.maximum.accumulate(np.where(top, np.arange(ix.n), -1)).tolist()
         bare_l = bare.tolist()
         pos, order = ix.pos, business.order
         grouped: dict[tuple[str, bool], list[Sequence[str]]] = defaultdict(list)  # the lists, joined once below
-        for u, ms in unplaced_by_unit.items():
+        for u, unit_missing in unplaced_by_unit.items():
             i = pos[u]
-            grouped[(order[top_of[i]], True) if bare_l[i] else (u, False)].append(ms)
+            grouped[(order[top_of[i]], True) if bare_l[i] else (u, False)].append(unit_missing)
         for (u, subtree), lists in sorted(grouped.items()):
-            ms = tuple(chain.from_iterable(lists))
+            joined = tuple(chain.from_iterable(lists))
             add(
                 "members_in_no_branch",
                 "error",
                 "placement",
                 "unit",
                 u,
-                ms,
+                joined,
                 text="members_in_no_branch_subtree" if subtree and business.children.get(u) else None,
-                count=len(ms),
+                count=len(joined),
                 unit=_label(business, u),
             )
 
@@ -1024,8 +1028,8 @@ def _audit(
         if parent is None or not parent.units:
             spans_of[pid] = (-2, -2, -2)  # not checked
         elif len(parent.units) == 1 and parent.units[0] in ix.pos:
-            lo = ix.pos[parent.units[0]]
-            spans_of[pid] = (lo, end[lo], 1)
+            anchor = ix.pos[parent.units[0]]
+            spans_of[pid] = (anchor, end[anchor], 1)
         else:
             spans_of[pid] = (-1, -1, 0)  # one by one
     spans = np.asarray(list(map(spans_of.__getitem__, parent_ids)), dtype=np.int64).reshape(len(orgs), 3)
@@ -1044,20 +1048,21 @@ def _audit(
         parent = by_id[o.parent]
         anchors = set(parent.units)
         if j in slow:
-            ranges = [(i, end[i]) for a in anchors if (i := ix.pos.get(a)) is not None]
+            ranges = [(ai, end[ai]) for a in anchors if (ai := ix.pos.get(a)) is not None]
             start = int(unit_starts[j])
-            u = next(
+            found = next(
                 (
                     u
                     for k, u in enumerate(o.units)
                     if (i := int(unit_pos[start + k])) >= 0
                     and u not in anchors
-                    and not any(first < i <= last for first, last in ranges)
+                    and not any(top_i < i <= last for top_i, last in ranges)
                 ),
                 None,
             )
-            if u is None:
+            if found is None:
                 continue
+            u = found
         else:
             u = o.units[first_moved[j] - int(unit_starts[j])]
         add(
@@ -1074,8 +1079,8 @@ def _audit(
 
     # terms
     soon = today + timedelta(days=rules.expiring_days)
-    for o in compress(orgs, map(operator.is_not, terms, repeat(None))):
-        if o.term_ends < today:
+    for o, ends in compress(zip(orgs, terms, strict=True), map(operator.is_not, terms, repeat(None))):
+        if ends < today:
             add(
                 "term_expired",
                 "error",
@@ -1083,9 +1088,9 @@ def _audit(
                 "organization",
                 o.id,
                 org=_olabel(o),
-                date=o.term_ends.isoformat(),
+                date=ends.isoformat(),
             )
-        elif o.term_ends <= soon:
+        elif ends <= soon:
             add(
                 "term_expiring",
                 "warning",
@@ -1093,13 +1098,13 @@ def _audit(
                 "organization",
                 o.id,
                 org=_olabel(o),
-                date=o.term_ends.isoformat(),
+                date=ends.isoformat(),
             )
 
     # units with enough formal members and no organization; groups of small units without one
     findings.extend(_unorganized_units(business, rules, covered, below))
-    order = {"error": 0, "warning": 1, "info": 2}
-    findings.sort(key=lambda f: (order[f.severity], f.code, f.subject_id))
+    rank = {"error": 0, "warning": 1, "info": 2}
+    findings.sort(key=lambda f: (rank[f.severity], f.code, f.subject_id))
     return findings
 
 
@@ -1211,7 +1216,7 @@ def _org_subtree_members_walk(orgs: Sequence[Org]) -> dict[str, int]:
     parent = {o.id: o.parent for o in orgs}
     depth: dict[str, int] = {}
     for o in orgs:
-        path = []
+        path: list[str] = []
         x: str | None = o.id
         while x is not None and x not in depth and x in parent and len(path) <= len(parent):
             path.append(x)
@@ -1264,7 +1269,7 @@ class _Piece:
 
     __slots__ = ("units", "members", "formal", "division", "total", "at")
 
-    def __init__(self, units: tuple[str, ...], members: list[str], formal: int, division: str, at: int = -1):
+    def __init__(self, units: tuple[str, ...], members: Sequence[str], formal: int, division: str, at: int = -1):
         self.units = units
         self.members = members
         self.formal = formal
@@ -1276,7 +1281,7 @@ class _Piece:
 @dataclass(slots=True)
 class _NewBranch:
     units: tuple[str, ...]
-    members: list[str]  # its own list, or one of `members_of` when `ordered` (then never modified)
+    members: Sequence[str]  # its own list, or one of `members_of` when `ordered` (then never modified)
     joint: bool
     part: int = 0  # for balanced parts of one unit
     ordered: bool = False  # members in id order already
@@ -1771,7 +1776,8 @@ def _finish(
             if best[1] is not None and best[0] * 2 >= len(nb.members):
                 match = old[best[1]]
         if not nb.ordered:
-            nb.members.sort()  # the planner's own list
+            assert isinstance(nb.members, list)  # the planner's own list (a shared one is `ordered`)
+            nb.members.sort()
         members = tuple(nb.members)
         if not key:
             first = at = -1
@@ -1882,7 +1888,7 @@ def _upper_levels(
     sub_members = ix.subtree_sums(members_at).tolist()
     sub_branches, branches_at, groups = sub_branches_a.tolist(), branches_at_a.tolist(), groups_a.tolist()
     kids_of, order, pos = ix.kids, business.order, ix.pos
-    old_upper = {}
+    old_upper: dict[str, Org] = {}
     for o in orgs:
         if o.kind in rules.upper_kinds and len(o.units) == 1:
             old_upper.setdefault(o.units[0], o)

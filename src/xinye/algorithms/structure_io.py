@@ -13,6 +13,7 @@ Every error names the file, the record (row for CSV/.xlsx, index and id for JSON
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def _need(file: str, where, rec: dict, col: str, errors: list[RowError]) -> str:
     return v
 
 
-def _records(path: Path, key: str, sheet_rows=None) -> list[tuple[object, dict]]:
+def _records(path: Path, key: str, sheet_rows=None) -> Sequence[tuple[int | str, dict]]:
     suffix = path.suffix.lower()
     if suffix == ".json":
         return _records_from_json(path, key)

@@ -98,28 +98,35 @@ COMMUNITY_TEMPLATES = {
 
 SOURCES = {
     "min_formal_members": _(
-        "Regulations on the Work of Party Branches (2018), art. 5: a unit with 3 or more formal "
-        "members sets up a branch"
+        "Regulations on the Work of Party Branches (trial, 2018), art. 4: a unit with 3 or more formal members "
+        "sets up a branch"
     ),
     "joint_max_units": _(
-        "Regulations on the Work of Party Branches (2018), art. 5: units with fewer than 3 formal "
-        "members form a joint branch, generally of no more than 5 units"
+        "Regulations on the Work of Party Branches (trial, 2018), art. 5: units with fewer than 3 formal members "
+        "set up a joint branch, which generally covers no more than 5 units"
     ),
     "branch_cap": _(
-        "Regulations on the Work of Party Branches (2018), art. 6: a branch generally has no more than 50 members"
+        "Regulations on the Work of Party Branches (trial, 2018), art. 4: a branch generally has no more than "
+        "50 members"
     ),
     "committee_at": _(
-        "Regulations on the Work of Party Branches (2018), art. 18: 7 or more formal members elect a "
-        "branch committee of 3 to 5"
+        "Regulations on the Work of Party Branches (trial, 2018), ch. 6: a branch with 7 or more formal members "
+        "sets up a branch committee of 3 to 5 members (generally no more than 7); with fewer, a secretary and, if "
+        "needed, a deputy"
     ),
     "general_branch_at": _(
-        "Party Constitution art. 30; Regulations on the Work of Party Branches (2018), art. 4: "
-        "50 to 100 members set up a general branch"
+        "Established practice: a unit with 50 to 100 members sets up a general branch, with the approval of the "
+        'higher organization; the Party Constitution (art. 30) says only "according to the needs of the work and '
+        'the number of members" and gives no figure'
     ),
-    "primary_committee_at": _("Party Constitution art. 30: 100 or more members set up a primary committee"),
+    "primary_committee_at": _(
+        "Established practice: a unit with 100 or more members sets up a primary-level committee, with the "
+        "approval of the higher organization (one may be approved below 100); the Party Constitution (art. 30) "
+        'says only "according to the needs of the work and the number of members" and gives no figure'
+    ),
     "term_years": _(
-        "Regulations on the Work of Party Branches (2018), art. 19: branch terms 3 years (community and "
-        "village 5 years); primary committees 3 to 5 years"
+        "Regulations on the Work of Party Branches (trial, 2018), ch. 6: branch committees serve 3 years (village "
+        "and community branches 5 years); primary-level committees 3 to 5 years"
     ),
     "placement": _(
         "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
