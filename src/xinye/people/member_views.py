@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
+from xinye.common.views import paginate
 from xinye.organizations.models import OrgKind
 from xinye.organizations.selectors import organization_list
 
@@ -36,14 +37,26 @@ def member_flags(request):
     scope = request_scope(request)
     if scope.person_id and not (scope.org_ids or scope.division_prefixes or scope.is_admin):
         raise Http404  # a member sees no one else's flags
-    rows = [(m, [(f, FLAG_LABELS[f.code]) for f in flags]) for m, flags in selectors.member_flag_list(scope=scope)]
-    branches = organization_list(scope=scope).filter(kind__in=[OrgKind.BRANCH, OrgKind.JOINT_BRANCH]).order_by("name")
+    q = request.GET.get("q", "").strip()[:100]
+    flag = request.GET.get("flag", "")
+    flag = flag if flag in FLAG_LABELS else ""
+    kind = request.GET.get("floating", "")
+    floating = {"1": True, "0": False}.get(kind)
+    rows = selectors.member_flag_list(scope=scope, search=q, flag=flag, floating=floating)
+    page = paginate(request, rows)
+    # the transfer target is chosen on the member's own transfer page: a drop-down of every branch on
+    # each of hundreds of rows made this page megabytes (issue 16)
+    page.object_list = [(m, [(f, FLAG_LABELS[f.code]) for f in flags]) for m, flags in page.object_list]
     return render(
         request,
         "people/member_flags.html",
         {
-            "rows": rows,
-            "branches": branches,
+            "page": page,
+            "total": len(rows),
+            "q": q,
+            "flag": flag,
+            "floating": kind if floating is not None else "",
+            "flag_choices": list(FLAG_LABELS.items()),
             "transfers": selectors.transfer_list(scope=scope)[:100],
             "may_decide": _may_decide(scope),
         },
@@ -51,13 +64,18 @@ def member_flags(request):
 
 
 @login_required
-@require_POST
 def transfer_request(request, pk: int):
+    """GET: the form to transfer one flagged member's membership to a branch; POST: request the transfer."""
     scope = request_scope(request)
-    membership = selectors.membership_list(scope=scope).filter(pk=pk).first()
+    membership = selectors.membership_list(scope=scope).select_related("person", "organization").filter(pk=pk).first()
+    if membership is None:
+        raise Http404
+    branches = organization_list(scope=scope).filter(kind__in=[OrgKind.BRANCH, OrgKind.JOINT_BRANCH]).order_by("name")
+    if request.method != "POST":
+        return render(request, "people/transfer_request.html", {"membership": membership, "branches": branches})
     to = request.POST.get("to", "")
     target = organization_list(scope=scope).filter(pk=int(to)).first() if to.isascii() and to.isdigit() else None
-    if membership is None or target is None:
+    if target is None:
         raise Http404
     try:
         services.membership_transfer_request(
