@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from tests.test_identity_policy import MARKER, WORKER, hidden  # noqa: F401 (a fixture)
-from xinye.common.views import PAGE_SIZE_MAX
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -24,6 +23,8 @@ def _rows(response) -> int:
 
 
 def test_the_page_size_is_capped_and_a_bad_size_falls_back_to_the_default(login):
+    from xinye.common.views import PAGE_SIZE_MAX
+
     client = login("admin")
     assert client.get("/people/", {"size": "100000"}).context["page"].paginator.per_page == PAGE_SIZE_MAX
     assert client.get("/people/", {"size": "-3"}).context["page"].paginator.per_page == 50
