@@ -81,11 +81,13 @@ def test_a_transfer_is_requested_approved_and_recorded(login):
     from django.contrib.auth import get_user_model
 
     client = login("organizer")
-    page = client.get("/members/")
-    assert page.status_code == 200 and page.context["rows"]
+    page = client.get("/members/", {"flag": "transfer_suggested", "floating": "1"})
+    assert page.status_code == 200 and page.context["page"].object_list
     floating = next(
-        m for m, fl in page.context["rows"] if m.floating and any(f.code == "transfer_suggested" for f, _ in fl)
+        m for m, fl in page.context["page"] if m.floating and any(f.code == "transfer_suggested" for f, _ in fl)
     )
+    form = client.get(f"/members/{floating.pk}/transfer/")
+    assert form.status_code == 200 and b'name="to"' in form.content
     target = Organization.objects.filter(kind=OrgKind.BRANCH, division__code__startswith="4403").first()
     client.post(f"/members/{floating.pk}/transfer/", {"to": target.pk, "reason": "settled here"})
     transfer = floating.transfers.get()

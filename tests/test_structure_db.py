@@ -41,7 +41,7 @@ def test_plan_approve_and_the_tree_follows_with_history(login, company):
     response = client.post(f"/companies/{company.pk}/structure/plan/", {"rules": "cpc"}, follow=True)
     proposal = response.context["proposal"]
     assert proposal.status == ProposalStatus.PENDING and response.context["may_decide"]
-    assert response.context["fixed"] and response.context["after_tree"]
+    assert response.context["fixed"] and response.context["plan_rows"]
     oversize = Organization.objects.get(name__contains="配送支部", company=company)
     assert any(
         f["code"] == "branch_over_cap" and f["subject_id"] == str(oversize.pk) for f in response.context["fixed"]

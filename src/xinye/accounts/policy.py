@@ -39,6 +39,9 @@ Functions
 `text_search_q(scope) -> Q`
     the demands whose text a viewer may search (a platform-side viewer may not search the texts of hidden
     demands: the search would confirm a name).
+`name_search_q(scope) -> Q`
+    the demands a viewer may find by the submitter's name: never an anonymous demand, and for the platform
+    side only those whose text it may search (a hit on a hidden demand would confirm who submitted it).
 `history_actor_for(scope, demand, event, *, handler) -> str`
     the "who" of a history row: a handler sees the actor's user name, except that the entering member and
     the worker's own account are shown by their label ("member", "submitter") to a viewer from whom the
@@ -303,6 +306,13 @@ def text_search_q(scope: Scope) -> Q:
     if scope.person_id:
         own |= Q(person_id=scope.person_id)
     return Q(hide_from_platform=False, anonymous=False, collective=False) | (own & Q(collective=False))
+
+
+def name_search_q(scope: Scope) -> Q:
+    named = Q(anonymous=False)
+    if scope.is_admin:
+        return named
+    return named & text_search_q(scope)
 
 
 def demand_identity_for(scope: Scope, demand) -> dict | None:

@@ -16,7 +16,15 @@ def get_or_404(getter, **kwargs):
         raise
 
 
+PAGE_SIZE_MAX = 200
+
+
 def paginate(request, queryset, per_page: int = 50):
+    """One page of a list (a queryset or a plain list). `?size=` asks for another page size, capped at
+    PAGE_SIZE_MAX so no request can ask for the whole table at once; a bad value falls back to the default."""
+    raw = request.GET.get("size", "")
+    if raw.isascii() and raw.isdigit() and int(raw) > 0:
+        per_page = min(int(raw), PAGE_SIZE_MAX)
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 

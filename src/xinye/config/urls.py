@@ -58,7 +58,6 @@ urlpatterns = [
     path("members/", member_views.member_flags, name="member_flags"),
     path("people/<int:pk>/floating/", member_views.floating_register, name="floating_register"),
     path("members/<int:pk>/transfer/", member_views.transfer_request, name="transfer_request"),
-    path("members/<int:pk>/transfer/new/", member_views.transfer_form, name="transfer_form"),
     path("transfers/<int:pk>/decide/", member_views.transfer_decide, name="transfer_decide"),
     path("people/", people_views.person_index, name="person_index"),
     path("people/import/", roster_views.roster_import_page, name="roster_import"),

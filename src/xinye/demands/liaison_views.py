@@ -23,7 +23,7 @@ from xinye.common.disclosure import round_total, suppress_small, suppress_table
 from xinye.common.errors import InputError
 from xinye.common.jobs import job_submit
 from xinye.common.models import Job
-from xinye.common.views import get_or_404
+from xinye.common.views import get_or_404, paginate
 from xinye.people.models import Person
 from xinye.people.selectors import person_q
 from xinye.places.models import Level
@@ -359,4 +359,13 @@ def liaison_branch(request, pk: int):
     organization = get_or_404(liaison.liaison_organization_get, scope=scope, pk=pk)
     today = timezone.localdate()
     data = liaison.branch_contact_rates(organization=organization, today=today)
-    return render(request, "demands/liaison_branch.html", {"organization": organization, "today": today, **data})
+    # the totals stay those of the whole organization; the table is searched, filtered and paged
+    q = request.GET.get("q", "").strip()[:100]
+    overdue = request.GET.get("overdue") == "1"
+    rows = [r for r in data.pop("rows") if (not q or q in r["member"].name) and (not overdue or r["overdue"])]
+    page = paginate(request, rows)
+    return render(
+        request,
+        "demands/liaison_branch.html",
+        {"organization": organization, "today": today, "rows": page, "page": page, "q": q, "overdue": overdue, **data},
+    )

@@ -86,8 +86,11 @@ def queue(
         ref = search.upper().removeprefix("D")
         if re.fullmatch(r"[0-9]{1,18}", ref):
             qs = qs.filter(pk=int(ref))
-        else:  # the platform's people may not search hidden demands' texts (a hit would confirm a name)
-            qs = qs.filter(policy.text_search_q(scope), description__contains=search)
+        else:  # the platform's people may not search hidden demands' texts or names (a hit would confirm a name)
+            qs = qs.filter(
+                (policy.text_search_q(scope) & Q(description__contains=search))
+                | (policy.name_search_q(scope) & Q(person__name__contains=search))
+            )
     rows = list(qs.order_by("due_at", "pk")[:2000])
     for d in rows:
         d.overdue = d.is_open and d.due_at < now

@@ -19,7 +19,7 @@ from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
 from xinye.common import idempotency, ratelimit
-from xinye.common.views import get_or_404
+from xinye.common.views import get_or_404, paginate
 from xinye.organizations.models import Company
 from xinye.people.models import Person
 from xinye.people.selectors import person_q
@@ -294,11 +294,13 @@ def demand_queue(request):
         overdue=request.GET.get("overdue") == "1",
         search=request.GET.get("q", "").strip(),
     )
+    page = paginate(request, rows)
     return render(
         request,
         "demands/queue.html",
         {
-            "rows": rows[:500],
+            "rows": page,
+            "page": page,
             "count": len(rows),
             "statuses": DemandStatus.choices,
             "categories": Category.objects.all(),

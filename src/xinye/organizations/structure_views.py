@@ -13,7 +13,7 @@ from xinye.accounts.scope import request_scope
 from xinye.algorithms.rules import RULE_SETS
 from xinye.common.concurrency import Conflict
 from xinye.common.jobs import job_submit
-from xinye.common.views import get_or_404
+from xinye.common.views import get_or_404, paginate
 
 from . import planning, selectors
 from .findings import kind_label, localized
@@ -47,6 +47,11 @@ def company_structure(request, pk: int):
 
     findings = [localized(f) for f in structure.audit(snap.business, snap.orgs, ruleset, today=_today())]
     counts = {s: sum(f["severity"] == s for f in findings) for s in ("error", "warning", "info")}
+    proposal_status = request.GET.get("status", "")
+    proposals = company.proposals.order_by("-created_at", "-pk")
+    if proposal_status in ProposalStatus.values:
+        proposals = proposals.filter(status=proposal_status)
+    page = paginate(request, proposals, per_page=20)
     return render(
         request,
         "organizations/structure.html",
@@ -56,7 +61,10 @@ def company_structure(request, pk: int):
             "counts": counts,
             "rules": rules,
             "rule_sets": RULE_SETS,
-            "proposals": company.proposals.all()[:20],
+            "proposals": page,
+            "page": page,
+            "proposal_status": proposal_status,
+            "proposal_statuses": ProposalStatus.choices,
             "may_plan": True,
             "members": len(snap.business.members),
             "units": len(snap.business.units),
@@ -110,8 +118,7 @@ def proposal_detail(request, pk: int):
             "proposal": proposal,
             "plan": plan,
             "stats": plan["stats"],
-            "before_tree": _tree(before, status, snap_names),
-            "after_tree": _tree(after, status, snap_names),
+            "plan_rows": _aligned_rows(before, after, status, snap_names),
             "fixed": [localized(f) for f in fixed],
             "remaining": [localized(f) for f in plan.get("remaining_findings", [])],
             "unplaced": plan.get("unplaced", []),
@@ -197,6 +204,40 @@ def _tree(orgs: list[dict], status: dict, names: dict) -> list[dict]:
         parent = o.get("parent")
         (nodes[parent]["children"] if parent in nodes else roots).append(nodes[o["id"]])
     return roots
+
+
+def _aligned_rows(before: list[dict], after: list[dict], status: dict, names: dict) -> list[dict]:
+    """One row per organization, before beside after, so a reader compares row by row (issue 16).
+    Rows follow the plan's tree depth-first; organizations the plan dissolves follow at the end, in the
+    order of the old tree. Each row: id, depth (0 = top), status (kept/changed/new/dissolved), before and
+    after as {kind, name, members} or None."""
+    before_nodes = {n["id"]: n for n in _flatten(_tree(before, status, names))}
+    rows = []
+    for node in _flatten(_tree(after, status, names)):
+        rows.append(
+            {
+                "id": node["id"],
+                "depth": node["depth"],
+                "status": node["status"],
+                "before": before_nodes.get(node["id"]),
+                "after": node,
+            }
+        )
+    after_ids = {r["id"] for r in rows}
+    for node in before_nodes.values():
+        if node["id"] not in after_ids:
+            rows.append(
+                {"id": node["id"], "depth": node["depth"], "status": "dissolved", "before": node, "after": None}
+            )
+    return rows
+
+
+def _flatten(nodes: list[dict], depth: int = 0) -> list[dict]:
+    out = []
+    for n in nodes:
+        out.append({**n, "depth": depth, "indent": depth * 1.25})
+        out.extend(_flatten(n["children"], depth + 1))
+    return out
 
 
 @login_required

@@ -11,6 +11,12 @@ from xinye.people.selectors import person_list
 from . import selectors
 from .models import CompanyKind, OrgKind
 
+TREE_OPEN_ALL = 40  # trees of at most this many nodes start fully open
+
+
+def _tree_size(nodes) -> int:
+    return sum(1 + _tree_size(n["children"]) for n in nodes)
+
 
 @login_required
 def organization_index(request):
@@ -24,8 +30,11 @@ def organization_index(request):
             as_of = date.fromisoformat(request.GET["as_of"])
         except ValueError:
             error = request.GET["as_of"]
+    page = None
     if q or kind:
-        tree = [{"org": o, "children": []} for o in selectors.organization_list(scope=scope, search=q, kind=kind)]
+        # a search is a flat list: paged like every other list
+        page = paginate(request, selectors.organization_list(scope=scope, search=q, kind=kind))
+        tree = [{"org": o, "children": []} for o in page]
     else:
         tree = selectors.organization_tree(scope=scope, as_of=as_of)
     return render(
@@ -33,6 +42,9 @@ def organization_index(request):
         "organizations/organization_list.html",
         {
             "tree": tree,
+            "page": page,
+            # a large tree opens two levels deep; the rest folds (each node is a <details>)
+            "open_depth": 99 if _tree_size(tree) <= TREE_OPEN_ALL else 2,
             "q": q,
             "kind": kind,
             "kinds": OrgKind.choices,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
-from xinye.common.views import get_or_404, paginate
+from xinye.common.views import paginate
 from xinye.organizations.models import OrgKind
 from xinye.organizations.selectors import organization_list
 
@@ -34,29 +34,29 @@ def _may_decide(scope) -> bool:
 
 @login_required
 def member_flags(request):
-    """Members needing attention: paged (50 a page), filtered by flag and searched by name. A transfer is
-    requested from its own page (one list of branches there, not one per row)."""
     scope = request_scope(request)
     if scope.person_id and not (scope.org_ids or scope.division_prefixes or scope.is_admin):
         raise Http404  # a member sees no one else's flags
-    q = request.GET.get("q", "").strip()[:50]
+    q = request.GET.get("q", "").strip()[:100]
     flag = request.GET.get("flag", "")
     flag = flag if flag in FLAG_LABELS else ""
-    rows = [
-        (m, [(f, FLAG_LABELS[f.code]) for f in flags])
-        for m, flags in selectors.member_flag_list(scope=scope)
-        if (not q or q in m.person.name) and (not flag or any(f.code == flag for f in flags))
-    ]
-    page = paginate(request, rows, per_page=50)
+    kind = request.GET.get("floating", "")
+    floating = {"1": True, "0": False}.get(kind)
+    rows = selectors.member_flag_list(scope=scope, search=q, flag=flag, floating=floating)
+    page = paginate(request, rows)
+    # the transfer target is chosen on the member's own transfer page: a drop-down of every branch on
+    # each of hundreds of rows made this page megabytes (issue 16)
+    page.object_list = [(m, [(f, FLAG_LABELS[f.code]) for f in flags]) for m, flags in page.object_list]
     return render(
         request,
         "people/member_flags.html",
         {
             "page": page,
-            "rows": page.object_list,
+            "total": len(rows),
             "q": q,
             "flag": flag,
-            "flags": list(FLAG_LABELS.items()),
+            "floating": kind if floating is not None else "",
+            "flag_choices": list(FLAG_LABELS.items()),
             "transfers": selectors.transfer_list(scope=scope)[:100],
             "may_decide": _may_decide(scope),
         },
@@ -64,29 +64,18 @@ def member_flags(request):
 
 
 @login_required
-def transfer_form(request, pk: int):
-    """The page where a floating member's transfer is requested: the branches in scope, searchable."""
-    scope = request_scope(request)
-    membership = get_or_404(selectors.membership_list(scope=scope).select_related("person", "organization").get, pk=pk)
-    branches = organization_list(scope=scope).filter(kind__in=[OrgKind.BRANCH, OrgKind.JOINT_BRANCH]).order_by("name")
-    q = request.GET.get("q", "").strip()[:50]
-    if q:
-        branches = branches.filter(name__contains=q)
-    return render(
-        request,
-        "people/transfer_form.html",
-        {"membership": membership, "branches": branches[:200], "q": q, "more": branches.count() > 200},
-    )
-
-
-@login_required
-@require_POST
 def transfer_request(request, pk: int):
+    """GET: the form to transfer one flagged member's membership to a branch; POST: request the transfer."""
     scope = request_scope(request)
-    membership = selectors.membership_list(scope=scope).filter(pk=pk).first()
+    membership = selectors.membership_list(scope=scope).select_related("person", "organization").filter(pk=pk).first()
+    if membership is None:
+        raise Http404
+    branches = organization_list(scope=scope).filter(kind__in=[OrgKind.BRANCH, OrgKind.JOINT_BRANCH]).order_by("name")
+    if request.method != "POST":
+        return render(request, "people/transfer_request.html", {"membership": membership, "branches": branches})
     to = request.POST.get("to", "")
     target = organization_list(scope=scope).filter(pk=int(to)).first() if to.isascii() and to.isdigit() else None
-    if membership is None or target is None:
+    if target is None:
         raise Http404
     try:
         services.membership_transfer_request(

@@ -106,12 +106,16 @@ def report_list(request):
     if not (scope.is_admin or scope.division_prefixes):
         raise Http404
     status = request.GET.get("status", ReportStatus.PENDING)
-    page = paginate(request, selectors.community_report_list(scope=scope, status=status if status != "all" else ""))
+    q = request.GET.get("q", "").strip()[:100]
+    page = paginate(
+        request, selectors.community_report_list(scope=scope, status=status if status != "all" else "", search=q)
+    )
     return render(
         request,
         "people/report_list.html",
         {
             "page": page,
+            "q": q,
             "status": status,
             "statuses": ReportStatus.choices,
             "on_record": selectors.phones_on_record([r.phone for r in page if r.status == ReportStatus.PENDING]),

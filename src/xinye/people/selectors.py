@@ -93,8 +93,9 @@ def occupation_counts(*, scope: Scope) -> list[tuple[str, int]]:
     return [(r["occupation"], r["n"]) for r in rows]
 
 
-def community_report_list(*, scope: Scope, status: str = ""):
-    """Reports to communities in the organizer's divisions (administrators: all)."""
+def community_report_list(*, scope: Scope, status: str = "", search: str = ""):
+    """Reports to communities in the organizer's divisions (administrators: all); `search` matches the
+    reported name, the confirmed person's name or the community's name."""
     from .models import CommunityReport
 
     if scope.is_admin:
@@ -103,6 +104,10 @@ def community_report_list(*, scope: Scope, status: str = ""):
         qs = CommunityReport.objects.filter(division_q(scope, "community"))
     if status:
         qs = qs.filter(status=status)
+    if search:
+        qs = qs.filter(
+            Q(reported__name__icontains=search) | Q(person__name__contains=search) | Q(community__name__contains=search)
+        )
     return qs.select_related("person", "community__parent__parent").order_by("status", "-created_at")
 
 
@@ -113,19 +118,29 @@ def phones_on_record(phones: list[str]) -> set[str]:
     return set(Person.objects.filter(phone__in=phones).values_list("phone", flat=True)) if phones else set()
 
 
-def member_flag_list(*, scope: Scope, today=None) -> list[tuple]:
+def member_flag_list(
+    *, scope: Scope, today=None, search: str = "", flag: str = "", floating: bool | None = None
+) -> list[tuple]:
     """(membership, flags) for current members in scope that have a flag: floating members due to transfer,
-    members out of contact, certificates ending."""
+    members out of contact, certificates ending. `search` narrows by the member's name, `flag` to one flag
+    code, `floating` to floating (True) or local (False) members."""
     from django.utils import timezone
 
     from xinye.algorithms.membership import MemberDates, membership_flags
 
     today = today or timezone.localdate()
+    qs = membership_list(scope=scope).select_related("person", "organization")
+    if search:
+        qs = qs.filter(person__name__contains=search)
+    if floating is not None:
+        qs = qs.filter(floating=floating)
     out = []
-    for m in membership_list(scope=scope).select_related("person", "organization").order_by("person__name"):
+    for m in qs.order_by("person__name", "pk"):
         flags = membership_flags(
             MemberDates(str(m.pk), m.floating, m.since, m.last_contact_on, m.certificate_until), today=today
         )
+        if flag:
+            flags = [f for f in flags if f.code == flag]
         if flags:
             out.append((m, flags))
     return out

@@ -4,21 +4,33 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from xinye.accounts.scope import request_scope
-from xinye.common.views import get_or_404
+from xinye.common.views import get_or_404, paginate
 from xinye.people.models import Person
 from xinye.people.selectors import person_q
 
 from . import selectors
 from .maps import choropleth
-from .models import Level
+from .models import Division, Level
 
 
 @login_required
 def division_index(request):
     scope = request_scope(request)
-    q = request.GET.get("q", "").strip()
-    divisions = selectors.division_list(search=q)[:200] if q else selectors.division_roots_for(scope)
-    return render(request, "places/division_list.html", {"divisions": divisions, "q": q, "division": None})
+    q = request.GET.get("q", "").strip()[:100]
+    level = request.GET.get("level", "")
+    level = level if level in Level.values else ""
+    if q or level:
+        divisions = selectors.division_list(search=q) if q else Division.objects.order_by("code")
+        if level:
+            divisions = divisions.filter(level=level)
+    else:
+        divisions = selectors.division_roots_for(scope)
+    page = paginate(request, divisions)
+    return render(
+        request,
+        "places/division_list.html",
+        {"divisions": page, "page": page, "q": q, "level": level, "levels": Level.choices, "division": None},
+    )
 
 
 @login_required

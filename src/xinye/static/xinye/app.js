@@ -172,4 +172,17 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();
   document.addEventListener('htmx:afterSettle', function () { label(document); });
+/* == hF: folding trees (issue 16) ==
+   Every node with children is a <details>, so the tree folds without script; these buttons open or close
+   all of them at once. */
+(function () {
+  'use strict';
+  document.addEventListener('click', function (e) {
+    var btn = e.target.closest ? e.target.closest('[data-tree-toggle]') : null;
+    if (!btn) return;
+    var open = btn.getAttribute('data-tree-toggle') === 'open';
+    var scope = btn.closest('.panel') || document;
+    var nodes = scope.querySelectorAll('details.tree-node');
+    for (var i = 0; i < nodes.length; i++) nodes[i].open = open;
+  });
 })();
