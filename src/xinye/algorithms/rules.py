@@ -1,6 +1,6 @@
 """Organization sizing rules as data.
 
-A `RuleSet` holds every figure the structure planner and auditor use; nothing in `structure.py` is a
+A `RuleSet` holds every figure the structure planner and auditor use; nothing in `structure/` is a
 constant. Two rule sets ship: `cpc` (the defaults of docs/domain.md section 1) and `union` (trade-union
 groups and grassroots union committees), and a deployment overrides any figure through Django's
 `XINYE_RULES` setting (the Django side passes it as `overrides`),
