@@ -22,3 +22,29 @@ def suppress_small_filter(value, in_scope=False):
     from xinye.common.disclosure import suppress_small
 
     return suppress_small(value, in_scope=bool(in_scope))
+
+
+@register.filter
+def hours(value) -> str:
+    """OSM opening_hours in words, in the active language (stations.hours.humanize)."""
+    from django.utils.translation import get_language
+
+    from xinye.stations.hours import humanize
+
+    return humanize(str(value or ""), get_language() or "en")
+
+
+@register.filter
+def change_reason(value) -> str:
+    """A history change reason in the active language (common.labels.change_reason_label)."""
+    from xinye.common.labels import change_reason_label
+
+    return change_reason_label(str(value or ""))
+
+
+@register.filter
+def job_stage(value) -> str:
+    """A job's stage in the active language (common.labels.job_stage_label)."""
+    from xinye.common.labels import job_stage_label
+
+    return job_stage_label(str(value or ""))
