@@ -66,3 +66,36 @@ JOB_STAGES = {
 def job_stage_label(stage: str) -> str:
     """A job's stage code in the active language (the code itself when unknown)."""
     return str(JOB_STAGES.get(stage, stage or ""))
+
+
+#: ConsentRecord.purpose codes -> label
+CONSENT_PURPOSES = {
+    "report to the community": _("report to the community"),
+    "registration with the community": _("registration with the community"),
+}
+
+
+def consent_purpose_label(purpose: str) -> str:
+    return str(CONSENT_PURPOSES.get(purpose, purpose or ""))
+
+
+#: ConsentRecord.channel codes -> label
+CONSENT_CHANNELS = {
+    "web": _("web page"),
+    "demo": _("demo data"),
+    "in person": _("in person"),
+}
+
+
+def consent_channel_label(channel: str) -> str:
+    return str(CONSENT_CHANNELS.get(channel, channel or ""))
+
+
+def model_label(label: str) -> str:
+    """An "app_label.model" code (an audit entry's subject) as the model's verbose name."""
+    from django.apps import apps
+
+    try:
+        return str(apps.get_model(label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return label or ""

@@ -48,3 +48,27 @@ def job_stage(value) -> str:
     from xinye.common.labels import job_stage_label
 
     return job_stage_label(str(value or ""))
+
+
+@register.filter
+def consent_purpose(value) -> str:
+    """A consent's purpose code in the active language (common.labels.consent_purpose_label)."""
+    from xinye.common.labels import consent_purpose_label
+
+    return consent_purpose_label(str(value or ""))
+
+
+@register.filter
+def consent_channel(value) -> str:
+    """A consent's channel code in the active language (common.labels.consent_channel_label)."""
+    from xinye.common.labels import consent_channel_label
+
+    return consent_channel_label(str(value or ""))
+
+
+@register.filter(name="model_label")
+def model_label_filter(value) -> str:
+    """An "app_label.model" code as the model's verbose name in the active language."""
+    from xinye.common.labels import model_label
+
+    return model_label(str(value or ""))
