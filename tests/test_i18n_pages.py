@@ -282,3 +282,15 @@ def test_every_page_of_every_role_reads_chinese(client, demo):
     assert public_failed == []
     assert len(seen) >= 6  # the demo has no structure proposal yet
     assert found == {}, "\n".join(f"{u}: {sorted(w)}" for u, w in sorted(found.items()))
+
+
+@pytest.mark.django_db
+def test_the_rule_set_choice_reads_chinese(login, demo):
+    from xinye.organizations.models import Company
+
+    company = Company.objects.order_by("pk").first()
+    client = login("admin")
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(f"/companies/{company.pk}/structure/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "党组织（默认）" in html
+    assert "Party organizations" not in html
