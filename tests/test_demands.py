@@ -228,7 +228,7 @@ def test_escalation_with_a_frozen_clock_goes_up_the_tree_and_again():
     d.refresh_from_db()
     assert d.escalation_level == 2 and d.organization == (org.parent.parent or org.parent)
     notes = list(d.events.filter(kind="escalated").values_list("note", flat=True))
-    assert len(notes) == 2 and "escalated to" in notes[0]
+    assert len(notes) == 2 and "已上报至" in notes[0]  # written in the deployment language (issue 16)
     # a resolved demand does not escalate
     services.demand_transition(d, to=S.ACCEPTED, version=d.version)
     d.refresh_from_db()

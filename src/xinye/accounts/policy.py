@@ -327,10 +327,13 @@ def demand_identity_for(scope: Scope, demand) -> dict | None:
 
 
 def history_actor_for(scope: Scope, demand, event, *, handler: bool) -> str:
+    """Who did `event`, as a page shows it: a username, or a label in the active language."""
+    from xinye.demands.models import actor_label_display
+
     if not handler or not event.actor_id or event.actor_label == "submitter":
-        return event.actor_label
+        return actor_label_display(event.actor_label)
     if event.actor_id in _entering_user_ids(demand) and identity_hidden(scope, demand):
-        return event.actor_label or "member"
+        return actor_label_display(event.actor_label or "member")
     return event.actor.username
 
 
@@ -347,5 +350,14 @@ def tracking_events(demand) -> list[dict]:
         if demand.collective and e.kind in ("merged", "submitted"):
             note = ""  # "collective demand of D1, D2, …": the other workers' demands
         note = _REFERENCE.sub(lambda m: m.group(0) if m.group(0) in keep else REDACTED, note)
-        out.append({"at": e.at, "kind": e.kind, "kind_label": e.get_kind_display(), "to": e.to_status, "note": note})
+        out.append(
+            {
+                "at": e.at,
+                "kind": e.kind,
+                "kind_label": e.get_kind_display(),
+                "to": e.to_status,
+                "to_label": e.to_status_label,
+                "note": note,
+            }
+        )
     return out

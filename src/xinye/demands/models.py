@@ -106,6 +106,46 @@ class DemandStatus(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
 
 
+#: what a handler's button says: a verb for the move, never the status it leads to (issue 16, defect 11)
+STATUS_ACTIONS = {
+    DemandStatus.SUBMITTED: _("Return to submitted"),
+    DemandStatus.ACCEPTED: _("Accept"),
+    DemandStatus.IN_PROGRESS: _("Start handling"),
+    DemandStatus.RESOLVED: _("Mark resolved"),
+    DemandStatus.CLOSED: _("Close"),
+    DemandStatus.REJECTED: _("Decline"),
+    DemandStatus.DUPLICATE: _("Merge as duplicate"),
+    DemandStatus.REOPENED: _("Reopen"),
+}
+
+#: who did it, as stored in DemandEvent.actor_label (codes) -> what a page shows
+ACTOR_LABELS = {
+    "submitter": _("the submitter"),
+    "member": _("a member"),
+    "system": _("the system"),
+}
+
+
+def status_label(code: str) -> str:
+    """A demand status code in the active language (the code itself when unknown)."""
+    try:
+        return str(DemandStatus(code).label)
+    except ValueError:
+        return code
+
+
+def actor_label_display(code: str) -> str:
+    """A stored actor label ("submitter", "system", a role code) in the active language."""
+    from xinye.accounts.models import RoleKind
+
+    if code in ACTOR_LABELS:
+        return str(ACTOR_LABELS[code])
+    try:
+        return str(RoleKind(code).label)
+    except ValueError:
+        return code
+
+
 OPEN_STATUSES = (DemandStatus.SUBMITTED, DemandStatus.ACCEPTED, DemandStatus.IN_PROGRESS, DemandStatus.REOPENED)
 
 
@@ -234,6 +274,14 @@ class DemandEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.demand_id} {self.kind} {self.from_status}->{self.to_status}"
+
+    @property
+    def from_status_label(self) -> str:
+        return status_label(self.from_status) if self.from_status else ""
+
+    @property
+    def to_status_label(self) -> str:
+        return status_label(self.to_status) if self.to_status else ""
 
 
 def _attachment_path(instance, filename: str) -> str:

@@ -14,10 +14,12 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from xinye.algorithms.errors import InputError, RowError, XinyeError
 from xinye.organizations.models import Organization
@@ -506,18 +508,18 @@ def demands_escalate(*, now: dt.datetime | None = None) -> int:
                 _locked_change(d.pk, d.version, **fields)
             except StaleDemand:
                 continue  # someone is working on it right now; the next run looks again
-            if target is not None:
-                where = str(target)
-            elif d.community_id and d.community.parent_id and d.community.parent.parent_id:
-                where = f"the organizers of {d.community.parent.parent.name}"
-            else:
-                where = "the top level (no higher organization)"
-            _event(
-                d,
-                DemandEvent.Kind.ESCALATED,
-                label="system",
-                now=now,
-                note=f"overdue since {d.due_at:%Y-%m-%d %H:%M}; escalated to {where}",
-            )
+            # a stored note is read later by handlers: written in the deployment's language
+            with translation.override(settings.LANGUAGE_CODE):
+                if target is not None:
+                    where = str(target)
+                elif d.community_id and d.community.parent_id and d.community.parent.parent_id:
+                    where = gettext("the organizers of %(name)s") % {"name": d.community.parent.parent.name}
+                else:
+                    where = gettext("the top level (no higher organization)")
+                note = gettext("overdue since %(due)s; escalated to %(where)s") % {
+                    "due": f"{timezone.localtime(d.due_at):%Y-%m-%d %H:%M}",
+                    "where": where,
+                }
+            _event(d, DemandEvent.Kind.ESCALATED, label="system", now=now, note=note)
         count += 1
     return count

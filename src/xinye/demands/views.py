@@ -26,7 +26,7 @@ from xinye.people.selectors import person_q
 from xinye.places.models import Division, Level
 
 from . import selectors, services
-from .models import OPEN_STATUSES, Attachment, Category, Channel, Demand, DemandStatus, LiaisonPair
+from .models import OPEN_STATUSES, STATUS_ACTIONS, Attachment, Category, Channel, Demand, DemandStatus, LiaisonPair
 
 DIGITS = re.compile(r"[0-9]{1,18}")
 CODE = re.compile(r"[0-9A-Za-z]{1,12}")
@@ -403,7 +403,7 @@ def demand_detail(request, pk: int):
                 for e in events
             ],
             "handler": handler,
-            "may": [(s, label) for s, label in DemandStatus.choices if s in services.allowed(demand)]
+            "may": [(s, STATUS_ACTIONS[s]) for s, _label in DemandStatus.choices if s in services.allowed(demand)]
             if handler
             else [],
             "merged": demand.merged.all(),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from faker import Faker
 from simple_history.utils import bulk_create_with_history
 
@@ -27,7 +29,7 @@ from . import generator, stories
 from .models import DemoRun
 
 DEMO_PASSWORD = "xinye-demo-2026"
-CONSENT_SCOPE = (
+CONSENT_SCOPE = gettext_noop(
     "Stored: name, phone, occupation, platforms, work community and a coarse work cell (no GPS track). "
     "Seen by: the community's organizer and the branch that keeps in touch with you; phone masked to others."
 )
@@ -140,9 +142,12 @@ def demo_build(
     links = [through(person_id=people[w.idx].id, company_id=companies[k].id) for w in c.workers for k in w.platforms]
     through.objects.bulk_create(links, batch_size=5000)
     given = timezone.make_aware(datetime.combine(today, time(9, 0)))
+    # a consent keeps the text the worker read, in the deployment's language
+    with translation.override(settings.LANGUAGE_CODE):
+        scope_text = gettext(CONSENT_SCOPE)
     consents = [
         ConsentRecord(
-            person=p, purpose="registration with the community", scope=CONSENT_SCOPE, channel="demo", given_at=given
+            person=p, purpose="registration with the community", scope=scope_text, channel="demo", given_at=given
         )
         for p in people
     ]

@@ -60,7 +60,8 @@ def company_structure(request, pk: int):
             "findings": findings,
             "counts": counts,
             "rules": rules,
-            "rule_sets": RULE_SETS,
+            # the algorithms' labels are English msgids (algorithms never import Django): translated here
+            "rule_sets": {key: {"label": _(r.label)} for key, r in RULE_SETS.items()},
             "proposals": page,
             "page": page,
             "proposal_status": proposal_status,

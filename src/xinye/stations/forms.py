@@ -4,6 +4,8 @@ WGS-84; amenities from the standard list plus custom ones; opening hours checked
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xinye.algorithms import geo
@@ -12,6 +14,7 @@ from xinye.common.concurrency import save_versioned
 from xinye.places.models import Division, Level
 
 from . import registry
+from .hours import humanize
 from .models import Amenity, Station
 from .services import opening_hours_check
 
@@ -73,6 +76,14 @@ class StationForm(forms.ModelForm):
             self.fields["operator_name"] = forms.ChoiceField(
                 label=_("operator"), choices=[(n, n) for n in scope.operator_names]
             )
+        if self.instance.pk and self.instance.opening_hours:
+            # the raw syntax is edited here only; show how it reads to workers
+            self.fields["opening_hours"].help_text = format_lazy(
+                "{} — {}: {}",
+                self.fields["opening_hours"].help_text,
+                _("reads as"),
+                humanize(self.instance.opening_hours, get_language() or "en"),
+            )
         for name in ("lat", "lon"):
             self.fields[name].widget.attrs.update(step="any", inputmode="decimal")
 
@@ -81,8 +92,11 @@ class StationForm(forms.ModelForm):
         try:
             opening_hours_check(value)
         except InputError as exc:
-            message = exc.errors[0].message
-            raise forms.ValidationError(_("Not valid opening_hours syntax: %(e)s"), params={"e": message}) from exc
+            # the parser's own message is English; the worker-facing text names the value and shows examples
+            raise forms.ValidationError(
+                _("“%(value)s” is not valid opening hours. Examples: 24/7 or Mo-Fr 08:00-20:00; PH off"),
+                params={"value": value},
+            ) from exc
         return value
 
     def clean_community(self):
