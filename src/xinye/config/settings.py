@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # the project's error page for 400/403/404 with DEBUG on too, in the chosen language (issue 16)
+    "xinye.common.failures.ErrorPageMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() (issue 10)
@@ -319,6 +321,8 @@ XINYE_PERMISSIONS_POLICY = {
     "display-capture": [],
     "browsing-topics": [],
 }
+
+
 # --- second factor, session timeouts, cookies (issue 10) ---
 def _number(name: str, default: str) -> float:
     raw = os.environ.get(name, default)
