@@ -340,13 +340,25 @@ def history_actor_for(scope: Scope, demand, event, *, handler: bool) -> str:
 _REFERENCE = re.compile(r"(?<![A-Za-z0-9])D[0-9]+(?![0-9])")
 
 
+def submitter_note(event) -> str:
+    """The note of a demand's event as the submitter's side (tracking page, Open311, the member who entered
+    it) sees it: only a public event's note the handler made visible. A status change is public, yet the note
+    typed with it is internal unless the handler ticked "the submitter sees the note" (issue 16, item 2)."""
+    return event.note if event.public and event.note_public else ""
+
+
+def event_note_for(event, *, handler: bool) -> str:
+    """Handlers see every note (internal ones marked); everyone else what the submitter sees."""
+    return event.note if handler else submitter_note(event)
+
+
 def tracking_events(demand) -> list[dict]:
     keep = {demand.reference}
     if demand.merged_into_id:
         keep.add(demand.merged_into.reference)
     out = []
     for e in demand.events.filter(public=True):
-        note = e.note
+        note = submitter_note(e)
         if demand.collective and e.kind in ("merged", "submitted"):
             note = ""  # "collective demand of D1, D2, …": the other workers' demands
         note = _REFERENCE.sub(lambda m: m.group(0) if m.group(0) in keep else REDACTED, note)

@@ -11,8 +11,10 @@ import logging
 import sys
 import uuid
 
-from django.http import HttpResponse, JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 
 log = logging.getLogger("xinye.errors")
@@ -70,3 +72,36 @@ def csrf_failure(request, reason=""):
     log.warning("error %s: 403 CSRF %s %s: %s", error_id, request.method, request.path, reason)
     text = _("The form had expired or came from elsewhere. Go back, reload the page and send it again.")
     return _page(request, 403, _("Not allowed"), text, error_id)
+
+
+class ErrorPageMiddleware:
+    """The project's own error page for 400, 403 and 404, with DEBUG on too (issue 16, item 4).
+
+    With DEBUG on, Django answers an unknown address or a view's Http404 with its technical page, which lists
+    every URL pattern of the site (and a 403 or 400 with its own bare page). Deployments and demos that run
+    with DEBUG on show that page to the people trying them. This middleware answers those cases itself, in
+    the language LocaleMiddleware chose (so it must come after it); with DEBUG off it gives what the
+    handler404/403/400 would. An unknown address is found before any view runs (Django resolves outside
+    the middlewares' process_exception), and CommonMiddleware, which comes before, still turns a 404 into
+    the redirect to the address with a trailing slash. A 500 with DEBUG on keeps Django's traceback page:
+    it is for the developer who runs it; the log carries the error id either way.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404 as exc:
+            return page_not_found(request, exc)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return permission_denied(request, exception)
+        if isinstance(exception, (BadRequest, SuspiciousOperation)):
+            return bad_request(request, exception)
+        return None

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -32,6 +34,8 @@ router.register("community-plans", CommunityPlanViewSet, basename="community-pla
 
 urlpatterns = [
     path("", report_views.dashboard, name="dashboard"),
+    # browsers ask for /favicon.ico whatever the page links: the SVG icon every page links in its <head>
+    path("favicon.ico", RedirectView.as_view(url=static("xinye/favicon.svg"), permanent=True)),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),
@@ -88,6 +92,7 @@ urlpatterns = [
     path("liaison/", include("xinye.demands.liaison_urls")),
     path("demands/", demand_views.demand_queue, name="demand_queue"),
     path("demands/new/", demand_views.demand_new, name="demand_new"),
+    path("demands/new/communities/", demand_views.demand_communities, name="demand_communities"),
     path("demands/bulk/", demand_views.demand_bulk, name="demand_bulk"),
     path("demands/stats/", demand_views.demand_stats, name="demand_stats"),
     path("demands/track/", demand_views.demand_track_form, name="demand_track_form"),

@@ -21,6 +21,7 @@ from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.common.disclosure import round_total, suppress_small, suppress_table
 from xinye.common.errors import InputError
+from xinye.common.forms import IsoDateField
 from xinye.common.jobs import job_submit
 from xinye.common.models import Job
 from xinye.common.views import get_or_404, paginate
@@ -273,7 +274,7 @@ def worker_reach(request, worker: int, how: str):
 
 
 class ContactForm(forms.Form):
-    on = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    on = IsoDateField(label=gettext_lazy("Date"))
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=ContactChannel.choices)
     note = forms.CharField(
         label=gettext_lazy("Short note"),
@@ -281,11 +282,7 @@ class ContactForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500, "class": "wide"}),
     )
-    follow_up_on = forms.DateField(
-        label=gettext_lazy("Follow up on"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    follow_up_on = IsoDateField(label=gettext_lazy("Follow up on"), required=False)
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)

@@ -266,7 +266,11 @@ class DemandEvent(models.Model):
     #: "submitter", "system" or the actor's role, shown to the submitter instead of a name
     actor_label = models.CharField(max_length=40, blank=True)
     note = models.TextField(blank=True, max_length=2000)
+    #: the submitter (tracking page, Open311) sees the event
     public = models.BooleanField(default=True)
+    #: ... and its note: a handler's note typed with a status change is internal unless they tick the box
+    #: (issue 16, item 2); accounts.policy.submitter_note decides from both
+    note_public = models.BooleanField(default=True)
     at = models.DateTimeField(db_index=True)
 
     class Meta:

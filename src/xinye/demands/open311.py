@@ -439,7 +439,7 @@ def request_records(call: Call, demands: list[Demand]) -> list[dict]:
             def blank(text, d=d):
                 return policy.demand_text_for(call.scope, d, text, machine=True)
 
-            notes = [e.note for e in evs if e.kind in NOTE_KINDS and e.note.strip()]
+            notes = [n for e in evs if e.kind in NOTE_KINDS and (n := policy.submitter_note(e)).strip()]
             agency = "; ".join(x for x in (body, d.organization.name if d.organization_id else None) if x) or None
             lat, lon = _place(d, KEY_DECIMALS)
             place = d.address or (d.community.name if d.community_id else "")
@@ -733,7 +733,7 @@ def update_list(call: Call):
                 "service_request_id": public_id(d),
                 "status": UPDATE_STATUS[status],
                 "updated_datetime": _when(e.at),
-                "description": (policy.demand_text_for(call.scope, d, e.note, machine=True) or None)
+                "description": (policy.demand_text_for(call.scope, d, policy.submitter_note(e), machine=True) or None)
                 if visible
                 else None,
                 "media_url": None,

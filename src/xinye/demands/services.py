@@ -84,6 +84,7 @@ def _event(
     frm: str = "",
     to: str = "",
     public: bool = True,
+    note_public: bool = True,
     now=None,
 ) -> DemandEvent:
     return DemandEvent.objects.create(
@@ -95,6 +96,7 @@ def _event(
         from_status=frm,
         to_status=to,
         public=public,
+        note_public=note_public,
         at=now or timezone.now(),
     )
 
@@ -338,9 +340,14 @@ def demand_transition(
     note: str = "",
     label: str = "",
     submitter: bool = False,
+    note_public: bool | None = None,
     now: dt.datetime | None = None,
 ) -> Demand:
-    """Move a demand to status `to` (a rejection needs a reason), as a handler or as the submitter."""
+    """Move a demand to status `to` (a rejection needs a reason), as a handler or as the submitter.
+
+    The change itself is always shown to the submitter; a handler's `note` only when `note_public` (the
+    "the submitter sees the note") box. The submitter's own note and the reason of a rejection, which is
+    owed to them, are always shown."""
     now = now or timezone.now()
     if to not in allowed(demand, submitter=submitter):
         raise DemandError(f"a demand that is {demand.status} cannot become {to}")
@@ -360,6 +367,7 @@ def demand_transition(
             actor=actor,
             label=label or ("submitter" if submitter else ""),
             note=note,
+            note_public=submitter or to == S.REJECTED or bool(note_public),
             frm=demand.status,
             to=to,
             now=now,
@@ -372,7 +380,7 @@ def demand_note(demand: Demand, *, actor, note: str, public: bool = False, label
     """A note on a demand (internal unless `public`). Notes never conflict: no version is needed."""
     if not note.strip():
         raise DemandError("the note is empty")
-    return _event(demand, DemandEvent.Kind.NOTE, actor=actor, label=label, note=note, public=public)
+    return _event(demand, DemandEvent.Kind.NOTE, actor=actor, label=label, note=note, public=public, note_public=public)
 
 
 def demand_merge(

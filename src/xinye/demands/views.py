@@ -81,7 +81,8 @@ def demand_new(request):
         # one key per rendered form: sending it twice (a double tap, a retry) makes one demand
         "form_key": idempotency.form_key(request.POST.get("idem", "")),
     }
-    if request.method != "POST" or request.POST.get("submit") != "1":
+    if request.method != "POST" or request.POST.get("submit") != "1" or request.POST.get("place"):
+        # a street chosen without script ("show the communities"): the same page, everything typed kept
         return render(request, "demands/new.html", context)
     if request.POST.get("website"):  # a field people do not see; robots fill it in
         return redirect("demand_new")
@@ -148,6 +149,18 @@ def demand_new(request):
             return redirect("demand_track")
     context["errors"] = errors
     return render(request, "demands/new.html", context, status=400)
+
+
+def demand_communities(request):
+    """The community choice of a street, as the fragment the intake page swaps in when a street is chosen
+    (static/xinye/app.js, data-fill), so that choosing a street does not reload the page (issue 16)."""
+    street = request.GET.get("street", "")
+    communities = (
+        Division.objects.filter(level=Level.COMMUNITY, parent__code=street, parent__level=Level.STREET)
+        if DIGITS.fullmatch(street)
+        else []
+    )
+    return render(request, "demands/_community_field.html", {"communities": communities, "values": {}})
 
 
 def _tracked(request, code: str) -> Demand:
@@ -367,7 +380,14 @@ def demand_detail(request, pk: int):
                     versions={demand.pk: _version(request)},
                 )
             else:
-                services.demand_transition(demand, to=action, actor=request.user, version=_version(request), note=note)
+                services.demand_transition(
+                    demand,
+                    to=action,
+                    actor=request.user,
+                    version=_version(request),
+                    note=note,
+                    note_public=request.POST.get("public") == "1",
+                )
         except services.StaleDemand:
             error = (
                 _(
@@ -398,7 +418,7 @@ def demand_detail(request, pk: int):
                 {
                     "e": e,
                     "who": policy.history_actor_for(scope, demand, e, handler=handler),
-                    "note": policy.demand_text_for(scope, demand, e.note),
+                    "note": policy.demand_text_for(scope, demand, policy.event_note_for(e, handler=handler)),
                 }
                 for e in events
             ],

@@ -36,7 +36,7 @@ from django.utils.translation import gettext_noop
 
 from xinye.algorithms.errors import InputError, RowError
 
-from .models import CommunityReport, ConsentRecord, Person, PhoneCode
+from .models import CommunityReport, ConsentRecord, Person, PhoneCode, ReportStatus
 
 CODE_TTL = timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -103,7 +103,11 @@ def code_request_allowed(*, phone: str, address: str) -> bool:
 
 
 def _known(phone: str) -> bool:
-    return Person.objects.filter(phone=phone, erased_at__isnull=True).exists()
+    # a report not yet confirmed is held too: its sender may look at it, or delete it (issue 16, item 11)
+    return (
+        Person.objects.filter(phone=phone, erased_at__isnull=True).exists()
+        or CommunityReport.objects.filter(person__isnull=True, phone=phone).exists()
+    )
 
 
 def phone_code_issue(*, phone: str, now=None) -> None:
@@ -214,6 +218,7 @@ def person_data(*, phone: str) -> dict:
                 ],
                 "community_reports": [
                     {
+                        "reference": r.tracking_code,
                         "community": r.community.name,
                         "status": r.get_status_display(),
                         "reported_at": _iso(r.created_at),
@@ -250,7 +255,21 @@ def person_data(*, phone: str) -> dict:
                 ],
             }
         )
-    return {"generated_at": _iso(timezone.now()), "phone": phone, "people": out}
+    # a report not yet confirmed belongs to no person: the worker who sent it finds it here by its reference,
+    # the one the report's thank-you page gave them (issue 16, item 11)
+    unconfirmed = [
+        {
+            "reference": r.tracking_code,
+            "community": r.community.name,
+            "status": r.get_status_display(),
+            "reported_at": _iso(r.created_at),
+            "reported": r.reported,
+        }
+        for r in CommunityReport.objects.filter(person__isnull=True, phone=phone)
+        .select_related("community")
+        .order_by("created_at", "pk")
+    ]
+    return {"generated_at": _iso(timezone.now()), "phone": phone, "people": out, "unconfirmed_reports": unconfirmed}
 
 
 # ----------------------------------------------------------------------------------------------- erasure
@@ -355,6 +374,15 @@ def person_erase(*, phone: str, user=None, channel: str = "web", reason: str = R
         p.save()
         # simple-history keeps every earlier value: erase them there too (the rows stay, with who and when)
         Person.history.filter(id=p.pk).update(name=ERASED_NAME, phone="", work_cell=None, union_since=None, id_hash="")
+    # the reports not yet confirmed that hold this phone (no person yet) end as a rejected one does: nothing
+    # of what was reported stays, so nothing is left for an organizer to confirm
+    for r in CommunityReport.objects.select_for_update().filter(person__isnull=True, phone=phone):
+        if r.status == ReportStatus.PENDING:
+            r.status, r.decided_by, r.decided_at = ReportStatus.REJECTED, user, now
+            r.note = "deleted at the worker's request"
+        r.reported, r.phone = {}, ""
+        r._history_user, r._change_reason = user, reason
+        r.save()
     if people:
         # the phone written into anyone's demand (a member entering it for the worker, say)
         for d in Demand.objects.filter(description__contains=phone):

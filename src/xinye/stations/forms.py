@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from xinye.algorithms import geo
 from xinye.algorithms.errors import InputError
 from xinye.common.concurrency import save_versioned
+from xinye.common.forms import IsoDateField
 from xinye.places.models import Division, Level
 
 from . import registry
@@ -54,7 +55,7 @@ class StationForm(forms.ModelForm):
             "status",
             "verified_on",
         ]
-        widgets = {"verified_on": forms.DateInput(attrs={"type": "date"})}
+        field_classes = {"verified_on": IsoDateField}  # ISO in the picker, whatever the language
         help_texts = {"opening_hours": _("OpenStreetMap syntax, e.g. 24/7 or Mo-Fr 08:00-20:00; PH off")}
 
     def __init__(self, *args, scope, **kwargs):

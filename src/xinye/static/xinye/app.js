@@ -73,6 +73,11 @@
  *   <table> in <main>                             marked data-cards, each cell gets data-label = its column's
  *                                                 heading: the stylesheet turns it into cards on a phone
  *                                                 (not a <table class="keep-table">)
+/* == hA: dependent choices without a reload (issue 16) ==
+ *   <select data-fill="URL" data-fill-target="ID">  when changed, fetches URL?<name>=<value> (same origin; a
+ *                                                 fragment rendered and escaped by the server) into #ID, so
+ *                                                 the rest of the form keeps what was typed
+ *   <button data-nojs>                            the no-script way to do the same; removed when script runs
  */
 (function () {
   'use strict';
@@ -185,4 +190,23 @@
     var nodes = scope.querySelectorAll('details.tree-node');
     for (var i = 0; i < nodes.length; i++) nodes[i].open = open;
   });
+  function ready() {
+    var i, els = document.querySelectorAll('[data-nojs]');
+    for (i = 0; i < els.length; i++) els[i].parentNode.removeChild(els[i]);
+  }
+
+  document.addEventListener('change', function (e) {
+    var el = e.target;
+    if (!el.hasAttribute || !el.hasAttribute('data-fill')) return;
+    var target = document.getElementById(el.getAttribute('data-fill-target'));
+    if (!target || !window.fetch) return;
+    var url = el.getAttribute('data-fill') + '?' + encodeURIComponent(el.name) + '=' + encodeURIComponent(el.value);
+    fetch(url, { credentials: 'same-origin', headers: { 'X-Requested-With': 'fetch' } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { target.innerHTML = html; })
+      .catch(function () { target.innerHTML = ''; });
+  });
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
+  else ready();
 })();
