@@ -94,7 +94,9 @@ def _watched(browser, problems: list[str], **options):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(live_server, browser, settings):
+def test_login_dashboard_and_main_pages_in_both_languages_on_desktop_and_phone(
+    live_server, live_demo, browser, settings
+):
     settings.XINYE_JOBS_INLINE = True
     base = live_server.url
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -126,6 +126,7 @@ def _cases(planted):
     return {
         "station_export": [("admin", {"fmt": f}, "") for f in ("csv", "xlsx", "geojson")],
         "station_template": [("admin", {}, "")],
+        "roster_template": [("admin", {"fmt": f}, "") for f in ("csv", "xlsx")],
         "company_business": [("staff", {"pk": company.pk}, "")],
         "station_placement_export": [("admin", {"pk": run.pk}, "")],
         "station_placement_detail": [("admin", {"pk": run.pk}, "?format=csv")],
