@@ -629,7 +629,8 @@ def test_status_mapping_and_updates_after_transitions(client):
     ]
     last_note = None
     for to, note, geo, _update in steps:
-        d = services.demand_transition(d, to=to, version=d.version, note=note, actor=admin)
+        # the handler ticked "the submitter sees the note" (issue 16: an unticked note stays internal)
+        d = services.demand_transition(d, to=to, version=d.version, note=note, actor=admin, note_public=True)
         last_note = note or last_note
         assert state() == (geo, last_note)
     services.demand_note(d, actor=admin, note="内部备注，不对外", public=False)

@@ -98,3 +98,12 @@ def job_restart(request, pk: int):
         return redirect("job_detail", pk=job.pk)
 
     return view(request)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: the SVG icon (its hashed name in production,
+    looked up per request, so that nothing reads the static manifest while the URLs load)."""
+    from django.shortcuts import redirect
+    from django.templatetags.static import static
+
+    return redirect(static("xinye/favicon.svg"), permanent=True)

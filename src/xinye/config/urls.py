@@ -1,7 +1,5 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -35,7 +33,7 @@ router.register("community-plans", CommunityPlanViewSet, basename="community-pla
 urlpatterns = [
     path("", report_views.dashboard, name="dashboard"),
     # browsers ask for /favicon.ico whatever the page links: the SVG icon every page links in its <head>
-    path("favicon.ico", RedirectView.as_view(url=static("xinye/favicon.svg"), permanent=True)),
+    path("favicon.ico", common_views.favicon),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),

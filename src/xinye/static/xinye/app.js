@@ -60,19 +60,6 @@
   }
 })();
 
-/* == hD: the finder's map, loaded only when asked for (issue 16, item 8) ==
- *   <button data-map-load="ID" data-map-scripts="URL URL" data-map-flag="INPUT-ID" data-map-failed="..."
- *           data-map-geo="URL" data-map-source="BLOCK-ID">
- * shows the hidden #ID, fetches the outlines (GeoJSON) from data-map-geo into the "geo" of the page's
- * json_script block #BLOCK-ID, then adds the scripts in order (ECharts, then charts.js, which draws every
- * [data-chart] it finds) and sets the form field #INPUT-ID to 1 so that the next search keeps the map.
- * The station list never needs these scripts: a rider on a slow connection sees it without them.
-/* == hC: phone first (issue 16) ==
- *   <a data-menu-toggle href="#MENU-ID" aria-controls="MENU-ID">   opens and closes the menu on phones (a button
- *                                                 with aria-expanded; without script the link opens it by :target)
- *   <table> in <main>                             marked data-cards, each cell gets data-label = its column's
- *                                                 heading: the stylesheet turns it into cards on a phone
- *                                                 (not a <table class="keep-table">)
 /* == hA: dependent choices without a reload (issue 16) ==
  *   <select data-fill="URL" data-fill-target="ID">  when changed, fetches URL?<name>=<value> (same origin; a
  *                                                 fragment rendered and escaped by the server) into #ID, so
@@ -82,45 +69,37 @@
 (function () {
   'use strict';
 
-  function addScripts(urls, done, failed) {
-    if (!urls.length) { done(); return; }
-    var s = document.createElement('script');
-    s.src = urls[0];
-    s.addEventListener('load', function () { addScripts(urls.slice(1), done, failed); });
-    s.addEventListener('error', failed);
-    document.body.appendChild(s);
+  function ready() {
+    var i, els = document.querySelectorAll('[data-nojs]');
+    for (i = 0; i < els.length; i++) els[i].parentNode.removeChild(els[i]);
   }
 
-  document.addEventListener('click', function (e) {
-    var btn = e.target.closest ? e.target.closest('[data-map-load]') : null;
-    if (!btn || btn.disabled) return;
-    var box = document.getElementById(btn.getAttribute('data-map-load'));
-    var flag = document.getElementById(btn.getAttribute('data-map-flag') || '');
-    var msg = btn.parentNode.querySelector('[data-map-msg]');
-    if (!box) return;
-    btn.disabled = true;
-    box.hidden = false;
-    if (flag) flag.value = '1';
-    var urls = (btn.getAttribute('data-map-scripts') || '').split(/\s+/).filter(Boolean);
-    function failed() {
-      box.hidden = true;
-      btn.disabled = false;
-      if (msg) msg.textContent = btn.getAttribute('data-map-failed') || '';
-    }
-    function scripts() { addScripts(urls, function () { btn.hidden = true; }, failed); }
-    var geoUrl = btn.getAttribute('data-map-geo');
-    var block = document.getElementById(btn.getAttribute('data-map-source') || '');
-    if (!geoUrl || !block || !window.fetch) { scripts(); return; }
-    fetch(geoUrl, {credentials: 'same-origin'}).then(function (r) {
-      if (!r.ok) throw new Error(String(r.status));
-      return r.json();
-    }).then(function (geo) {
-      var data = JSON.parse(block.textContent || '{}');
-      data.geo = geo;
-      block.textContent = JSON.stringify(data);  /* a data block: never run, read by charts.js */
-      scripts();
-    }).catch(failed);
+  document.addEventListener('change', function (e) {
+    var el = e.target;
+    if (!el.hasAttribute || !el.hasAttribute('data-fill')) return;
+    var target = document.getElementById(el.getAttribute('data-fill-target'));
+    if (!target || !window.fetch) return;
+    var url = el.getAttribute('data-fill') + '?' + encodeURIComponent(el.name) + '=' + encodeURIComponent(el.value);
+    fetch(url, { credentials: 'same-origin', headers: { 'X-Requested-With': 'fetch' } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { target.innerHTML = html; })
+      .catch(function () { target.innerHTML = ''; });
   });
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
+  else ready();
+})();
+
+/* == hC: phone first (issue 16) ==
+ *   <a data-menu-toggle href="#MENU-ID" aria-controls="MENU-ID">   opens and closes the menu on phones (a button
+ *                                                 with aria-expanded; without script the link opens it by :target)
+ *   <table> in <main>                             marked data-cards, each cell gets data-label = its column's
+ *                                                 heading: the stylesheet turns it into cards on a phone
+ *                                                 (not a <table class="keep-table">)
+ */
+(function () {
+  'use strict';
+
   function menu() {
     var toggle = document.querySelector('[data-menu-toggle]');
     if (!toggle) return;
@@ -177,6 +156,60 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();
   document.addEventListener('htmx:afterSettle', function () { label(document); });
+})();
+
+/* == hD: the finder's map, loaded only when asked for (issue 16, item 8) ==
+ *   <button data-map-load="ID" data-map-scripts="URL URL" data-map-flag="INPUT-ID" data-map-failed="..."
+ *           data-map-geo="URL" data-map-source="BLOCK-ID">
+ * shows the hidden #ID, fetches the outlines (GeoJSON) from data-map-geo into the "geo" of the page's
+ * json_script block #BLOCK-ID, then adds the scripts in order (ECharts, then charts.js, which draws every
+ * [data-chart] it finds) and sets the form field #INPUT-ID to 1 so that the next search keeps the map.
+ * The station list never needs these scripts: a rider on a slow connection sees it without them.
+ */
+(function () {
+  'use strict';
+
+  function addScripts(urls, done, failed) {
+    if (!urls.length) { done(); return; }
+    var s = document.createElement('script');
+    s.src = urls[0];
+    s.addEventListener('load', function () { addScripts(urls.slice(1), done, failed); });
+    s.addEventListener('error', failed);
+    document.body.appendChild(s);
+  }
+
+  document.addEventListener('click', function (e) {
+    var btn = e.target.closest ? e.target.closest('[data-map-load]') : null;
+    if (!btn || btn.disabled) return;
+    var box = document.getElementById(btn.getAttribute('data-map-load'));
+    var flag = document.getElementById(btn.getAttribute('data-map-flag') || '');
+    var msg = btn.parentNode.querySelector('[data-map-msg]');
+    if (!box) return;
+    btn.disabled = true;
+    box.hidden = false;
+    if (flag) flag.value = '1';
+    var urls = (btn.getAttribute('data-map-scripts') || '').split(/\s+/).filter(Boolean);
+    function failed() {
+      box.hidden = true;
+      btn.disabled = false;
+      if (msg) msg.textContent = btn.getAttribute('data-map-failed') || '';
+    }
+    function scripts() { addScripts(urls, function () { btn.hidden = true; }, failed); }
+    var geoUrl = btn.getAttribute('data-map-geo');
+    var block = document.getElementById(btn.getAttribute('data-map-source') || '');
+    if (!geoUrl || !block || !window.fetch) { scripts(); return; }
+    fetch(geoUrl, {credentials: 'same-origin'}).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      return r.json();
+    }).then(function (geo) {
+      var data = JSON.parse(block.textContent || '{}');
+      data.geo = geo;
+      block.textContent = JSON.stringify(data);  /* a data block: never run, read by charts.js */
+      scripts();
+    }).catch(failed);
+  });
+})();
+
 /* == hF: folding trees (issue 16) ==
    Every node with children is a <details>, so the tree folds without script; these buttons open or close
    all of them at once. */
@@ -190,23 +223,4 @@
     var nodes = scope.querySelectorAll('details.tree-node');
     for (var i = 0; i < nodes.length; i++) nodes[i].open = open;
   });
-  function ready() {
-    var i, els = document.querySelectorAll('[data-nojs]');
-    for (i = 0; i < els.length; i++) els[i].parentNode.removeChild(els[i]);
-  }
-
-  document.addEventListener('change', function (e) {
-    var el = e.target;
-    if (!el.hasAttribute || !el.hasAttribute('data-fill')) return;
-    var target = document.getElementById(el.getAttribute('data-fill-target'));
-    if (!target || !window.fetch) return;
-    var url = el.getAttribute('data-fill') + '?' + encodeURIComponent(el.name) + '=' + encodeURIComponent(el.value);
-    fetch(url, { credentials: 'same-origin', headers: { 'X-Requested-With': 'fetch' } })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
-      .then(function (html) { target.innerHTML = html; })
-      .catch(function () { target.innerHTML = ''; });
-  });
-
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
-  else ready();
 })();
