@@ -7,8 +7,8 @@
   here use this one function. IPv6 clients are counted by their /64 network (one subscriber's block), so
   that rotating addresses inside it does not give a fresh budget.
 - **Where counts live**: shared by every process and surviving restarts. By default a `RateCounter` row in
-  the project database, incremented atomically (`UPDATE ... SET count = count + 1` inside a transaction:
-  PostgreSQL locks the row, SQLite's IMMEDIATE transactions serialize writers), so two requests can never
+  the project database, incremented atomically by one statement (`INSERT ... ON CONFLICT DO UPDATE SET
+  count = count + 1 RETURNING count`: the row is locked while it is counted), so two requests can never
   read the same count. With `XINYE_REDIS_URL`, Redis (`cache.add` then `cache.incr`, atomic in Redis).
 - **Windows** are fixed (e.g. one hour from the full hour); the count is taken *before* the work is done,
   so twenty concurrent requests against a limit of five let exactly five through.
@@ -32,7 +32,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -177,22 +176,23 @@ def _use_cache() -> bool:
 
 
 def _db_incr(key: str, expires: float) -> int:
+    """One atomic statement: insert the window's row with 1, or add 1 to it, and read the count back
+    (`INSERT ... ON CONFLICT DO UPDATE ... RETURNING`, PostgreSQL and SQLite >= 3.35). The row is locked by
+    the statement, so the count returned is this request's own, never a later one."""
+    from django.db import connection
+
     from .models import RateCounter
 
-    created = False
-    with transaction.atomic():
-        if not RateCounter.objects.filter(key=key).update(count=F("count") + 1):
-            try:
-                with transaction.atomic():
-                    RateCounter.objects.create(
-                        key=key, count=1, expires_at=dt.datetime.fromtimestamp(expires, tz=dt.UTC)
-                    )
-                created = True
-            except IntegrityError:  # another request created it first: count on top of theirs
-                RateCounter.objects.filter(key=key).update(count=F("count") + 1)
-        # the row stays locked by our UPDATE until commit: this is our own count, not a later one
-        count = RateCounter.objects.filter(key=key).values_list("count", flat=True).get()
-    if created and not transaction.get_connection().in_atomic_block:
+    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({connection.ops.quote_name('key')}, count, expires_at) VALUES (%s, 1, %s) "
+        f"ON CONFLICT ({connection.ops.quote_name('key')}) DO UPDATE SET count = {table}.count + 1 RETURNING count"
+    )
+    when = connection.ops.adapt_datetimefield_value(dt.datetime.fromtimestamp(expires, tz=dt.UTC))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, when])
+        count = int(cursor.fetchone()[0])
+    if count == 1 and not connection.in_atomic_block:
         # once per key and window, outside any caller's transaction: forget the windows that are over
         RateCounter.objects.filter(expires_at__lt=timezone.now() - dt.timedelta(minutes=1)).delete()
     return count

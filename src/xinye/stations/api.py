@@ -1,3 +1,5 @@
+import math
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -6,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from xinye.common.api import ScopedReadOnlyViewSet, SearchQuery, query_params
-from xinye.common.ratelimit import AnonThrottle
+from xinye.common.ratelimit import AnonThrottle, own_limit
 
 from . import navigation, selectors
 from .models import Amenity, Station
@@ -92,18 +94,73 @@ class NearestStationsView(APIView):
     authentication_classes: list = []
     throttle_classes = [NearestThrottle]
 
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # NearestThrottle is this endpoint's limit: the middleware's general budget does not count it again
+        return own_limit(super().as_view(**initkwargs))
+
     @extend_schema(parameters=[NearestQuery], responses=NearestStationSerializer(many=True))
     def get(self, request):
-        d = query_params(request, NearestQuery)
+        d = _plain_query(request.query_params) or query_params(request, NearestQuery)
         found = selectors.station_nearest(
             lat=d["lat"], lon=d["lon"], amenities=d["amenity"], open_now=d["open_now"], limit=d["limit"]
         )
-        for r in found:
-            links = navigation.station_directions(
-                r["station"],
-                origin=(d["lat"], d["lon"]),
-                source=settings.XINYE_MAP_APP_SOURCE,
-                tencent_key=settings.XINYE_TENCENT_MAP_KEY,
-            )["routes"]
-            r["routes"] = dict(links)
-        return Response(NearestStationSerializer(found, many=True).data)
+        origin = (d["lat"], d["lon"])
+        return Response([nearest_item(r, origin) for r in found])
+
+
+_AMENITIES = frozenset(Amenity.values)
+_BOOLS = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _plain_query(qp) -> dict | None:
+    """The common, well-formed finder query read without building a serializer: each value exactly as
+    NearestQuery would take it. Anything else (a value out of range, a repeated parameter, a spelling of a
+    boolean other than true/false/1/0) gives None, and NearestQuery decides and words the error."""
+    try:
+        (lat,), (lon,) = qp.getlist("lat"), qp.getlist("lon")
+        lat, lon = float(lat), float(lon)
+    except ValueError:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    amenities = qp.getlist("amenity")
+    if not _AMENITIES.issuperset(amenities):
+        return None
+    open_now = qp.getlist("open_now") or ["false"]
+    limit = qp.getlist("limit") or ["5"]
+    if len(open_now) != 1 or open_now[0] not in _BOOLS or len(limit) != 1 or not limit[0].isascii():
+        return None
+    if not limit[0].isdigit() or not 1 <= int(limit[0]) <= 50:
+        return None
+    return {"lat": lat, "lon": lon, "amenity": amenities, "open_now": _BOOLS[open_now[0]], "limit": int(limit[0])}
+
+
+def nearest_item(r: dict, origin: tuple[float, float]) -> dict:
+    """One answer of the finder API, as NearestStationSerializer documents it, built directly: the serializer's
+    field copies cost more than the search itself (issue 11, item 5; tests/test_finder_index.py compares both)."""
+    s = r["station"]
+    links = navigation.route_links(
+        lat=s.lat,
+        lon=s.lon,
+        name=s.name,
+        origin=origin,
+        source=settings.XINYE_MAP_APP_SOURCE,
+        tencent_key=settings.XINYE_TENCENT_MAP_KEY,
+    )
+    return {
+        "id": s.pk,
+        "name": s.name,
+        "address": s.address,
+        "contact_phone": s.contact_phone,
+        "kind": s.kind,
+        "lat": float(s.lat),
+        "lon": float(s.lon),
+        "amenities": [str(a) for a in s.amenities],
+        "opening_hours": s.opening_hours,
+        "open_now": bool(r["open_now"]),
+        "distance_m": float(r["distance_m"]),
+        "minutes_ebike": float(r["minutes_ebike"]),
+        "minutes_walk": float(r["minutes_walk"]),
+        "routes": dict(links),
+    }

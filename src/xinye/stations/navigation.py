@@ -41,6 +41,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote, urlencode
 
@@ -70,6 +71,12 @@ def _query(params: dict[str, str]) -> str:
     return urlencode(params, quote_via=quote, safe=",:")
 
 
+#: the links to a station do not depend on the request (but for Baidu's start): each process keeps the latest
+#: ones, so a finder request converts and encodes only the rider's own point (issue 11, item 5)
+_CACHED = functools.lru_cache(maxsize=20_000)
+
+
+@_CACHED
 def amap_url(*, lat: float, lon: float, name: str, source: str) -> str:
     """Amap's route page to (lat, lon) WGS-84, sent as GCJ-02 ``lon,lat,name``; start: the phone's position."""
     g_lat, g_lon = geo.from_wgs84(lat, lon, "gcj02")
@@ -81,7 +88,7 @@ def baidu_url(
     *, lat: float, lon: float, name: str, origin: tuple[float, float], origin_name: str, region: str, source: str
 ) -> str:
     """Baidu's route page from `origin` to (lat, lon), both WGS-84, sent as BD-09 (``coord_type=bd09ll``)."""
-    b_lat, b_lon = geo.from_wgs84(lat, lon, "bd09")
+    b_lat, b_lon = _bd09(lat, lon)
     o_lat, o_lon = geo.from_wgs84(origin[0], origin[1], "bd09")
     params = {
         "origin": f"latlng:{_fmt(o_lat)},{_fmt(o_lon)}|name:{_name(origin_name, '我的位置')}",
@@ -96,6 +103,12 @@ def baidu_url(
     return f"{BAIDU}?" + _query(params)
 
 
+@_CACHED
+def _bd09(lat: float, lon: float) -> tuple[float, float]:
+    return geo.from_wgs84(lat, lon, "bd09")
+
+
+@_CACHED
 def tencent_url(*, lat: float, lon: float, name: str, referer: str) -> str:
     """Tencent's route page to (lat, lon) WGS-84, sent as GCJ-02 ``tocoord=lat,lon``; start: the phone's
     position. `referer` is the developer key where the deployment has one (Tencent asks for it), else the
