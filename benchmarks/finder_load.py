@@ -146,16 +146,16 @@ class Bench:
         self.db = f"xinye_bench_finder_{os.getpid()}"
         self.tmp = Path(tempfile.mkdtemp(prefix="xinye_finder_load_"))
         self.server: subprocess.Popen | None = None
-        self.created = False
+        self.created: list[str] = []
+        self.dbs: dict[str, str] = {}  # label -> database
         from psycopg.conninfo import conninfo_to_dict
 
         p = conninfo_to_dict(a.dsn)
         user = p.get("user", "postgres")
         auth = user + (f":{p['password']}" if p.get("password") else "")
-        self.url = f"postgres://{auth}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/{self.db}"
+        self.server_url = f"postgres://{auth}@{p.get('host', '127.0.0.1')}:{p.get('port', 5432)}/"
         self.env = dict(
             os.environ,
-            DATABASE_URL=self.url,
             XINYE_DEBUG="0",
             XINYE_PRODUCTION="0",
             XINYE_SECRET_KEY=secrets.token_urlsafe(40),
@@ -163,9 +163,14 @@ class Bench:
             # "per second": the throttle keeps a list of the last period's request times per address, and all
             # of this load comes from one address; a per-minute limit would make that list thousands long
             XINYE_ANON_RATE=a.anon_rate,
+            XINYE_RATE_ANON=a.anon_rate,  # the middleware's general budget per address (issue 10), likewise
             XINYE_LOG_LEVEL="WARNING",
             DJANGO_SETTINGS_MODULE="xinye.config.settings",
         )
+        if a.redis:
+            self.env["XINYE_REDIS_URL"] = a.redis
+        self.servers: dict[str, tuple[subprocess.Popen, int]] = {}
+        self.label = "this tree"
 
     # ------------------------------------------------------------------------------------------ setup
 
@@ -175,24 +180,34 @@ class Bench:
         with psycopg.connect(self.a.dsn, autocommit=True) as c:
             c.execute(sql)
 
-    def xinye(self, *args: str) -> None:
+    def env_for(self, label: str, pythonpath: Path | None = None) -> dict:
+        env = dict(self.env, DATABASE_URL=self.server_url + self.dbs[label])
+        if pythonpath is not None:  # the baseline's code first on the path, before the installed tree
+            env["PYTHONPATH"] = str(pythonpath)
+        return env
+
+    def xinye(self, env: dict, *args: str) -> None:
         t0 = time.perf_counter()
-        subprocess.run([str(BIN / "xinye"), *args], env=self.env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run([str(BIN / "xinye"), *args], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         print(f"    xinye {' '.join(args)}: {time.perf_counter() - t0:.1f} s", flush=True)
 
-    def setup_database(self) -> dict:
+    def setup_database(self, label: str = "this tree", pythonpath: Path | None = None) -> dict:
+        """A database of its own for the code `label`, made by that code: its migrations, its demo."""
         a = self.a
-        step(f"creating database {self.db}")
-        self.admin(f"CREATE DATABASE {self.db}")
-        self.created = True
-        self.xinye("migrate", "--noinput", "-v0")
-        self.xinye("places", "import", "--city", a.city)
-        self.xinye("demo", "--city", a.city, "--workers", str(a.workers), "--seed", str(a.seed))
+        db = self.db if label == "this tree" else f"{self.db}_baseline"
+        self.dbs[label] = db
+        step(f"creating database {db} for {label}")
+        self.admin(f"CREATE DATABASE {db}")
+        self.created.append(db)
+        env = self.env_for(label, pythonpath)
+        self.xinye(env, "migrate", "--noinput", "-v0")
+        self.xinye(env, "places", "import", "--city", a.city)
+        self.xinye(env, "demo", "--city", a.city, "--workers", str(a.workers), "--seed", str(a.seed))
         import psycopg
         from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
         p = conninfo_to_dict(a.dsn)
-        p["dbname"] = self.db
+        p["dbname"] = db
         with psycopg.connect(make_conninfo(**p)) as c:
             stations = c.execute("SELECT count(*), count(*) FILTER (WHERE status = 'open') FROM stations_station")
             n, n_open = stations.fetchone()
@@ -233,10 +248,28 @@ class Bench:
 
     # ------------------------------------------------------------------------------------------ server
 
-    def start_server(self) -> None:
+    def baseline_tree(self, rev: str) -> Path:
+        """The project's `src` at git revision `rev`, exported to the temporary directory (no checkout)."""
+        out = self.tmp / "baseline"
+        out.mkdir()
+        archive = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
+        (out / "node_modules").symlink_to(ROOT / "node_modules")  # division data and scripts, as installed
+        sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, check=True, capture_output=True, text=True)
+        self.baseline_sha = sha.stdout.strip()
+        return out / "src"
+
+    def use(self, label: str) -> None:
+        """Send what follows to the server `label`."""
+        self.label = label
+        self.server, self.port = self.servers[label]
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def start_server(self, label: str = "this tree", pythonpath: Path | None = None) -> None:
         a = self.a
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        env = self.env_for(label, pythonpath)
         cmd = [
             str(BIN / "gunicorn"),
             "xinye.config.wsgi:application",
@@ -248,9 +281,12 @@ class Bench:
             "--log-level=warning",
             "--timeout=60",
         ]
-        step(f"starting {' '.join(cmd[1:])}")
-        log = open(self.tmp / "gunicorn.log", "w")  # noqa: SIM115  (closed with the process)
-        self.server = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        step(f"starting {label}: {' '.join(cmd[1:])}")
+        logname = self.tmp / f"gunicorn-{len(self.servers)}.log"
+        log = open(logname, "w")  # noqa: SIM115  (closed with the process)
+        cwd = pythonpath.parent if pythonpath is not None else ROOT
+        self.server = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        self.servers[label] = (self.server, self.port)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -258,7 +294,7 @@ class Bench:
                 break
             except (urllib.error.URLError, ConnectionError):
                 if self.server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start: see {self.tmp / 'gunicorn.log'}") from None
+                    raise RuntimeError(f"gunicorn did not start: see {logname}") from None
                 time.sleep(0.3)
 
     def get(self, path: str) -> tuple[int, bytes]:
@@ -289,7 +325,8 @@ class Bench:
         import psycopg
 
         with psycopg.connect(self.a.dsn, autocommit=True) as c:
-            pids = [r[0] for r in c.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.db,))]
+            rows = c.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.dbs[self.label],))
+            pids = [r[0] for r in rows]
         return {p: proc_cpu(p) for p in pids}
 
     def pg_cpu_since(self, before: dict[int, float]) -> float:
@@ -324,6 +361,7 @@ class Bench:
         t = np.array(t_ms)
         return {
             "tool": "one at a time, 1 connection",
+            "code": self.label,
             "target": "",
             "rps": len(t) / wall,
             "n": len(t),
@@ -370,6 +408,7 @@ class Bench:
         sock = re.search(r"Socket errors: (.*)", out)
         r = {
             "tool": f"wrk -c{a.probe_connections}, closed loop",
+            "code": self.label,
             "target": "",
             "rps": float(rps.group(1)) if rps else float("nan"),
             "n": int(n.group(1)) if n else 0,
@@ -426,6 +465,7 @@ class Bench:
             by_kind[kind] = (int(sel.sum()), pctl(t_ms[sel], 50), pctl(t_ms[sel], 99))
         return {
             "tool": f"locust, {users} users",
+            "code": self.label,
             "target": f"{rate:g}",
             "rps": (len(rows) - 1) / span,  # over the time from the first request sent to the last
             "n": len(rows),
@@ -442,42 +482,80 @@ class Bench:
             "by_kind": by_kind,
         }
 
+    def openloop(self, paths: Path, rate: float) -> dict:
+        """`rate` requests a second, evenly spaced, for --duration seconds, each timed from when it was due
+        (benchmarks/openloop.py, run in a child process so that its CPU is counted apart)."""
+        a = self.a
+        out = self.tmp / f"openloop_{rate:g}.json"
+        cmd = [sys.executable, str(Path(__file__).parent / "openloop.py"), "--base", self.base, "--paths", str(paths)]
+        cmd += ["--rate", str(rate), "--duration", str(a.duration), "--seed", str(a.seed), "--records", str(out)]
+        step(f"steady rate {rate:g}/s: open loop, evenly spaced, {a.duration} s")
+        cpu0, pg0, load0 = self.server_cpu(), self.pg_backends(), children_cpu()
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, timeout=a.duration + 120, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - t0
+        cpu, pg, load_cpu = self.server_cpu() - cpu0, self.pg_cpu_since(pg0), children_cpu() - load0
+        sys.path.insert(0, str(Path(__file__).parent))
+        import openloop
+
+        rows = json.loads(out.read_text())
+        r = openloop.summary(rows, wall)
+        t_ms = np.array([x[2] for x in rows])
+        by_kind = {}
+        for kind in sorted({x[0] for x in rows}):
+            sel = np.array([x[0] == kind for x in rows])
+            by_kind[kind] = (int(sel.sum()), pctl(t_ms[sel], 50), pctl(t_ms[sel], 99))
+        r.update(
+            tool="open loop",
+            code=self.label,
+            target=f"{rate:g}",
+            server_cpu=cpu,
+            pg_cpu=pg,
+            load_cpu=load_cpu,
+            seconds=wall,
+            by_kind=by_kind,
+        )
+        return r
+
     # ------------------------------------------------------------------------------------------ cleanup
 
     def cleanup(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            self.server.send_signal(signal.SIGTERM)  # gunicorn's master stops its workers
+        for server in [p for p, _port in self.servers.values()] or [self.server]:
+            if server is None or server.poll() is not None:
+                continue
+            server.send_signal(signal.SIGTERM)  # gunicorn's master stops its workers
             try:
-                self.server.wait(timeout=30)
+                server.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait()
-        if self.created and not self.a.keep:
-            self.admin(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
-            step(f"dropped database {self.db}")
+                server.kill()
+                server.wait()
+        for db in self.created if not self.a.keep else []:
+            self.admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+            step(f"dropped database {db}")
         if not self.a.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def table(results: list[dict], duration: int) -> str:
     lines = [
-        "| load | target req/s | achieved req/s | requests | p50 ms | p90 ms | p99 ms | max ms | non-2xx "
+        "| code | load | target req/s | achieved req/s | requests | p50 ms | p90 ms | p99 ms | max ms | non-2xx "
         "| socket errors | server CPU ms/request | PostgreSQL CPU ms/request | load generator CPU s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for r in results:
         n = max(r["n"], 1)
         lines.append(
-            f"| {r['tool']} | {r['target']} | {r['rps']:,.1f} | {r['n']:,} | {r['p50']:.1f} | {r['p90']:.1f} "
+            f"| {r.get('code', '')} | {r['tool']} | {r['target']} | {r['rps']:,.1f} | {r['n']:,} "
+            f"| {r['p50']:.1f} | {r['p90']:.1f} "
             f"| {r['p99']:.1f} | {r['max']:.0f} | {r['non2xx']} | {r['errors']} | {r['server_cpu'] * 1e3 / n:.1f} "
             f"| {r['pg_cpu'] * 1e3 / n:.1f} | {r['load_cpu']:.1f} |".replace("| nan |", "|  |")
         )
     kinds = [r for r in results if "by_kind" in r]
     if kinds:
-        lines += ["", "| target req/s | kind | requests | p50 ms | p99 ms |", "|---:|---|---:|---:|---:|"]
+        lines += ["", "| code | target req/s | kind | requests | p50 ms | p99 ms |", "|---|---:|---|---:|---:|---:|"]
         for r in kinds:
             for kind, (n, p50, p99) in r["by_kind"].items():
-                lines.append(f"| {r['target']} | {kind} | {n:,} | {p50:.1f} | {p99:.1f} |")
+                lines.append(f"| {r.get('code', '')} | {r['target']} | {kind} | {n:,} | {p50:.1f} | {p99:.1f} |")
     return "\n".join(lines)
 
 
@@ -506,8 +584,21 @@ def main(argv=None) -> int:
     ap.add_argument("--probe-connections", type=int, default=8, help="wrk connections (0: no capacity probe)")
     ap.add_argument("--probe-duration", type=int, default=20)
     ap.add_argument("--keep", action="store_true", help="keep the database and the temporary files")
+    ap.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also serve the code of git revision REV (e.g. 1eae074, when issue 11 was filed) on the same database, "
+        "and run every step on both, one after the other: the side-by-side comparison",
+    )
+    ap.add_argument(
+        "--generator",
+        choices=["openloop", "locust"],
+        default="openloop",
+        help="steady-rate load: openloop.py (evenly spaced, timed from when each request was due) or locust",
+    )
+    ap.add_argument("--redis", metavar="URL", help="XINYE_REDIS_URL for the servers (cache and rate-limit counts)")
     a = ap.parse_args(argv)
-    if not (BIN / "gunicorn").exists() or not (BIN / "locust").exists():
+    if not (BIN / "gunicorn").exists() or (a.generator == "locust" and not (BIN / "locust").exists()):
         print("gunicorn or locust is missing: .venv/bin/pip install -r benchmarks/requirements.txt", file=sys.stderr)
         return 2
     b = Bench(a)
@@ -516,33 +607,64 @@ def main(argv=None) -> int:
     try:
         t0 = step(f"finder load test, {os.cpu_count()} cores shared by server, PostgreSQL and load generator")
         info = b.setup_database()
+        labels = []
+        if a.baseline:
+            base_src = b.baseline_tree(a.baseline)
+            base_info = b.setup_database(f"baseline {a.baseline}", base_src)
+            labels.append(f"baseline {a.baseline}")
         print(f"    set-up {time.perf_counter() - t0:.0f} s", flush=True)
         paths = b.write_points(info["pts"])
-        b.start_server()
-        b.warm_up(paths)
+        if a.baseline:
+            b.start_server(labels[0], base_src)
+        b.start_server("this tree")
+        labels.append("this tree")
+        for label in labels:
+            b.use(label)
+            b.warm_up(paths)
         if a.sequential:
-            results.append(b.sequential(paths))
+            for label in labels:
+                b.use(label)
+                results.append(b.sequential(paths))
+        probes = {}
         if a.probe_connections > 0:
-            r = b.wrk(paths)
-            if r:
-                results.append(r)
+            for label in labels:
+                b.use(label)
+                r = b.wrk(paths)
+                if r:
+                    results.append(r)
+                    probes[label] = r
         rates = a.rates
-        probe = [r for r in results if r["tool"].startswith("wrk")]
         if not rates:
-            if not probe:
+            if not probes:
                 raise SystemExit("no wrk capacity probe to take --fractions of: give --rates")
-            rates = [max(1.0, round(f * probe[0]["rps"])) for f in a.fractions]
+            rates = [max(1.0, round(f * probes["this tree"]["rps"])) for f in a.fractions]
         for rate in rates:
-            results.append(b.locust(paths, rate))
-            print(table(results[-1:], a.duration), flush=True)
+            for label in labels:
+                b.use(label)
+                results.append(b.locust(paths, rate) if a.generator == "locust" else b.openloop(paths, rate))
+                print(table(results[-1:], a.duration), flush=True)
     finally:
         b.cleanup()
     print()
     print(
         f"{info['stations']} stations ({info['open']} open), city {a.city}, demo --workers {a.workers} "
         f"--seed {a.seed}; gunicorn gthread {a.server_workers} x {a.threads}, XINYE_ANON_RATE={a.anon_rate}"
+        f"{', XINYE_REDIS_URL=' + a.redis if a.redis else ', counts in PostgreSQL'}"
+        f"{', baseline ' + a.baseline + ' = ' + b.baseline_sha if a.baseline else ''}"
+        + (
+            f" (its own database and demo: {base_info['stations']} stations, {base_info['open']} open)"
+            if a.baseline
+            else ""
+        )
     )
     print(table(results, a.duration))
+    if a.baseline and len(probes) == 2:
+        old, new = probes[labels[0]], probes["this tree"]
+        print(
+            f"\nclosed-loop ceiling: {new['rps']:,.1f} / {old['rps']:,.1f} req/s = {new['rps'] / old['rps']:.2f} x the "
+            f"baseline's; server CPU per request {old['server_cpu'] * 1e3 / max(old['n'], 1):.2f} -> "
+            f"{new['server_cpu'] * 1e3 / max(new['n'], 1):.2f} ms"
+        )
     return 0
 
 

@@ -396,3 +396,17 @@ def test_redis_counts_atomically_and_keeps_counts_over_a_restart(redis_store):
     caches.close_all()  # a new client, as after a restart
     assert ratelimit.peek("t", "x", rate).count == 20
     assert not RateCounter.objects.exists()  # nothing went to the database
+
+
+@pytest.mark.django_db
+def test_counts_skip_the_write_ahead_log_on_postgresql():
+    """A count costs no WAL flush on PostgreSQL (migration common 0006): the table is UNLOGGED."""
+    from django.db import connection
+
+    from xinye.common.models import RateCounter
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no unlogged tables")
+    with connection.cursor() as c:
+        c.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", [RateCounter._meta.db_table])
+        assert c.fetchone()[0] == "u"

@@ -11,6 +11,7 @@ import logging
 import sys
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
@@ -91,10 +92,11 @@ class ErrorPageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        try:
-            resolve(request.path_info, getattr(request, "urlconf", None))
-        except Resolver404 as exc:
-            return page_not_found(request, exc)
+        if settings.DEBUG:  # with DEBUG off, handler404 (the same page_not_found) answers: no second resolve
+            try:
+                resolve(request.path_info, getattr(request, "urlconf", None))
+            except Resolver404 as exc:
+                return page_not_found(request, exc)
         return self.get_response(request)
 
     def process_exception(self, request, exception):

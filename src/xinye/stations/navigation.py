@@ -88,10 +88,19 @@ def baidu_url(
     *, lat: float, lon: float, name: str, origin: tuple[float, float], origin_name: str, region: str, source: str
 ) -> str:
     """Baidu's route page from `origin` to (lat, lon), both WGS-84, sent as BD-09 (``coord_type=bd09ll``)."""
-    b_lat, b_lon = _bd09(lat, lon)
-    o_lat, o_lon = geo.from_wgs84(origin[0], origin[1], "bd09")
+    return f"{BAIDU}?" + _baidu_origin(origin[0], origin[1], origin_name) + "&" + _baidu_to(lat, lon, name, region, source)
+
+
+@functools.lru_cache(maxsize=64)  # the few answers of one request share their start
+def _baidu_origin(lat: float, lon: float, origin_name: str) -> str:
+    o_lat, o_lon = geo.from_wgs84(lat, lon, "bd09")
+    return _query({"origin": f"latlng:{_fmt(o_lat)},{_fmt(o_lon)}|name:{_name(origin_name, '我的位置')}"})
+
+
+@_CACHED
+def _baidu_to(lat: float, lon: float, name: str, region: str, source: str) -> str:
+    b_lat, b_lon = geo.from_wgs84(lat, lon, "bd09")
     params = {
-        "origin": f"latlng:{_fmt(o_lat)},{_fmt(o_lon)}|name:{_name(origin_name, '我的位置')}",
         "destination": f"latlng:{_fmt(b_lat)},{_fmt(b_lon)}|name:{_name(name, '驿站')}",
         "mode": "walking",
         "coord_type": "bd09ll",
@@ -100,12 +109,7 @@ def baidu_url(
     }
     if region:
         params["region"] = _name(region, "")
-    return f"{BAIDU}?" + _query(params)
-
-
-@_CACHED
-def _bd09(lat: float, lon: float) -> tuple[float, float]:
-    return geo.from_wgs84(lat, lon, "bd09")
+    return _query(params)
 
 
 @_CACHED
