@@ -88,7 +88,8 @@ def baidu_url(
     *, lat: float, lon: float, name: str, origin: tuple[float, float], origin_name: str, region: str, source: str
 ) -> str:
     """Baidu's route page from `origin` to (lat, lon), both WGS-84, sent as BD-09 (``coord_type=bd09ll``)."""
-    return f"{BAIDU}?" + _baidu_origin(origin[0], origin[1], origin_name) + "&" + _baidu_to(lat, lon, name, region, source)
+    start = _baidu_origin(origin[0], origin[1], origin_name)
+    return f"{BAIDU}?{start}&" + _baidu_to(lat, lon, name, region, source)
 
 
 @functools.lru_cache(maxsize=64)  # the few answers of one request share their start
