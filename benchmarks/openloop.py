@@ -144,6 +144,11 @@ class Pool:
             c.close()
 
 
+#: after the last request is due, answers are awaited this long; what is still open then is given up and
+#: recorded with status -1 (a server that collapsed must not hang the benchmark)
+GRACE_S = 30.0
+
+
 async def _run(base: str, make: Callable[[int], Request], rate: float, duration: float, max_conn: int):
     pool = Pool(base, max_conn)
     n = int(rate * duration)
@@ -158,6 +163,9 @@ async def _run(base: str, make: Callable[[int], Request], rate: float, duration:
             status, _body, _h = await pool.request(req)
         except (OSError, asyncio.IncompleteReadError, ValueError):
             status = 0
+        except asyncio.CancelledError:
+            records.append((req.kind, -1, (loop.time() - due) * 1e3, due - start))
+            raise
         records.append((req.kind, status, (loop.time() - due) * 1e3, due - start))
 
     tasks = []
@@ -166,7 +174,10 @@ async def _run(base: str, make: Callable[[int], Request], rate: float, duration:
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.ensure_future(one(i)))
-    await asyncio.gather(*tasks)
+    _done, pending = await asyncio.wait(tasks, timeout=GRACE_S)
+    for t in pending:
+        t.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
     pool.close()
     return records
 
@@ -194,6 +205,7 @@ def summary(records, seconds: float) -> dict:
     ok = (status >= 200) & (status < 400)
     due = np.array([r[3] for r in records]) if records else np.zeros(0)
     span = float(due.max() - due.min()) if len(due) > 1 else seconds
+    gave_up = int((status < 0).sum())
 
     def q(x):
         return float(np.percentile(t, x)) if len(t) else float("nan")
@@ -205,8 +217,8 @@ def summary(records, seconds: float) -> dict:
         "p90": q(90),
         "p99": q(99),
         "max": float(t.max()) if len(t) else float("nan"),
-        "non2xx": int((~ok & (status != 0)).sum()),
-        "errors": str(int((status == 0).sum())),
+        "non2xx": int((~ok & (status > 0)).sum()),
+        "errors": str(int((status == 0).sum())) + (f" + {gave_up} given up" if gave_up else ""),
     }
 
 

@@ -8,4 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import audit  # noqa: F401  (connects the sign-in signals to the audit log)
+        from . import (
+            audit,  # noqa: F401  (connects the sign-in signals to the audit log)
+            users,  # noqa: F401  (records each sign-in's session for "my account")
+        )

@@ -74,3 +74,54 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.kind} {self.field}"
+
+
+class AccountChange(models.Model):
+    """One change to a user account or its roles (issue 12, item 2), append-only: who did what to whom, when.
+    The role is described as it was (kind and scope as text), so the entry reads the same after a revocation."""
+
+    class Action(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        GRANTED = "granted", _("Role given")
+        CHANGED = "changed", _("Role changed")
+        REVOKED = "revoked", _("Role revoked")
+        DEACTIVATED = "deactivated", _("Account deactivated")
+        REACTIVATED = "reactivated", _("Account reactivated")
+        NEW_LINK = "new_link", _("New sign-in link")
+        PASSWORD_SET = "password_set", _("Password set at first sign-in")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(_("by"), max_length=150, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_changes")
+    action = models.CharField(_("what"), max_length=16, choices=Action.choices)
+    role_kind = models.CharField(_("role"), max_length=20, choices=RoleKind.choices, blank=True)
+    role_scope = models.CharField(_("scope"), max_length=300, blank=True)
+    before = models.CharField(_("before"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("account change")
+        verbose_name_plural = _("account changes")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.user_id}"
+
+
+class UserSession(models.Model):
+    """A signed-in session of a user, recorded at sign-in so that "my account" can list them and end the
+    others. The session itself lives in Django's session store; a row whose session is gone is not shown."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField(_("signed in"), auto_now_add=True)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+    address = models.CharField(_("client address"), max_length=45, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.started_at:%Y-%m-%d %H:%M}"

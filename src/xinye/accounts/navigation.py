@@ -92,6 +92,10 @@ def main_menu(scope: Scope, path: str = "") -> list[NavItem]:
     if handles_demands(scope):
         items.append(("demands", _("Demands"), "demand_queue"))
     items.append(("places", _("Places"), "division_index"))
+    from .policy import assignable_kinds
+
+    if assignable_kinds(scope):
+        items.append(("users", _("Users"), "user_index"))
     if scope.is_admin:
         items.append(("audit", _("Audit log"), "audit_log"))
     urls = [(key, label, reverse(name)) for key, label, name in items]

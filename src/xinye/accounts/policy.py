@@ -65,6 +65,18 @@ Functions
     outside the viewer's own organizations (administrators; organizers through the person's area) is
     audited (`party_status`).
 
+`assignable_kinds(scope) -> list[str]`, `may_assign(scope, kind, *, division, organization, operator_name)`
+    which roles a user may give, change and revoke (issue 12, item 2): administrators any; organizers an
+    organizer of a division in their subtree, staff, secretary or member of an organization located there,
+    operator of a station operator with a station there; organization staff staff, secretary or member in
+    their subtree; secretaries (of a branch, not staff) members of their branch; nobody else any. Nobody
+    gives a role to themselves or an administrator's role unless an administrator.
+`role_q(scope) -> Q`
+    the same rule as a filter of `Role` (the user list shows users with at least one such role).
+`may_manage_user(scope, user) -> bool`
+    deactivate, reactivate, send a new sign-in link: only for another user, not a superuser, every one of
+    whose roles the viewer may assign (and, for a user with no role, administrators only).
+
 Audit: the functions above record a sensitive read (`accounts.audit`) whenever they return the unmasked
 value inside a request; one `AuditEvent` per request and field names how many subjects were read.
 """
@@ -373,3 +385,98 @@ def tracking_events(demand) -> list[dict]:
             }
         )
     return out
+
+
+# ---------------------------------------------------------------- who may give which role (issue 12, item 2)
+
+_ORG_KINDS = ("org_staff", "secretary", "member")
+
+
+def assignable_kinds(scope: Scope) -> list[str]:
+    """The role kinds this user may give (in `RoleKind` order), within `may_assign`'s places."""
+    from .models import RoleKind
+
+    if scope.is_admin:
+        return list(RoleKind.values)
+    kinds: set[str] = set()
+    if scope.division_prefixes:
+        kinds |= {RoleKind.ORGANIZER, *_ORG_KINDS, RoleKind.STATION_OPERATOR}
+    if scope.staff_org_ids:
+        kinds |= set(_ORG_KINDS)
+    if scope.org_ids and "secretary" in scope.roles:
+        kinds.add(RoleKind.MEMBER)
+    return [k for k in RoleKind.values if k in kinds]
+
+
+def _in_divisions(scope: Scope, code: str | None) -> bool:
+    return bool(code) and any(code.startswith(p) for p in scope.division_prefixes)
+
+
+def may_assign(scope: Scope, kind: str, *, division=None, organization=None, operator_name: str = "") -> bool:
+    """Whether this user may give (or change, or revoke) a role of `kind` at that place (see the module's
+    documentation). The place a kind needs must be given: a division for an organizer, an organization for
+    staff, secretaries and members, a name for an operator."""
+    from xinye.places.selectors import division_q
+    from xinye.stations.models import Station
+
+    from .models import RoleKind
+
+    if kind not in RoleKind.values or scope.user_id is None:
+        return False
+    if kind == RoleKind.ORGANIZER and division is None:
+        return False
+    if kind in _ORG_KINDS and organization is None:
+        return False
+    if kind == RoleKind.STATION_OPERATOR and not operator_name.strip():
+        return False
+    if scope.is_admin:
+        return True
+    if kind not in assignable_kinds(scope):
+        return False
+    if kind == RoleKind.ORGANIZER:
+        return _in_divisions(scope, division.code)
+    if kind == RoleKind.STATION_OPERATOR:
+        return Station.objects.filter(division_q(scope, "division"), operator_name=operator_name.strip()).exists()
+    org_division = organization.division.code if organization.division_id else None
+    if _in_divisions(scope, org_division):
+        return True
+    if organization.pk in scope.staff_org_ids:
+        return True
+    return kind == RoleKind.MEMBER and "secretary" in scope.roles and organization.pk in scope.org_ids
+
+
+def role_q(scope: Scope) -> Q:
+    """`may_assign` as a filter of `Role` (kept equal to it by tests/test_user_admin.py over the demo)."""
+    from xinye.places.selectors import division_q
+    from xinye.stations.models import Station
+
+    if scope.is_admin:
+        return Q()
+    kinds = assignable_kinds(scope)
+    q = Q(pk__in=[])
+    if scope.division_prefixes:
+        names = Station.objects.filter(division_q(scope, "division")).exclude(operator_name="").values("operator_name")
+        q |= Q(kind="organizer") & division_q(scope, "division")
+        q |= Q(kind__in=_ORG_KINDS) & division_q(scope, "organization__division")
+        q |= Q(kind="station_operator", operator_name__in=names)
+    if scope.staff_org_ids:
+        q |= Q(kind__in=_ORG_KINDS, organization_id__in=scope.staff_org_ids)
+    if "member" in kinds and "secretary" in scope.roles and scope.org_ids:
+        q |= Q(kind="member", organization_id__in=scope.org_ids)
+    return q
+
+
+def may_manage_user(scope: Scope, user) -> bool:
+    """Deactivate, reactivate or send a new sign-in link to `user` (see the module's documentation)."""
+    from .models import Role
+
+    if scope.user_id is None or user.pk == scope.user_id:
+        return False
+    if scope.is_admin:
+        return True
+    if user.is_superuser or not assignable_kinds(scope):
+        return False
+    roles = Role.objects.filter(user=user)
+    if not roles.exists():
+        return False
+    return not roles.exclude(role_q(scope)).exists()

@@ -19,6 +19,7 @@ class Scope:
     roles: tuple[str, ...] = ()
     division_prefixes: tuple[str, ...] = ()  # organizers: every division whose code starts with one of these
     org_ids: frozenset[int] = field(default_factory=frozenset)  # organizations in staff/secretary subtrees
+    staff_org_ids: frozenset[int] = field(default_factory=frozenset)  # organizations in staff subtrees only
     staff_company_ids: frozenset[int] = field(default_factory=frozenset)  # companies of organization staff
     member_org_ids: frozenset[int] = field(default_factory=frozenset)  # a member's own branch(es)
     person_id: int | None = None  # the user's own person record
@@ -30,6 +31,8 @@ class Scope:
     platform_body: bool = False
     #: handles a platform company's body (any)
     platform_handler: bool = False
+    #: the one role the user switched to (None: all their roles at once); see `ROLE_SESSION_KEY`
+    active_role_id: int | None = None
 
     @property
     def sees_everything(self) -> bool:
@@ -53,17 +56,24 @@ class Scope:
 
 
 ANONYMOUS = Scope(user_id=None)
+#: the session key holding the id of the role a user with several roles switched to
+ROLE_SESSION_KEY = "xinye_role"
 
 
-def scope_for(user) -> Scope:
-    """Compute the scope of a user from their roles (superusers are administrators)."""
+def scope_for(user, role_id: int | None = None) -> Scope:
+    """Compute the scope of a user from their roles (superusers are administrators); with `role_id`, from that
+    one role only (a user with several roles who switched to one of them), if it is still theirs."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
     roles = list(Role.objects.filter(user=user).select_related("division", "organization"))
+    active = next((r for r in roles if r.pk == role_id), None) if role_id else None
+    if active is not None:
+        roles = [active]
     kinds = tuple(sorted({r.kind for r in roles}))
     is_admin = user.is_superuser or RoleKind.ADMIN in kinds
     prefixes = tuple(sorted({r.division.code for r in roles if r.kind == RoleKind.ORGANIZER and r.division}))
     org_ids: set[int] = set()
+    staff_orgs: set[int] = set()
     staff_companies: set[int] = set()
     member_orgs: set[int] = set()
     platform_companies: set[int] = set()
@@ -78,6 +88,7 @@ def scope_for(user) -> Scope:
             org_ids.update(i for i, _ in subtree)
             platform_companies.update(c for _, c in subtree if c)
             if r.kind == RoleKind.ORG_STAFF:
+                staff_orgs.update(i for i, _ in subtree)
                 staff_companies.update(c for _, c in subtree if c)
         elif r.kind == RoleKind.MEMBER:
             member_orgs.add(r.organization_id)
@@ -100,6 +111,7 @@ def scope_for(user) -> Scope:
         roles=kinds,
         division_prefixes=prefixes,
         org_ids=frozenset(org_ids),
+        staff_org_ids=frozenset(staff_orgs),
         staff_company_ids=frozenset(staff_companies),
         member_org_ids=frozenset(member_orgs),
         person_id=person.pk if person else None,
@@ -107,6 +119,7 @@ def scope_for(user) -> Scope:
         platform_company_ids=frozenset(platform_companies),
         platform_body=platform_body,
         platform_handler=platform_handler,
+        active_role_id=active.pk if active is not None else None,
     )
 
 
@@ -114,6 +127,8 @@ def request_scope(request) -> Scope:
     """The scope of the request's user, computed once per request."""
     cached = getattr(request, "_xinye_scope", None)
     if cached is None:
-        cached = scope_for(getattr(request, "user", None))
+        session = getattr(request, "session", None)
+        role_id = session.get(ROLE_SESSION_KEY) if session is not None else None
+        cached = scope_for(getattr(request, "user", None), role_id if isinstance(role_id, int) else None)
         request._xinye_scope = cached
     return cached

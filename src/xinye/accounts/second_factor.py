@@ -60,7 +60,8 @@ def required_for(user, scope=None) -> bool:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    scope = scope or scope_for(user)
+    if scope is None or scope.active_role_id is not None:
+        scope = scope_for(user)  # every role of the user: switching to a lesser one does not lift the need
     return scope.is_admin or any(r in settings.XINYE_2FA_ROLES for r in scope.roles)
 
 

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from xinye.accounts import second_factor_views
+from xinye.accounts import second_factor_views, user_views
 from xinye.accounts.views import LoginView, LogoutView, PasswordChangeView, audit_log
 from xinye.common import views as common_views
 from xinye.common.health import healthz
@@ -40,6 +40,19 @@ urlpatterns = [
     path("accounts/login/code/", second_factor_views.login_code, name="login_code"),
     path("accounts/second-factor/", second_factor_views.second_factor, name="second_factor"),
     path("accounts/second-factor/qr.svg", second_factor_views.second_factor_qr, name="second_factor_qr"),
+    path("accounts/me/", user_views.my_account, name="my_account"),
+    path("accounts/me/role/", user_views.switch_role, name="switch_role"),
+    path("accounts/me/sessions/<int:pk>/end/", user_views.end_session, name="end_session"),
+    path("accounts/me/sessions/end-others/", user_views.end_other_sessions, name="end_other_sessions"),
+    path("accounts/welcome/<str:uidb64>/<str:token>/", user_views.account_welcome, name="account_welcome"),
+    # managing users is not under /accounts/ (reachable before a second factor is verified)
+    path("users/", user_views.user_index, name="user_index"),
+    path("users/invite/", user_views.user_invite, name="user_invite"),
+    path("users/<int:pk>/", user_views.user_detail, name="user_detail"),
+    path("users/<int:pk>/roles/", user_views.user_grant, name="user_grant"),
+    path("users/<int:pk>/roles/<int:role_pk>/", user_views.role_edit, name="role_edit"),
+    path("users/<int:pk>/roles/<int:role_pk>/revoke/", user_views.role_revoke, name="role_revoke"),
+    path("users/<int:pk>/account/", user_views.user_account, name="user_account"),
     path("audit/", audit_log, name="audit_log"),  # administrators only (issue 10)
     path("i18n/", include("django.conf.urls.i18n")),
     path("places/", places_views.division_index, name="division_index"),
