@@ -29,7 +29,10 @@ def _u(name):
             district = Division.objects.filter(level=Level.COUNTY, code__startswith="4403").order_by("code")[1]
             for i in (1, 2):
                 Organization.objects.create(
-                    name=f"{district.name}测试第{i}党支部", kind=OrgKind.BRANCH, anchor_kind="division", division=district
+                    name=f"{district.name}测试第{i}党支部",
+                    kind=OrgKind.BRANCH,
+                    anchor_kind="division",
+                    division=district,
                 )
             user = User.objects.create_user("district_b", password="x-long-password-123")
             Role.objects.create(user=user, kind=RoleKind.ORGANIZER, division=district)
@@ -246,10 +249,14 @@ def test_switching_to_a_lesser_role_does_not_lift_the_second_factor(settings, de
 
 def test_my_account_lists_and_ends_sessions(demo):
     user = User.objects.create_user("traveller", password="x-long-password-123")
-    Role.objects.create(user=user, kind=RoleKind.MEMBER, organization=Organization.objects.filter(kind=OrgKind.BRANCH)[0])
+    Role.objects.create(
+        user=user, kind=RoleKind.MEMBER, organization=Organization.objects.filter(kind=OrgKind.BRANCH)[0]
+    )
     phone, laptop = Client(HTTP_USER_AGENT="Phone"), Client(HTTP_USER_AGENT="Laptop")
     for c in (phone, laptop):
-        assert c.post("/accounts/login/", {"username": "traveller", "password": "x-long-password-123"}).status_code == 302
+        assert (
+            c.post("/accounts/login/", {"username": "traveller", "password": "x-long-password-123"}).status_code == 302
+        )
     assert UserSession.objects.filter(user=user).count() == 2
     page = laptop.get("/accounts/me/").content.decode()
     assert page.count("data-session") == 2 and "Phone" in page

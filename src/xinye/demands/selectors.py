@@ -19,7 +19,7 @@ from xinye.accounts import policy
 from xinye.accounts.scope import Scope
 from xinye.places.selectors import division_q
 
-from .models import OPEN_STATUSES, Category, Demand, DemandStatus
+from .models import OPEN_STATUSES, Category, Demand, DemandStatus, ResponsibleBody
 
 
 def demand_q(scope: Scope) -> Q:
@@ -28,8 +28,9 @@ def demand_q(scope: Scope) -> Q:
     q = division_q(scope, "community")
     if scope.org_ids:
         q |= Q(organization_id__in=scope.org_ids) | Q(origin_organization_id__in=scope.org_ids)
-    if scope.user_id:
-        q |= Q(body__handlers=scope.user_id) | Q(entered_by_id=scope.user_id)
+    if scope.user_id:  # a subquery, not a join: one row per demand, so no DISTINCT (a costly plan and sort)
+        bodies = ResponsibleBody.handlers.through.objects.filter(user_id=scope.user_id).values("responsiblebody_id")
+        q |= Q(body_id__in=bodies) | Q(entered_by_id=scope.user_id)
     if scope.person_id:
         q |= Q(person_id=scope.person_id)
     return q
@@ -38,7 +39,6 @@ def demand_q(scope: Scope) -> Q:
 def demand_list(*, scope: Scope) -> QuerySet[Demand]:
     return (
         Demand.objects.filter(demand_q(scope))
-        .distinct()
         .select_related("category", "community", "organization", "body", "person", "entered_by__person")
     )
 

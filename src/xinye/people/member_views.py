@@ -46,7 +46,9 @@ def member_flags(request):
     page = paginate(request, rows)
     # the transfer target is chosen on the member's own transfer page: a drop-down of every branch on
     # each of hundreds of rows made this page megabytes (issue 16)
-    page.object_list = [(m, [(f, FLAG_LABELS[f.code]) for f in flags]) for m, flags in page.object_list]
+    page.object_list = [
+        (m, [(f, FLAG_LABELS[f.code]) for f in flags]) for m, flags in selectors.with_memberships(page.object_list)
+    ]
     return render(
         request,
         "people/member_flags.html",

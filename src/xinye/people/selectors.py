@@ -73,17 +73,19 @@ def membership_list(*, scope: Scope) -> QuerySet[Membership]:
 
 
 def person_counts(*, scope: Scope) -> dict[str, int]:
-    people = Person.objects.filter(person_q(scope))
-    members = membership_list(scope=scope)
-    return {
-        "workers": people.count(),
-        "union_members": people.exclude(union_name="").count(),
-        "members": members.count(),
-        "formal_members": members.filter(status="formal").count(),
-        "probationary_members": members.filter(status="probationary").count(),
-        "floating_members": members.filter(floating=True).count(),
-        "members_without_branch": members.filter(organization__isnull=True).count(),
-    }
+    from django.db.models import Count
+
+    people = Person.objects.filter(person_q(scope)).aggregate(
+        workers=Count("pk"), union_members=Count("pk", filter=~Q(union_name=""))
+    )
+    members = membership_list(scope=scope).aggregate(
+        members=Count("pk"),
+        formal_members=Count("pk", filter=Q(status="formal")),
+        probationary_members=Count("pk", filter=Q(status="probationary")),
+        floating_members=Count("pk", filter=Q(floating=True)),
+        members_without_branch=Count("pk", filter=Q(organization__isnull=True)),
+    )
+    return {**people, **members}
 
 
 def occupation_counts(*, scope: Scope) -> list[tuple[str, int]]:
@@ -121,7 +123,7 @@ def phones_on_record(phones: list[str]) -> set[str]:
 def member_flag_list(
     *, scope: Scope, today=None, search: str = "", flag: str = "", floating: bool | None = None
 ) -> list[tuple]:
-    """(membership, flags) for current members in scope that have a flag: floating members due to transfer,
+    """(membership id, flags) for current members in scope that have a flag: floating members due to transfer,
     members out of contact, certificates ending. `search` narrows by the member's name, `flag` to one flag
     code, `floating` to floating (True) or local (False) members."""
     from django.utils import timezone
@@ -129,21 +131,32 @@ def member_flag_list(
     from xinye.algorithms.membership import MemberDates, membership_flags
 
     today = today or timezone.localdate()
-    qs = membership_list(scope=scope).select_related("person", "organization")
+    qs = membership_list(scope=scope)
     if search:
         qs = qs.filter(person__name__contains=search)
     if floating is not None:
         qs = qs.filter(floating=floating)
     out = []
-    for m in qs.order_by("person__name", "pk"):
+    # the dates only (a flag needs nothing else); a page's memberships are loaded by `with_memberships`
+    dates = qs.order_by("person__name", "pk").values_list(
+        "pk", "floating", "since", "last_contact_on", "certificate_until"
+    )
+    for pk, is_floating, since, last_contact_on, certificate_until in dates:
         flags = membership_flags(
-            MemberDates(str(m.pk), m.floating, m.since, m.last_contact_on, m.certificate_until), today=today
+            MemberDates(str(pk), is_floating, since, last_contact_on, certificate_until), today=today
         )
         if flag:
             flags = [f for f in flags if f.code == flag]
         if flags:
-            out.append((m, flags))
+            out.append((pk, flags))
     return out
+
+
+def with_memberships(rows: list[tuple]) -> list[tuple]:
+    """(membership id, flags) rows (one page of `member_flag_list`) as (membership, flags), each membership
+    loaded with its person and organization."""
+    found = Membership.objects.select_related("person", "organization").in_bulk([pk for pk, _f in rows])
+    return [(found[pk], flags) for pk, flags in rows if pk in found]
 
 
 def transfer_list(*, scope: Scope, status: str = ""):

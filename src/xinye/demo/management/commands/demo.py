@@ -33,6 +33,11 @@ class Command(BaseCommand):
                 run = run_or_fail(
                     services.demo_build, city=o["city"], workers=o["workers"], seed=o["seed"], progress=bar
                 )
+            from django.db import connection
+
+            if connection.vendor == "postgresql":  # a bulk load: fresh statistics, or the planner guesses
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
             s = run.summary
             self.stdout.write(
                 f"demo city {o['city']}: {s['companies']} companies, {s['business_units']} business units, "
