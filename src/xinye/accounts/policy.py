@@ -73,6 +73,10 @@ Functions
     gives a role to themselves or an administrator's role unless an administrator.
 `role_q(scope) -> Q`
     the same rule as a filter of `Role` (the user list shows users with at least one such role).
+`may_manage_posts(scope, organization) -> bool`
+    appoint and end posts, record elections (issue 12, item 3): administrators; organizers for organizations
+    located in their divisions; organization staff in their subtree. A secretary does not appoint their own
+    committee (the higher organization approves it).
 `may_manage_user(scope, user) -> bool`
     deactivate, reactivate, send a new sign-in link: only for another user, not a superuser, every one of
     whose roles the viewer may assign (and, for a user with no role, administrators only).
@@ -480,3 +484,11 @@ def may_manage_user(scope: Scope, user) -> bool:
     if not roles.exists():
         return False
     return not roles.exclude(role_q(scope)).exists()
+
+
+def may_manage_posts(scope: Scope, organization) -> bool:
+    """Appoint and end posts and record elections of `organization` (see the module's documentation)."""
+    if scope.is_admin:
+        return True
+    code = organization.division.code if organization.division_id else None
+    return _in_divisions(scope, code) or organization.pk in scope.staff_org_ids

@@ -8,7 +8,7 @@ from xinye.accounts.views import LoginView, LogoutView, PasswordChangeView, audi
 from xinye.common import views as common_views
 from xinye.common.health import healthz
 from xinye.demands import views as demand_views
-from xinye.organizations import community_views, structure_views
+from xinye.organizations import community_views, post_views, structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
 from xinye.organizations.community_api import CommunityPlanViewSet
@@ -82,6 +82,7 @@ urlpatterns = [
     path("people/<int:pk>/", people_views.person_detail, name="person_detail"),
     path("organizations/", org_views.organization_index, name="organization_index"),
     path("organizations/<int:pk>/", org_views.organization_detail, name="organization_detail"),
+    path("organizations/<int:pk>/posts/", post_views.organization_posts, name="organization_posts"),
     re_path(
         r"^organizations/(?P<pk>\d+)/export\.(?P<fmt>ttl|jsonld|popolo\.json)$",
         org_views.organization_export,

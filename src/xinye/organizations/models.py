@@ -1,5 +1,6 @@
 """Organizations as a tree, their posts and terms; companies and their versioned business units."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -316,3 +317,34 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.organization}"
+
+
+class Election(TimestampedModel):
+    """An election of an organization's committee (or secretary) (issue 12, item 3): when it was held, which
+    higher organization approved it and when; it starts a term whose length comes from the rule set."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="elections")
+    held_on = models.DateField(_("held on"))
+    approved_by = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approved_elections",
+        verbose_name=_("approved by"),
+    )
+    approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    term_years = models.PositiveSmallIntegerField(_("term (years)"))
+    term_ends_on = models.DateField(_("term ends on"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+        verbose_name = _("election")
+        verbose_name_plural = _("elections")
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.held_on}"

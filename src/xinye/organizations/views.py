@@ -10,6 +10,7 @@ from xinye.people.selectors import person_list
 
 from . import selectors
 from .models import CompanyKind, OrgKind
+from .posts import without_secretary_q
 
 TREE_OPEN_ALL = 40  # trees of at most this many nodes start fully open
 
@@ -23,6 +24,7 @@ def organization_index(request):
     scope = request_scope(request)
     q = request.GET.get("q", "").strip()
     kind = request.GET.get("kind", "")
+    no_secretary = request.GET.get("no_secretary") == "1"
     as_of = None
     error = ""
     if request.GET.get("as_of"):
@@ -31,9 +33,12 @@ def organization_index(request):
         except ValueError:
             error = request.GET["as_of"]
     page = None
-    if q or kind:
+    if q or kind or no_secretary:
         # a search is a flat list: paged like every other list
-        page = paginate(request, selectors.organization_list(scope=scope, search=q, kind=kind))
+        found = selectors.organization_list(scope=scope, search=q, kind=kind)
+        if no_secretary:  # the to-do list's "to be appointed"
+            found = found.filter(without_secretary_q()).order_by("name")
+        page = paginate(request, found)
         tree = [{"org": o, "children": []} for o in page]
     else:
         tree = selectors.organization_tree(scope=scope, as_of=as_of)
@@ -47,6 +52,7 @@ def organization_index(request):
             "open_depth": 99 if _tree_size(tree) <= TREE_OPEN_ALL else 2,
             "q": q,
             "kind": kind,
+            "no_secretary": no_secretary,
             "kinds": OrgKind.choices,
             "as_of": as_of,
             "as_of_error": error,
@@ -67,6 +73,7 @@ def organization_detail(request, pk: int):
             "children": selectors.organization_list(scope=scope).filter(parent=org).order_by("name"),
             "units": org.business_units.all(),
             "posts": org.posts.select_related("person").filter(end_date__isnull=True),
+            "no_secretary": selectors.Organization.objects.filter(without_secretary_q(), pk=org.pk).exists(),
             "members": members[:200],
             "member_total": members.count(),
             "history": org.history.all()[:20],

@@ -4,7 +4,8 @@ page where it is done. Each role sees what its scope holds (the selectors below 
 - a member: their workers (liaison), follow-ups that are overdue, workers not contacted in 30 days;
 - a secretary or organization staff: open and overdue demands of their organizations, and how many of their
   members' workers were contacted in the last 30 days;
-- an organizer (and administrators): reports to communities waiting for confirmation, open and overdue demands;
+- an organizer (and administrators): reports to communities waiting for confirmation, open and overdue demands,
+  organizations whose secretary is to be appointed (also organization staff, in their subtree);
 - a station operator: their stations, and those not verified in the last year.
 """
 
@@ -86,6 +87,20 @@ def role_todos(*, scope: Scope, now=None) -> list[dict]:
                 urgent=True,
             ),
         ]
+    if scope.is_admin or scope.division_prefixes or scope.staff_org_ids:
+        from xinye.organizations.posts import without_secretary_q
+        from xinye.organizations.selectors import organization_list
+
+        # organizations a plan (or anyone) created and nobody has appointed a secretary to yet
+        items.append(
+            _item(
+                "no_secretary",
+                _("Organizations whose secretary is to be appointed"),
+                organization_list(scope=scope).filter(without_secretary_q()).count(),
+                reverse("organization_index") + "?no_secretary=1",
+                urgent=True,
+            )
+        )
     if scope.org_ids and not scope.is_admin:
         top = (
             Organization.objects.filter(pk__in=scope.org_ids, dissolved_on__isnull=True)
