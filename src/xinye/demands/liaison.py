@@ -711,6 +711,9 @@ def contact_record(
         )
     if errors:
         raise InputError(errors, summary="the contact was not recorded")
+    from xinye.people.services import member_heard_from
+
+    member_heard_from(pair.member_id, on)  # the member is in touch: "lost contact" clears
     return Contact.objects.create(
         member_id=pair.member_id,
         worker_id=pair.worker_id,

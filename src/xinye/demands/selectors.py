@@ -37,9 +37,8 @@ def demand_q(scope: Scope) -> Q:
 
 
 def demand_list(*, scope: Scope) -> QuerySet[Demand]:
-    return (
-        Demand.objects.filter(demand_q(scope))
-        .select_related("category", "community", "organization", "body", "person", "entered_by__person")
+    return Demand.objects.filter(demand_q(scope)).select_related(
+        "category", "community", "organization", "body", "person", "entered_by__person"
     )
 
 

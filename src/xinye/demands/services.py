@@ -272,6 +272,12 @@ def demand_submit(
             admit()
         Demand.objects.filter(pk=d.pk).update(created_at=now)
         member = channel == Channel.MEMBER
+        from xinye.people.services import member_heard_from
+
+        # whoever enters or submits it, if a member, is in touch ("lost contact" clears)
+        entering = getattr(entered_by, "person", None) if entered_by is not None else None
+        for pid in {getattr(entering, "pk", None), None if anonymous else getattr(person, "pk", None)}:
+            member_heard_from(pid, timezone.localdate(now))
         # the worker's own account is never named in the history (the platform's people read it too)
         _event(
             d,

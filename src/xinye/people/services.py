@@ -87,6 +87,21 @@ def community_report_submit(
     )
 
 
+def member_heard_from(person_id: int | None, on: date) -> int:
+    """A member was in touch (logged a contact with a worker, entered a demand, made a report, attended an
+    activity): their current memberships' last contact moves up to `on`, which clears a "lost contact" flag
+    (issue 12, item 6). Never moves it back. Returns how many memberships changed."""
+    from django.db.models import Q
+
+    if not person_id:
+        return 0
+    return (
+        Membership.objects.filter(person_id=person_id, until__isnull=True)
+        .filter(Q(last_contact_on__isnull=True) | Q(last_contact_on__lt=on))
+        .update(last_contact_on=on)
+    )
+
+
 def _name_key(name: str) -> str:
     """A name as compared: no spaces, case folded (张 三 = 张三, Li Ming = li ming)."""
     return "".join(name.split()).casefold()
@@ -139,6 +154,7 @@ def _apply_report(report: CommunityReport) -> Person:
     consent._change_reason = reason
     consent.save()
     report.person, report.consent = person, consent
+    member_heard_from(person.pk, timezone.localdate(report.created_at))  # a member reporting is in touch
     return person
 
 
