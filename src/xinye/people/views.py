@@ -35,13 +35,17 @@ def person_index(request):
 def person_detail(request, pk: int):
     scope = request_scope(request)
     person = get_or_404(selectors.person_get, scope=scope, pk=pk)
+    from .timeline import person_timeline
+
+    memberships = policy.party_status_for(scope, person)
     return render(
         request,
         "people/person_detail.html",
         {
             "person": person,
             # None: the viewer may not see this person's party status (accounts.policy)
-            "memberships": policy.party_status_for(scope, person),
+            "memberships": memberships,
+            "timeline": person_timeline(scope, person, memberships),
             "platforms": person.platforms.all(),
             "consents": person.consents.all(),
         },
