@@ -81,6 +81,7 @@ def main_menu(scope: Scope, path: str = "") -> list[NavItem]:
     if oversees(scope):
         items.append(("members", _("Members"), "member_flags"))
         items.append(("liaisons", _("Liaisons"), "liaison_index"))
+        items.append(("recruitment", _("Joining the Party"), "recruit_index"))
     if has_own_workers(scope):
         items.append(("my_workers", _("My workers"), "liaison_mine"))
     if _any_company(scope):

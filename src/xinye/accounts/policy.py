@@ -77,6 +77,10 @@ Functions
     appoint and end posts, record elections (issue 12, item 3): administrators; organizers for organizations
     located in their divisions; organization staff in their subtree. A secretary does not appoint their own
     committee (the higher organization approves it).
+`recruitment_q(scope) -> Q`, `may_manage_recruitment(scope, organization) -> bool`
+    joining the Party (issue 12, item 5) is party status: seen by administrators, organizers of the division
+    the handling branch is located in, and its staff and secretary (the organization subtree); managed by the
+    same people for that branch.
 `may_manage_user(scope, user) -> bool`
     deactivate, reactivate, send a new sign-in link: only for another user, not a superuser, every one of
     whose roles the viewer may assign (and, for a user with no role, administrators only).
@@ -492,3 +496,20 @@ def may_manage_posts(scope: Scope, organization) -> bool:
         return True
     code = organization.division.code if organization.division_id else None
     return _in_divisions(scope, code) or organization.pk in scope.staff_org_ids
+
+
+def recruitment_q(scope: Scope) -> Q:
+    """The recruitments (people.Recruit) the viewer may see (see the module's documentation)."""
+    from xinye.places.selectors import division_q
+
+    if scope.is_admin:
+        return Q()
+    return division_q(scope, "organization__division") | Q(organization_id__in=scope.org_ids)
+
+
+def may_manage_recruitment(scope: Scope, organization) -> bool:
+    """Record the steps of people joining the Party through `organization` (a branch)."""
+    if scope.is_admin or organization.pk in scope.org_ids:
+        return True
+    code = organization.division.code if organization.division_id else None
+    return _in_divisions(scope, code)

@@ -86,6 +86,12 @@ class RuleSet:
     community_radius_km: float = 3.0
     #: a term ending within this many days is reported as expiring
     expiring_days: int = 90
+    #: joining the Party from among the workers (issue 12, item 5): the branch talks with an applicant within
+    #: this many days, an activist is trained at least this many months before becoming a development target,
+    #: and a probationary member becomes formal after this many months
+    application_talk_days: int = 30
+    activist_months: int = 12
+    probation_months: int = 12
     #: where each figure comes from
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -132,6 +138,11 @@ _CPC_SOURCES = {
     "placement": "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
     "to exactly one branch",
     "anchor": "Organization follows the business: a branch is set up on a business unit",
+    "application_talk_days": "Detailed Rules for the Recruitment of Party Members (2014), art. 8: the organization "
+    "sends someone to talk with an applicant within one month of receiving the application",
+    "activist_months": "Detailed Rules for the Recruitment of Party Members (2014), art. 15: an activist trained "
+    "and observed for more than one year may be listed as a development target",
+    "probation_months": "Party Constitution, art. 7: the probationary period is one year",
     "community_radius_km": "Couriers and riders work within a few km of a station (docs/domain.md section 2); "
     "community-based branches are anchored at a community Party-mass service centre within that radius",
 }

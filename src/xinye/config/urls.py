@@ -12,7 +12,7 @@ from xinye.organizations import community_views, post_views, structure_views
 from xinye.organizations import views as org_views
 from xinye.organizations.api import CompanyViewSet, OrganizationViewSet
 from xinye.organizations.community_api import CommunityPlanViewSet
-from xinye.people import member_views, rights_views, roster_views
+from xinye.people import member_views, recruitment_views, rights_views, roster_views
 from xinye.people import report_views as community_report_views
 from xinye.people import views as people_views
 from xinye.people.api import PersonViewSet
@@ -71,6 +71,9 @@ urlpatterns = [
     path("community-reports/", community_report_views.report_list, name="report_list"),
     path("community-reports/<int:pk>/decide/", community_report_views.report_decide, name="report_decide"),
     path("members/", member_views.member_flags, name="member_flags"),
+    path("recruitment/", recruitment_views.recruit_index, name="recruit_index"),
+    path("recruitment/<int:pk>/", recruitment_views.recruit_detail, name="recruit_detail"),
+    path("people/<int:pk>/recruitment/", recruitment_views.recruit_start, name="recruit_start"),
     path("people/<int:pk>/floating/", member_views.floating_register, name="floating_register"),
     path("members/<int:pk>/transfer/", member_views.transfer_request, name="transfer_request"),
     path("transfers/<int:pk>/decide/", member_views.transfer_decide, name="transfer_decide"),

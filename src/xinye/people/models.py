@@ -270,3 +270,49 @@ class PhoneCode(models.Model):
 
     def __str__(self) -> str:
         return f"code {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class RecruitStage(models.TextChoices):
+    """The steps of joining the Party (Detailed Rules for the Recruitment of Party Members, 2014)."""
+
+    APPLICANT = "applicant", _("Applicant")
+    ACTIVIST = "activist", _("Activist")
+    TARGET = "target", _("Development target")
+    PROBATIONARY = "probationary", _("Probationary member")
+    FORMAL = "formal", _("Formal member")
+    STOPPED = "stopped", _("Stopped")
+
+
+class Recruit(TimestampedModel):
+    """A worker on the way into the Party (issue 12, item 5), with the date of each step; the branch that
+    handles it. Admission makes a probationary membership of that branch; becoming formal makes it formal."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="recruitments")
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="recruits", verbose_name=_("branch")
+    )
+    stage = models.CharField(_("stage"), max_length=14, choices=RecruitStage.choices, default=RecruitStage.APPLICANT)
+    applied_on = models.DateField(_("applied on"))
+    talked_on = models.DateField(_("talked with on"), null=True, blank=True)
+    activist_on = models.DateField(_("activist since"), null=True, blank=True)
+    target_on = models.DateField(_("development target since"), null=True, blank=True)
+    admitted_on = models.DateField(_("admitted (probationary) on"), null=True, blank=True)
+    formal_on = models.DateField(_("formal member since"), null=True, blank=True)
+    stopped_on = models.DateField(_("stopped on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-applied_on", "pk"]
+        verbose_name = _("recruitment")
+        verbose_name_plural = _("recruitments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=~models.Q(stage__in=["formal", "stopped"]),
+                name="one_open_recruitment",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_stage_display()})"

@@ -35,6 +35,8 @@ def person_index(request):
 def person_detail(request, pk: int):
     scope = request_scope(request)
     person = get_or_404(selectors.person_get, scope=scope, pk=pk)
+    from .recruitment import recruit_list
+    from .recruitment_views import branches_for
     from .timeline import person_timeline
 
     memberships = policy.party_status_for(scope, person)
@@ -46,6 +48,8 @@ def person_detail(request, pk: int):
             # None: the viewer may not see this person's party status (accounts.policy)
             "memberships": memberships,
             "timeline": person_timeline(scope, person, memberships),
+            "recruitments": recruit_list(scope=scope).filter(person=person),
+            "recruit_branches": branches_for(scope) if memberships == [] else [],
             "platforms": person.platforms.all(),
             "consents": person.consents.all(),
         },

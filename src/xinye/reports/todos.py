@@ -101,6 +101,18 @@ def role_todos(*, scope: Scope, now=None) -> list[dict]:
                 urgent=True,
             )
         )
+    if scope.is_admin or scope.division_prefixes or scope.org_ids:
+        from xinye.people.recruitment import due_count
+
+        items.append(
+            _item(
+                "recruitment_due",
+                _("Steps of joining the Party that are due"),
+                due_count(scope=scope, today=today),
+                reverse("recruit_index") + "?due=1",
+                urgent=True,
+            )
+        )
     if scope.org_ids and not scope.is_admin:
         top = (
             Organization.objects.filter(pk__in=scope.org_ids, dissolved_on__isnull=True)
