@@ -122,17 +122,19 @@ class RosterResult:
         }
 
 
-def _header_map() -> dict[str, str]:
+def _header_map(columns=ROSTER_COLUMNS) -> dict[str, str]:
     out = {}
-    for key, zh, _required in ROSTER_COLUMNS:
+    for key, zh, _required in columns:
         out[key] = key
         out[zh.lower()] = key
     return out
 
 
-def read_roster(path: Path, *, filename: str | None = None) -> tuple[str, list[tuple[int, dict]]]:
-    """(sheet name or "", [(row, {key: text})]) of a roster file; InputError for an unreadable file or
-    missing columns."""
+def read_roster(
+    path: Path, *, filename: str | None = None, columns=ROSTER_COLUMNS
+) -> tuple[str, list[tuple[int, dict]]]:
+    """(sheet name or "", [(row, {key: text})]) of a roster file with these `columns` ((key, Chinese header,
+    required)); InputError for an unreadable file or missing columns."""
     path = Path(path)
     fname = filename or path.name
     if path.suffix.lower() == ".xlsx":
@@ -144,13 +146,13 @@ def read_roster(path: Path, *, filename: str | None = None) -> tuple[str, list[t
     else:
         sheet = ""
         rows = read_csv_rows(path)
-    names = _header_map()
+    names = _header_map(columns)
     if not rows:
         raise InputError([RowError(fname, 2, None, None, _("the file has no data rows"))])
     header = set(rows[0][1])
     unknown = sorted(h for h in header if h and h not in names)
     keys = {names[h] for h in header if h in names}
-    missing = [zh for key, zh, required in ROSTER_COLUMNS if required and key not in keys]
+    missing = [zh for key, zh, required in columns if required and key not in keys]
     where = f"{fname}" + (f", sheet {sheet}" if sheet else "")
     errors = [RowError(where, 1, m, None, _("a required column is missing")) for m in missing]
     errors += [RowError(where, 1, u, None, _("an unknown column (see the template)")) for u in unknown]

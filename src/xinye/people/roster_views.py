@@ -20,6 +20,30 @@ from xinye.common.views import get_or_404
 from . import roster
 
 ALLOWED = {".xlsx", ".csv"}
+#: what can be imported here: people (this app's roster), companies, organizations, posts (organizations.rosters)
+KINDS = ("people", "companies", "organizations", "posts")
+
+
+def _kind(request) -> str:
+    kind = request.POST.get("kind") or request.GET.get("kind") or "people"
+    return kind if kind in KINDS else "people"
+
+
+def _columns(kind: str):
+    if kind == "people":
+        return roster.ROSTER_COLUMNS
+    from xinye.organizations.rosters import COLUMNS
+
+    return COLUMNS[kind]
+
+
+def _kind_labels():
+    return [
+        ("people", _("Workers and members")),
+        ("companies", _("Companies")),
+        ("organizations", _("Organizations")),
+        ("posts", _("Posts")),
+    ]
 
 
 def _may_import(request):
@@ -32,6 +56,7 @@ def _may_import(request):
 @login_required
 def roster_import_page(request):
     _may_import(request)
+    kind = _kind(request)
     error = ""
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -57,6 +82,7 @@ def roster_import_page(request):
                     "filename": Path(upload.name).name[:200],
                     "dry_run": request.POST.get("dry_run") == "1",
                     "language": get_language() or "zh-hans",
+                    "kind": kind,
                 },
             )
             return redirect("job_detail", pk=j.pk)
@@ -64,7 +90,7 @@ def roster_import_page(request):
     return render(
         request,
         "people/roster_import.html",
-        {"error": error, "recent": recent, "columns": roster.ROSTER_COLUMNS},
+        {"error": error, "recent": recent, "columns": _columns(kind), "kind": kind, "kinds": _kind_labels()},
     )
 
 
@@ -92,7 +118,7 @@ def roster_confirm(request, pk: int):
         kind="people_import",
         user=request.user,
         params={"path": j.params["path"], "filename": j.params["filename"], "dry_run": False,
-                "language": get_language() or "zh-hans"},
+                "language": get_language() or "zh-hans", "kind": j.params.get("kind", "people")},
     )  # fmt: skip
     return redirect("job_detail", pk=again.pk)
 
@@ -100,10 +126,12 @@ def roster_confirm(request, pk: int):
 @login_required
 def roster_template(request, fmt: str):
     _may_import(request)
+    kind = _kind(request)
+    from xinye.organizations import rosters
+
     if fmt == "xlsx":
-        response = HttpResponse(
-            roster.template_xlsx(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
+        data = roster.template_xlsx() if kind == "people" else rosters.template_xlsx(kind)
+        response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     else:
         import io
 
@@ -111,8 +139,9 @@ def roster_template(request, fmt: str):
 
         buf = io.StringIO()
         w = csv_writer(buf)
-        for row in roster.template_rows():
+        for row in roster.template_rows() if kind == "people" else rosters.template_rows(kind):
             w.writerow(row)
         response = HttpResponse(("\ufeff" + buf.getvalue()).encode(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="xinye-roster-template.{fmt}"'
+    name = "roster" if kind == "people" else kind
+    response["Content-Disposition"] = f'attachment; filename="xinye-{name}-template.{fmt}"'
     return response

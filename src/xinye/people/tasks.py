@@ -14,7 +14,17 @@ from xinye.common.models import Job
 
 
 @job("people_import", timeout=20 * 60)
-def people_import(j, *, report, path: str, filename: str, dry_run: bool = True, language: str = "zh-hans", **_stored):
+def people_import(
+    j,
+    *,
+    report,
+    path: str,
+    filename: str,
+    dry_run: bool = True,
+    language: str = "zh-hans",
+    kind: str = "people",
+    **_stored,
+):
     """Import a roster (or check it, `dry_run`); the counts, or every row error, are kept in the job's
     parameters under "result" for the result page, in the language of the page that started it."""
     from xinye.accounts.scope import scope_for
@@ -24,7 +34,13 @@ def people_import(j, *, report, path: str, filename: str, dry_run: bool = True, 
     user = get_user_model().objects.get(pk=j.created_by_id)
     with translation.override(language):
         try:
-            result = roster.roster_import(
+            if kind == "people":
+                run = roster.roster_import
+            else:  # companies, organizations, posts
+                from xinye.organizations.rosters import IMPORTERS
+
+                run = IMPORTERS[kind]
+            result = run(
                 Path(path), scope=scope_for(user), user=user, dry_run=dry_run, filename=filename, progress=report
             )
             outcome = {"ok": True, **result.to_json()}
