@@ -2,7 +2,8 @@
 same rules as its own page (accounts.policy and the selectors):
 
 - memberships, their transfers and posts: only when the viewer may see the person's party status
-  (`policy.party_status_for`); otherwise none of them, not even that there are any;
+  (`policy.party_status_for`), and then the memberships it returns and the posts in organizations the viewer
+  sees; otherwise none of them, not even that there are any;
 - community reports that were confirmed for this person: organizers of the report's community
   (`community_report_list`);
 - liaison: pairs the viewer may see (`liaison.liaison_q`), the member's name for the worker's pair; contacts
@@ -74,7 +75,12 @@ def person_timeline(scope: Scope, person, memberships=None) -> list[Entry]:
                     f"{t.to_organization.name} · {t.get_status_display()}",
                 )
             )
-        for p in Post.objects.filter(person=person).select_related("organization").order_by("-start_date")[:PER_KIND]:
+        from xinye.organizations.models import Organization
+        from xinye.organizations.selectors import organization_q
+
+        visible_orgs = Organization.objects.filter(organization_q(scope))
+        posts = Post.objects.filter(person=person, organization__in=visible_orgs).select_related("organization")
+        for p in posts.order_by("-start_date")[:PER_KIND]:
             where = p.organization.name
             out.append(Entry(p.start_date, "post", _("Post began"), f"{p.get_role_display()} · {where}"))
             if p.end_date:
