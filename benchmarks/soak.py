@@ -9,7 +9,7 @@ gthread 2 x 4, XINYE_DEBUG=0; rate limits ON, raised so that one load address is
 - an Open311 key for the demo organizer (`xinye open311 key create`), the organizer signed in through the login
   form, and --trackers workers who each submitted a demand and entered its tracking code on the tracking form;
 - the mix, open loop (benchmarks/openloop.py: evenly spaced, each request timed from when it was due):
-  finder 55 % (GET /api/stations/nearest, the finder_load paths), organizer pages 25 % (home, demands queue,
+  finder 70 % (GET /api/stations/nearest, the finder_load paths), organizer pages 10 % (home, demands queue,
   stations, organizations, members, people, community reports, one demand), tracking 15 % (GET
   /demands/tracked/ in a worker's session), demand intake 5 % (POST /open311/v2/requests.json with the key;
   a new demand each, with an Idempotency-Key);
@@ -50,7 +50,9 @@ ORGANIZER_PAGES = [
     "/community-reports/",
     "/demands/stats/",
 ]
-MIX = [("finder", 0.55), ("organizer", 0.25), ("tracking", 0.15), ("intake", 0.05)]
+#: the share of each kind: riders and drivers (finder, tracking, telling a demand) far outnumber the organizers
+#: of a city; `--mix finder=0.55,organizer=0.25,...` changes it
+MIX = [("finder", 0.70), ("organizer", 0.10), ("tracking", 0.15), ("intake", 0.05)]
 
 
 class Client:
@@ -219,7 +221,12 @@ def main(argv=None) -> int:
     ap.add_argument("--ramp", type=float, nargs="+", default=[50, 100, 150, 200, 250, 300, 400])
     ap.add_argument("--p99-ms", type=float, default=100)
     ap.add_argument("--sample", type=float, default=10, help="seconds between memory samples")
+    ap.add_argument("--mix", help="shares, e.g. finder=0.55,organizer=0.25,tracking=0.15,intake=0.05")
     a = ap.parse_args(argv)
+    if a.mix:
+        shares = dict((k, float(v)) for k, v in (x.split("=") for x in a.mix.split(",")))
+        total = sum(shares.values())
+        MIX[:] = [(k, shares.get(k, 0.0) / total) for k, _w in MIX]
     b = finder_load.Bench(a)
     b.env["XINYE_RATE_DEMAND_USER"] = "1000000/hour"  # one key submits the whole intake share
     try:
@@ -230,6 +237,14 @@ def main(argv=None) -> int:
         s = setup_sessions(b, a)
         for p in paths[: a.warm_up]:
             b.get(p)
+        org = Client(b.port)
+        org.cookies = dict(c.split("=", 1) for c in s["organizer"].split("; "))
+        timings = []
+        for page in s["pages"]:
+            t = time.perf_counter()
+            status, _d, _h = org.request("GET", page)
+            timings.append(f"{page} {status} {(time.perf_counter() - t) * 1e3:.0f} ms")
+        print("    organizer pages one at a time: " + "; ".join(timings), flush=True)
         print(f"    set-up {time.perf_counter() - t0:.0f} s; organizer pages: {' '.join(s['pages'])}", flush=True)
         make = maker(paths, s, a.seed, b.port)
         rate = a.rate
@@ -239,7 +254,11 @@ def main(argv=None) -> int:
                 rows = openloop.run(b.base, make, rate=r, duration=20)
                 st = stats(rows)
                 ok = st["errors"] == 0 and st["p99"] < a.p99_ms
-                print(f"    ramp {r:g}/s: p50 {st['p50']:.1f} ms, p99 {st['p99']:.1f} ms, {st['errors']} errors")
+                kinds = ", ".join(f"{k} {stats([x for x in rows if x[0] == k])['p99']:.0f}" for k, _w in MIX)
+                print(
+                    f"    ramp {r:g}/s: p50 {st['p50']:.1f} ms, p99 {st['p99']:.1f} ms, {st['errors']} errors"
+                    f" (p99 ms by kind: {kinds})"
+                )
                 if not ok:
                     break
                 held = r
