@@ -69,6 +69,7 @@ urlpatterns = [
     path("my-data/delete/", rights_views.my_data_erase, name="my_data_erase"),
     path("my-data/withdraw/", rights_views.my_data_withdraw, name="my_data_withdraw"),
     path("community-reports/", community_report_views.report_list, name="report_list"),
+    path("union-applications/", community_report_views.union_applications, name="union_applications"),
     path("community-reports/<int:pk>/decide/", community_report_views.report_decide, name="report_decide"),
     path("members/", member_views.member_flags, name="member_flags"),
     path("recruitment/", recruitment_views.recruit_index, name="recruit_index"),

@@ -316,3 +316,38 @@ class Recruit(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_stage_display()})"
+
+
+class UnionApplicationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class UnionApplication(TimestampedModel):
+    """A worker asks to join the trade union (issue 12, item 6), on the community report's page; once the
+    report is confirmed the application reaches the organizers of the worker's community, who answer it.
+    Accepted: the person's union and date are set."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="union_applications")
+    report = models.ForeignKey(
+        CommunityReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="union_applications"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=UnionApplicationStatus.choices, default=UnionApplicationStatus.PENDING
+    )
+    union_name = models.CharField(_("trade union"), max_length=200, blank=True)
+    note = models.CharField(_("answer"), max_length=300, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["status", "-created_at"]
+        verbose_name = _("trade union application")
+        verbose_name_plural = _("trade union applications")
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_status_display()})"

@@ -70,6 +70,7 @@ def report_form(request):
                     consent=request.POST.get("consent") == "1",
                     union_name=request.POST.get("union_name", ""),
                     union_since=since,
+                    union_apply=request.POST.get("union_apply") == "1",
                 )
 
             try:
@@ -140,3 +141,51 @@ def report_decide(request, pk: int):
     except InputError as exc:
         messages.error(request, str(exc.summary))
     return redirect("report_list")
+
+
+def union_application_list_q(scope):
+    """Applications of people working in the organizer's divisions (administrators: all)."""
+    from django.db.models import Q
+
+    from xinye.places.selectors import division_q
+
+    return Q() if scope.is_admin else division_q(scope, "person__work_community")
+
+
+@login_required
+def union_applications(request):
+    """The trade-union applications of the organizer's communities: answer them (accept, naming the union, or
+    decline, with a note)."""
+    from .models import UnionApplication, UnionApplicationStatus
+
+    scope = request_scope(request)
+    if not (scope.is_admin or scope.division_prefixes):
+        raise Http404
+    qs = UnionApplication.objects.filter(union_application_list_q(scope)).select_related(
+        "person__work_community", "answered_by"
+    )
+    if request.method == "POST":
+        raw = request.POST.get("application", "")
+        app = qs.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if app is None:
+            raise Http404
+        try:
+            services.union_application_answer(
+                application=app,
+                user=request.user,
+                accept=request.POST.get("answer") == "accept",
+                union_name=request.POST.get("union_name", ""),
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, _("The application was answered."))
+        except InputError as exc:
+            messages.error(request, str(_FIELD_MESSAGES.get(exc.errors[0].column, exc.errors[0].message)))
+        return redirect("union_applications")
+    status = request.GET.get("status", UnionApplicationStatus.PENDING)
+    if status in UnionApplicationStatus.values:
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "people/union_applications.html",
+        {"page": paginate(request, qs), "status": status, "statuses": UnionApplicationStatus.choices},
+    )

@@ -227,6 +227,16 @@ def person_data(*, phone: str) -> dict:
                     }
                     for r in _reports(p, phone).select_related("community").order_by("created_at", "pk")
                 ],
+                "union_applications": [
+                    {
+                        "status": a.get_status_display(),
+                        "applied_at": _iso(a.created_at),
+                        "answered_at": _iso(a.answered_at),
+                        "union": a.union_name,
+                        "answer": a.note,
+                    }
+                    for a in p.union_applications.order_by("created_at", "pk")
+                ],
                 "demands": [
                     {
                         "reference": d.reference,

@@ -45,6 +45,7 @@ def community_report_submit(
     consent: bool,
     union_name: str = "",
     union_since: date | None = None,
+    union_apply: bool = False,
     channel: str = "web",
 ) -> CommunityReport:
     """A worker reports to the community where they work. Without explicit consent nothing is stored."""
@@ -71,6 +72,8 @@ def community_report_submit(
         "platform_ids": sorted(set(platform_ids or [])),
         "union_name": union_name.strip()[:200],
         "union_since": union_since.isoformat() if union_since else None,
+        # not yet in a union and asks to join: an application once the report is confirmed
+        "union_apply": bool(union_apply and not union_name.strip()),
     }
     # Anyone may report without signing in, and the phone number may be someone else's: the report holds
     # what was said and the consent given (the text as shown, in the worker's language) and nothing about
@@ -154,6 +157,11 @@ def _apply_report(report: CommunityReport) -> Person:
     consent._change_reason = reason
     consent.save()
     report.person, report.consent = person, consent
+    if r.get("union_apply") and not person.union_name:
+        from .models import UnionApplication
+
+        if not UnionApplication.objects.filter(person=person, status="pending").exists():
+            UnionApplication.objects.create(person=person, report=report)
     member_heard_from(person.pk, timezone.localdate(report.created_at))  # a member reporting is in touch
     return person
 
@@ -290,3 +298,27 @@ def membership_transfer_decide(*, transfer: MembershipTransfer, user, approve: b
         m._change_reason = f"transfer #{transfer.pk} approved by {user}"
         m.save()
     return transfer
+
+
+@transaction.atomic
+def union_application_answer(*, application, user, accept: bool, union_name: str = "", note: str = ""):
+    """Accept (the person's union and the date are set) or decline an application to join the trade union."""
+    from .models import UnionApplication, UnionApplicationStatus
+
+    application = UnionApplication.objects.select_for_update().select_related("person").get(pk=application.pk)
+    if application.status != UnionApplicationStatus.PENDING:
+        raise InputError([RowError("form", application.pk, "status", application.status, _("already answered"))])
+    union_name = union_name.strip()[:200]
+    if accept and not union_name:
+        raise InputError([RowError("form", application.pk, "union_name", "", _("name the trade union"))])
+    application.status = UnionApplicationStatus.ACCEPTED if accept else UnionApplicationStatus.DECLINED
+    application.union_name, application.note = union_name, note.strip()[:300]
+    application.answered_by, application.answered_at = user, timezone.now()
+    application._change_reason = "accepted" if accept else "declined"
+    application.save()
+    if accept:
+        person = application.person
+        person.union_name, person.union_since = union_name, timezone.localdate()
+        person._change_reason = "joined the trade union"
+        person.save()
+    return application

@@ -87,6 +87,19 @@ def role_todos(*, scope: Scope, now=None) -> list[dict]:
                 urgent=True,
             ),
         ]
+    if scope.is_admin or scope.division_prefixes:
+        from xinye.people.models import UnionApplication
+        from xinye.people.report_views import union_application_list_q
+
+        items.append(
+            _item(
+                "union_applications",
+                _("Trade union applications waiting for an answer"),
+                UnionApplication.objects.filter(union_application_list_q(scope), status="pending").count(),
+                reverse("union_applications"),
+                urgent=True,
+            )
+        )
     if scope.is_admin or scope.division_prefixes or scope.staff_org_ids:
         from xinye.organizations.posts import without_secretary_q
         from xinye.organizations.selectors import organization_list
