@@ -126,7 +126,9 @@ def _may_touch(scope: Scope, role: Role) -> bool:
 @transaction.atomic
 def change(scope: Scope, actor, role: Role, spec: RoleSpec) -> Role:
     """The role becomes `spec` (another place, or another kind): both the old and the new must be in reach."""
-    role = Role.objects.select_for_update().select_related("division", "organization", "user").get(pk=role.pk)
+    role = (
+        Role.objects.select_for_update(of=("self",)).select_related("division", "organization", "user").get(pk=role.pk)
+    )
     _not_self(scope, role.user)
     if not _may_touch(scope, role):
         raise PermissionDenied(_("You may not change this role."))
@@ -141,7 +143,9 @@ def change(scope: Scope, actor, role: Role, spec: RoleSpec) -> Role:
 
 @transaction.atomic
 def revoke(scope: Scope, actor, role: Role) -> None:
-    role = Role.objects.select_for_update().select_related("division", "organization", "user").get(pk=role.pk)
+    role = (
+        Role.objects.select_for_update(of=("self",)).select_related("division", "organization", "user").get(pk=role.pk)
+    )
     _not_self(scope, role.user)
     if not _may_touch(scope, role):
         raise PermissionDenied(_("You may not revoke this role."))
