@@ -72,11 +72,15 @@ def membership_list(*, scope: Scope) -> QuerySet[Membership]:
     )
 
 
-def person_counts(*, scope: Scope) -> dict[str, int]:
+def person_counts_by_occupation(*, scope: Scope) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """`person_counts` and `occupation_counts` with one pass over the people in scope (the dashboard)."""
     from django.db.models import Count
 
-    people = Person.objects.filter(person_q(scope)).aggregate(
-        workers=Count("pk"), union_members=Count("pk", filter=~Q(union_name=""))
+    rows = list(
+        Person.objects.filter(person_q(scope))
+        .values("occupation")
+        .annotate(n=Count("pk"), union=Count("pk", filter=~Q(union_name="")))
+        .order_by("-n")
     )
     members = membership_list(scope=scope).aggregate(
         members=Count("pk"),
@@ -85,14 +89,8 @@ def person_counts(*, scope: Scope) -> dict[str, int]:
         floating_members=Count("pk", filter=Q(floating=True)),
         members_without_branch=Count("pk", filter=Q(organization__isnull=True)),
     )
-    return {**people, **members}
-
-
-def occupation_counts(*, scope: Scope) -> list[tuple[str, int]]:
-    from django.db.models import Count
-
-    rows = Person.objects.filter(person_q(scope)).values("occupation").annotate(n=Count("id")).order_by("-n")
-    return [(r["occupation"], r["n"]) for r in rows]
+    counts = {"workers": sum(r["n"] for r in rows), "union_members": sum(r["union"] for r in rows), **members}
+    return counts, [(r["occupation"], r["n"]) for r in rows]
 
 
 def community_report_list(*, scope: Scope, status: str = "", search: str = ""):

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from xinye.accounts.scope import request_scope
 from xinye.organizations.selectors import company_list, organization_counts
 from xinye.people.models import Occupation
-from xinye.people.selectors import occupation_counts, person_counts
+from xinye.people.selectors import person_counts_by_occupation
 from xinye.stations.selectors import station_counts
 
 from .todos import role_todos
@@ -16,12 +16,13 @@ def dashboard(request):
 
     scope = request_scope(request)
     labels = dict(Occupation.choices)
-    occupations = [{"name": str(labels.get(k, k)), "value": n} for k, n in occupation_counts(scope=scope)]
+    people, by_occupation = person_counts_by_occupation(scope=scope)
+    occupations = [{"name": str(labels.get(k, k)), "value": n} for k, n in by_occupation]
     return render(
         request,
         "reports/dashboard.html",
         {
-            "people": person_counts(scope=scope),
+            "people": people,
             "orgs": organization_counts(scope=scope),
             "stations": station_counts(scope=scope),
             "companies": company_list(scope=scope).count(),
