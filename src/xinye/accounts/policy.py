@@ -81,6 +81,10 @@ Functions
     joining the Party (issue 12, item 5) is party status: seen by administrators, organizers of the division
     the handling branch is located in, and its staff and secretary (the organization subtree); managed by the
     same people for that branch.
+`floating_request_q(scope) -> Q`
+    requests to register a member who reported to their community (issue 12, item 6): organizers of the
+    person's work community, and staff and secretaries of the home organization when it is on record (it
+    is told and takes part); administrators all.
 `may_manage_user(scope, user) -> bool`
     deactivate, reactivate, send a new sign-in link: only for another user, not a superuser, every one of
     whose roles the viewer may assign (and, for a user with no role, administrators only).
@@ -513,3 +517,12 @@ def may_manage_recruitment(scope: Scope, organization) -> bool:
         return True
     code = organization.division.code if organization.division_id else None
     return _in_divisions(scope, code)
+
+
+def floating_request_q(scope: Scope) -> Q:
+    """The floating-member requests (people.FloatingRequest) the viewer may see."""
+    from xinye.places.selectors import division_q
+
+    if scope.is_admin:
+        return Q()
+    return division_q(scope, "person__work_community") | Q(home_org_id__in=scope.org_ids)

@@ -72,6 +72,7 @@ urlpatterns = [
     path("union-applications/", community_report_views.union_applications, name="union_applications"),
     path("community-reports/<int:pk>/decide/", community_report_views.report_decide, name="report_decide"),
     path("members/", member_views.member_flags, name="member_flags"),
+    path("members/reported/", member_views.floating_requests, name="floating_requests"),
     path("recruitment/", recruitment_views.recruit_index, name="recruit_index"),
     path("recruitment/<int:pk>/", recruitment_views.recruit_detail, name="recruit_detail"),
     path("people/<int:pk>/recruitment/", recruitment_views.recruit_start, name="recruit_start"),

@@ -12,7 +12,7 @@ import re
 import statistics
 from collections import defaultdict
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from xinye.accounts import policy
@@ -67,8 +67,9 @@ def queue(
     overdue: bool = False,
     search: str = "",
     now=None,
-) -> list[Demand]:
-    """The handler's queue: open demands by default, overdue first, then by due date."""
+) -> QuerySet[Demand]:
+    """The handler's queue: open demands by default, overdue first, then by due date (`queue_rows` reads a
+    page of it)."""
     now = now or timezone.now()
     qs = demand_list(scope=scope)
     if status == "all":
@@ -90,11 +91,18 @@ def queue(
                 (policy.text_search_q(scope) & Q(description__contains=search))
                 | (policy.name_search_q(scope) & Q(person__name__contains=search))
             )
-    rows = list(qs.order_by("due_at", "pk")[:2000])
+    # overdue first, then by due date: ordered (and paged) by the database, so a long queue costs one page
+    late = Case(When(Q(status__in=OPEN_STATUSES, due_at__lt=now), then=Value(0)), default=Value(1))
+    return qs.annotate(late=late).order_by("late", "due_at", "pk")
+
+
+def queue_rows(scope: Scope, rows, *, now=None) -> list[Demand]:
+    """One page of `queue`: each demand with `overdue` and its text as the viewer may read it."""
+    now = now or timezone.now()
+    rows = list(rows)
     for d in rows:
         d.overdue = d.is_open and d.due_at < now
         d.text = policy.demand_text_for(scope, d)
-    rows.sort(key=lambda d: (not d.overdue, d.due_at, d.pk))
     return rows
 
 

@@ -308,13 +308,14 @@ def demand_queue(request):
         search=request.GET.get("q", "").strip(),
     )
     page = paginate(request, rows)
+    page.object_list = selectors.queue_rows(scope, page.object_list)
     return render(
         request,
         "demands/queue.html",
         {
             "rows": page,
             "page": page,
-            "count": len(rows),
+            "count": page.paginator.count,
             "statuses": DemandStatus.choices,
             "categories": Category.objects.all(),
             "f": request.GET,

@@ -35,9 +35,9 @@ def organization_index(request):
     page = None
     if q or kind or no_secretary:
         # a search is a flat list: paged like every other list
-        found = selectors.organization_list(scope=scope, search=q, kind=kind)
+        found = selectors.organization_list(scope=scope, search=q, kind=kind).order_by("name", "pk")
         if no_secretary:  # the to-do list's "to be appointed"
-            found = found.filter(without_secretary_q()).order_by("name")
+            found = found.filter(without_secretary_q())
         page = paginate(request, found)
         tree = [{"org": o, "children": []} for o in page]
     else:

@@ -164,6 +164,13 @@ def floating_register(request, pk: int):
             else:
                 messages.success(request, _("Registered as a floating member."))
                 return redirect("person_detail", pk=person.pk)
+    values = request.POST
+    if request.method != "POST":  # a request from the person's report fills the form in
+        from .models import FloatingRequest
+
+        pending = FloatingRequest.objects.filter(person=person, status="pending").order_by("-created_at").first()
+        if pending is not None:
+            values = {"home_organization": pending.home_organization, "status": pending.party_status}
     return render(
         request,
         "people/floating_register.html",
@@ -171,9 +178,50 @@ def floating_register(request, pk: int):
             "person": person,
             "branches": branches,
             "errors": errors,
-            "values": request.POST,
+            "values": values,
             "statuses": MembershipStatus.choices,
             "has_membership": person.memberships.filter(until__isnull=True).exists(),
         },
         status=400 if errors else 200,
+    )
+
+
+@login_required
+def floating_requests(request):
+    """Members who reported to their community and are to be registered here as floating members: the
+    community's organizers register or decline them; the home organization's people see them too."""
+    from xinye.accounts import policy
+    from xinye.common.views import paginate
+
+    from .models import FloatingRequest, FloatingRequestStatus
+
+    scope = request_scope(request)
+    if not (scope.is_admin or scope.division_prefixes or scope.org_ids):
+        raise Http404
+    qs = FloatingRequest.objects.filter(policy.floating_request_q(scope)).select_related(
+        "person__work_community", "home_org", "membership__organization"
+    )
+    if request.method == "POST":
+        raw = request.POST.get("request", "")
+        row = qs.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if row is None or not _may_decide(scope):
+            raise Http404
+        try:
+            services.floating_request_decline(request_row=row, user=request.user, note=request.POST.get("note", ""))
+            messages.success(request, _("The request was declined."))
+        except InputError as exc:
+            messages.error(request, exc.errors[0].message)
+        return redirect("floating_requests")
+    status = request.GET.get("status", FloatingRequestStatus.PENDING)
+    if status in FloatingRequestStatus.values:
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "people/floating_requests.html",
+        {
+            "page": paginate(request, qs),
+            "status": status,
+            "statuses": FloatingRequestStatus.choices,
+            "may_decide": _may_decide(scope),
+        },
     )

@@ -351,3 +351,49 @@ class UnionApplication(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.person} ({self.get_status_display()})"
+
+
+class FloatingRequestStatus(models.TextChoices):
+    PENDING = "pending", _("To be registered")
+    REGISTERED = "registered", _("Registered")
+    DECLINED = "declined", _("Declined")
+
+
+class FloatingRequest(TimestampedModel):
+    """A worker said, reporting to their community (with its own consent), that they are a Party member whose
+    membership is held elsewhere (issue 12, item 6). Once the report is confirmed this asks the community's
+    organizers to register them as a floating member (the registration form opens filled in), and tells the
+    home organization when it is on record: its staff and secretaries see the request too."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="floating_requests")
+    report = models.ForeignKey(
+        CommunityReport, on_delete=models.SET_NULL, null=True, blank=True, related_name="floating_requests"
+    )
+    party_status = models.CharField(_("status"), max_length=14, choices=MembershipStatus.choices)
+    home_organization = models.CharField(_("home organization"), max_length=200)
+    home_org = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members_reported_elsewhere",
+        verbose_name=_("home organization on record"),
+    )
+    status = models.CharField(
+        _("state"), max_length=10, choices=FloatingRequestStatus.choices, default=FloatingRequestStatus.PENDING
+    )
+    membership = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["status", "-created_at"]
+        verbose_name = _("floating member request")
+        verbose_name_plural = _("floating member requests")
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_status_display()})"

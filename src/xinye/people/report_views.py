@@ -37,6 +37,7 @@ def report_form(request):
         "occupations": Occupation.choices,
         "platforms": Company.objects.filter(is_platform=True).order_by("name"),
         "scope_text": _(services.REPORT_SCOPE),
+        "party_scope_text": _(services.PARTY_SCOPE),
         "errors": {},
         "values": request.POST,
         "form_key": idempotency.form_key(request.POST.get("idem", "")),
@@ -71,6 +72,9 @@ def report_form(request):
                     union_name=request.POST.get("union_name", ""),
                     union_since=since,
                     union_apply=request.POST.get("union_apply") == "1",
+                    party_status=request.POST.get("party_status", ""),
+                    home_organization=request.POST.get("home_organization", ""),
+                    party_consent=request.POST.get("party_consent") == "1",
                 )
 
             try:
@@ -98,6 +102,9 @@ _FIELD_MESSAGES = {
     "occupation": gettext_lazy("Choose your occupation."),
     "community": gettext_lazy("Choose the community where you work."),
     "union_since": gettext_lazy("A date in the future is not possible."),
+    "party_consent": gettext_lazy("Agree to what is stored for this question, or leave it empty."),
+    "home_organization": gettext_lazy("Name your home organization."),
+    "party_status": gettext_lazy("Choose formal or probationary, or leave it empty."),
 }
 
 

@@ -33,6 +33,14 @@ REPORT_SCOPE = gettext_noop(
     "You can withdraw at any time through the community."
 )
 
+#: the Party-membership question of the report has its own consent (party status is sensitive)
+PARTY_PURPOSE = "party membership reported to the community"
+PARTY_SCOPE = gettext_noop(
+    "Stored: that you are a Party member (formal or probationary) and your home organization. Seen by: the "
+    "organizers of the community where you work, the branch that registers you here, and your home "
+    "organization, which is told."
+)
+
 
 @transaction.atomic
 def community_report_submit(
@@ -46,6 +54,9 @@ def community_report_submit(
     union_name: str = "",
     union_since: date | None = None,
     union_apply: bool = False,
+    party_status: str = "",
+    home_organization: str = "",
+    party_consent: bool = False,
     channel: str = "web",
 ) -> CommunityReport:
     """A worker reports to the community where they work. Without explicit consent nothing is stored."""
@@ -64,6 +75,13 @@ def community_report_submit(
         errors.append(RowError("form", None, "community", community_code, "choose the community where you work"))
     if union_since and union_since > timezone.localdate():
         errors.append(RowError("form", None, "union_since", union_since.isoformat(), "a date in the future"))
+    home_organization = home_organization.strip()[:200]
+    if party_status not in ("", "formal", "probationary"):
+        errors.append(RowError("form", None, "party_status", party_status[:20], "formal, probationary or nothing"))
+    elif party_status and not party_consent:
+        errors.append(RowError("form", None, "party_consent", None, "agree to what is stored, or leave it empty"))
+    elif party_status and not home_organization:
+        errors.append(RowError("form", None, "home_organization", "", "name your home organization"))
     if errors:
         raise InputError(errors, summary="the report was not saved")
     reported = {
@@ -75,6 +93,13 @@ def community_report_submit(
         # not yet in a union and asks to join: an application once the report is confirmed
         "union_apply": bool(union_apply and not union_name.strip()),
     }
+    if party_status:  # only with its own consent, recorded as given
+        reported["party"] = {
+            "status": party_status,
+            "home_organization": home_organization,
+            "consent_scope": str(_(PARTY_SCOPE)),
+            "consent_given_at": timezone.now().isoformat(),
+        }
     # Anyone may report without signing in, and the phone number may be someone else's: the report holds
     # what was said and the consent given (the text as shown, in the worker's language) and nothing about
     # anyone is written until the community's organizer confirms it.
@@ -157,6 +182,30 @@ def _apply_report(report: CommunityReport) -> Person:
     consent._change_reason = reason
     consent.save()
     report.person, report.consent = person, consent
+    party = r.get("party") or {}
+    if party.get("status") and not Membership.objects.filter(person=person, until__isnull=True).exists():
+        from xinye.organizations.models import Organization
+
+        from .models import FloatingRequest
+
+        c = ConsentRecord(
+            person=person,
+            purpose=PARTY_PURPOSE,
+            scope=party.get("consent_scope", ""),
+            policy_version=report.consent_policy_version,
+            channel=report.consent_channel,
+            given_at=party.get("consent_given_at") or report.created_at,
+        )
+        c._change_reason = reason
+        c.save()
+        home = Organization.objects.filter(name=party["home_organization"], dissolved_on__isnull=True).first()
+        FloatingRequest.objects.create(
+            person=person,
+            report=report,
+            party_status=party["status"],
+            home_organization=party["home_organization"],
+            home_org=home,
+        )
     if r.get("union_apply") and not person.union_name:
         from .models import UnionApplication
 
@@ -201,7 +250,8 @@ def floating_member_register(
     joined_on: date | None = None,
     certificate_from: date | None = None,
 ) -> Membership:
-    """Register a member whose membership is held elsewhere: one organization here, activities in several."""
+    """Register a member whose membership is held elsewhere: one organization here, activities in several. A
+    pending request from the person's report (`FloatingRequest`) is marked registered."""
     errors = []
     if not home_organization.strip():
         errors.append(RowError("form", None, "home_organization", "", "the home organization is required"))
@@ -246,6 +296,11 @@ def floating_member_register(
     )
     if activity_organizations:
         m.activity_organizations.set(activity_organizations)
+    from .models import FloatingRequest, FloatingRequestStatus
+
+    FloatingRequest.objects.filter(person=person, status=FloatingRequestStatus.PENDING).update(
+        status=FloatingRequestStatus.REGISTERED, membership=m, answered_at=timezone.now()
+    )
     return m
 
 
@@ -322,3 +377,18 @@ def union_application_answer(*, application, user, accept: bool, union_name: str
         person._change_reason = "joined the trade union"
         person.save()
     return application
+
+
+@transaction.atomic
+def floating_request_decline(*, request_row, user, note: str):
+    """Decline a floating-member request (not a member here after all, moved on...), with a note."""
+    from .models import FloatingRequest, FloatingRequestStatus
+
+    row = FloatingRequest.objects.select_for_update().get(pk=request_row.pk)
+    if row.status != FloatingRequestStatus.PENDING:
+        raise InputError([RowError("form", row.pk, "status", row.status, _("already answered"))])
+    row.status, row.note = FloatingRequestStatus.DECLINED, note.strip()[:300]
+    row.answered_by, row.answered_at = user, timezone.now()
+    row._change_reason = "declined"
+    row.save()
+    return row

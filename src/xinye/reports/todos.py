@@ -100,6 +100,19 @@ def role_todos(*, scope: Scope, now=None) -> list[dict]:
                 urgent=True,
             )
         )
+    if scope.is_admin or scope.division_prefixes or scope.org_ids:
+        from xinye.accounts.policy import floating_request_q
+        from xinye.people.models import FloatingRequest
+
+        items.append(
+            _item(
+                "floating_requests",
+                _("Members who reported, to register here"),
+                FloatingRequest.objects.filter(floating_request_q(scope), status="pending").count(),
+                reverse("floating_requests"),
+                urgent=True,
+            )
+        )
     if scope.is_admin or scope.division_prefixes or scope.staff_org_ids:
         from xinye.organizations.posts import without_secretary_q
         from xinye.organizations.selectors import organization_list
