@@ -92,3 +92,35 @@ def test_the_community_plan_page_gives_the_reasons_in_chinese(login):
     assert "孤立：2.0 公里内没有其他有党员的社区" in html
     assert "可及范围内正式党员不足 3 名，且相邻党支部已满员" in html
     assert "isolated" not in html and "neighbouring" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "reading"),
+    [("zh-CN", "周一至周五 09:00-18:00，法定节假日休息"), ("en", "Mon–Fri 09:00–18:00; closed on public holidays")],
+)
+def test_the_station_form_reads_the_typed_hours_back(login, language, reading):
+    client = login("operator")
+    got = client.get("/stations/hours-preview/", {"value": "Mo-Fr 09:00-18:00; PH off"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert got.json() == {"ok": True, "text": reading}
+    bad = client.get("/stations/hours-preview/", {"value": "Mo-Fr 9-18 <b>"}, HTTP_ACCEPT_LANGUAGE=language).json()
+    assert bad["ok"] is False and "Mo-Fr 9-18 <b>" in bad["error"]
+    if language == "zh-CN":
+        assert "不是有效的营业时间" in bad["error"] and "not valid" not in bad["error"]
+
+
+@pytest.mark.django_db
+def test_the_station_form_carries_the_preview_without_inline_script(login):
+    from xinye.stations.models import Station
+
+    client = login("operator")
+    html = client.get("/stations/new/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert 'data-hours-preview="/stations/hours-preview/"' in html and "xinye/hours-preview" in html
+    assert "<script>" not in html and "<script " not in html.replace('<script src="', "")
+    assert Station.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_station_managers_read_hours(client, login):
+    assert client.get("/stations/hours-preview/", {"value": "24/7"}).status_code == 302  # to the login page
+    assert login("member").get("/stations/hours-preview/", {"value": "24/7"}).status_code == 404
