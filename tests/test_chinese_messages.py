@@ -124,3 +124,42 @@ def test_the_station_form_carries_the_preview_without_inline_script(login):
 def test_only_station_managers_read_hours(client, login):
     assert client.get("/stations/hours-preview/", {"value": "24/7"}).status_code == 302  # to the login page
     assert login("member").get("/stations/hours-preview/", {"value": "24/7"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_station_import_names_file_row_column_and_value_with_the_problem_in_chinese(login):
+    import csv
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xinye.accounts.models import Role, RoleKind
+
+    op = Role.objects.get(user__username="operator", kind=RoleKind.STATION_OPERATOR).operator_name
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=["id", "name", "kind", "operator", "lat", "lon", "capacity", "opening_hours"])
+    w.writeheader()
+    w.writerow(
+        {"id": "", "name": "好", "kind": "union", "operator": op, "lat": "22.5", "lon": "114", "capacity": "many"}
+    )
+    w.writerow({"id": "", "name": "坏", "kind": "spaceship", "operator": op, "lat": "22.5", "lon": "114"})
+    w.writerow(
+        {
+            "id": "",
+            "name": "时",
+            "kind": "union",
+            "operator": op,
+            "lat": "22.5",
+            "lon": "114",
+            "opening_hours": "9 to 5",
+        }
+    )
+    upload = SimpleUploadedFile("驿站.csv", buf.getvalue().encode())
+    r = login("operator").post("/stations/import/", {"file": upload, "crs": "wgs84"}, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    body = r.content.decode()
+    assert r.status_code == 400
+    assert "驿站.csv 中有 3 处错误；未导入任何内容" in body
+    assert "row 2, column &#x27;capacity&#x27;: 座位数应为整数" in body and "many" in body
+    assert "row 3, column &#x27;kind&#x27;: 未知的类型" in body and "spaceship" in body
+    assert "row 4, column &#x27;opening_hours&#x27;: 不是有效的营业时间" in body and "9 to 5" in body
+    assert "whole number" not in body and "unknown kind" not in body
