@@ -5,7 +5,8 @@ is open), and visits every page the menu offers. Each page fails the test on
 - horizontal scrolling (the document wider than the screen);
 - text wrapped one character a line (a link, button, cell or label narrower than two characters and several
   lines tall: the crushed "my workers" and the wrapped menu of the issue);
-- a link or button of the menu or of a form smaller than 44 x 44 px (WCAG 2.5.5, Apple and Android guidance);
+- a link or button of the menu or of a form, or a checkbox or radio button with its label, smaller than 44 x 44 px
+  (WCAG 2.5.5, Apple and Android guidance);
 - a serious or critical violation found by axe-core (node_modules/axe-core), WCAG 2.x A and AA rules;
 - a Content-Security-Policy violation or a script error (as every browser test).
 """
@@ -64,6 +65,16 @@ LAYOUT = """
     const r = el.getBoundingClientRect();
     if (r.height < 43.5 || r.width < 43.5) {
       out.small.push(name(el) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
+    }
+  }
+  // a checkbox or radio button is tapped through itself or its label: one of them must be 44 px
+  for (const el of document.querySelectorAll('input[type=checkbox], input[type=radio]')) {
+    if (!visible(el)) continue;
+    const big = (x) => { const r = x.getBoundingClientRect(); return r.height >= 43.5 && r.width >= 43.5; };
+    if (!big(el) && !Array.from(el.labels || []).some((l) => visible(l) && big(l))) {
+      const r = el.getBoundingClientRect();
+      out.small.push(
+        'input[' + el.type + '] ' + (el.name || '') + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
     }
   }
   return out;

@@ -201,7 +201,8 @@ def test_bad_rows_are_named_and_nothing_is_written(login):
     assert "row 3, column &#x27;lat/lon&#x27;" in text
     assert "row 3, column &#x27;opening_hours&#x27;" in text
     assert "row 3, column &#x27;capacity&#x27;" in text
-    assert f"row 4, column &#x27;id&#x27;: no station with this id that you may edit (value {other.pk})" in text
+    # (the problem in the page's language: Chinese by default)
+    assert f"row 4, column &#x27;id&#x27;: 没有您可编辑的此 id 的驿站 (value {other.pk})" in text
     assert "row 5, column &#x27;operator&#x27;" in text
     assert Station.objects.count() == before and not Station.objects.filter(name="好的一行").exists()
 

@@ -91,6 +91,24 @@ class Branch:
         }
 
 
+#: English texts of why members fit no branch: (reason, suggestion) templates over an entry's `params`, keyed
+#: by its `text`. The web pages translate the same templates (xinye.organizations.findings.UNPLACED_TEMPLATES).
+UNPLACED_MESSAGES: dict[str, tuple[str, str]] = {
+    "isolated": (
+        "isolated: no other community with members within {km} km",
+        "join the branch of the community where the member lives, or a joint branch of the street",
+    ),
+    "neighbours_full": (
+        "fewer than {floor} formal members within reach, and the neighbouring branches are full",
+        "join a neighbouring street's branch, or set up a joint branch",
+    ),
+    "too_few_nearby": (
+        "fewer than {floor} formal members among the neighbouring communities within the work radius",
+        "join a neighbouring street's branch, or a joint branch",
+    ),
+}
+
+
 @dataclass
 class BranchPlan:
     branches: list[Branch]
@@ -330,16 +348,23 @@ def form_branches(
             continue
         near = [j for j in city.neighbours[i] if region[j] >= 0]
         if not city.neighbours[i]:
-            reason = f"isolated: no other community with members within {edge_m / 1000:.1f} km"
-            suggestion = "join the branch of the community where the member lives, or a joint branch of the street"
+            text, params = "isolated", {"km": f"{edge_m / 1000:.1f}"}
         elif near:
-            reason = f"fewer than {floor} formal members within reach, and the neighbouring branches are full"
-            suggestion = "join a neighbouring street's branch, or set up a joint branch"
+            text, params = "neighbours_full", {"floor": str(floor)}
         else:
-            reason = f"fewer than {floor} formal members among the neighbouring communities within the work radius"
-            suggestion = "join a neighbouring street's branch, or a joint branch"
+            text, params = "too_few_nearby", {"floor": str(floor)}
+        reason, suggestion = (t.format(**params) for t in UNPLACED_MESSAGES[text])
         for m in city.members[i]:
-            unplaced.append({"member": m, "community": city.codes[i], "reason": reason, "suggestion": suggestion})
+            unplaced.append(
+                {
+                    "member": m,
+                    "community": city.codes[i],
+                    "reason": reason,
+                    "suggestion": suggestion,
+                    "text": text,
+                    "params": params,
+                }
+            )
     branches.sort(key=lambda b: b.id)
     placed = sum(len(b.members) for b in branches)
     stats = {

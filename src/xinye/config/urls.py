@@ -127,6 +127,7 @@ urlpatterns = [
     path("stations/<int:pk>/", station_views.station_detail, name="station_detail"),
     path("stations/<int:pk>/edit/", station_views.station_edit, name="station_edit"),
     path("stations/import/", station_views.station_import, name="station_import"),
+    path("stations/hours-preview/", station_views.hours_preview, name="station_hours_preview"),
     path("stations/template.xlsx", station_views.station_template, name="station_template"),
     re_path(r"^stations/export\.(?P<fmt>csv|xlsx|geojson)$", station_views.station_export, name="station_export"),
     path("stations/coverage/", station_views.station_coverage, name="station_coverage"),

@@ -19,7 +19,7 @@ from xinye.places import selectors as places
 from xinye.places.models import Division, Level
 
 from . import community_planning
-from .findings import localized
+from .findings import localized, localized_unplaced
 from .models import AnchorKind, CommunityPlan, Organization, ProposalStatus
 
 FIELD_LABELS = {"floor": gettext_lazy("Floor (formal members)"), "cap": gettext_lazy("Cap (members)"),
@@ -163,7 +163,7 @@ def community_plan_detail(request, pk: int):
             "rows": rows,
             "moving": moving,
             "dissolved": dissolved,
-            "unplaced": plan.plan["unplaced"],
+            "unplaced": [localized_unplaced(u) for u in plan.plan["unplaced"][:200]],
             "map": _map_data(plan.division, plan.plan["branches"]),
             "may_decide": plan.status == ProposalStatus.PENDING,
         },

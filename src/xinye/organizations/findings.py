@@ -7,6 +7,8 @@ The algorithm core writes English (for the CLI); pages show the same finding fro
 
 from __future__ import annotations
 
+import re
+
 from django.utils.translation import gettext_lazy as _
 
 from .models import OrgKind
@@ -168,3 +170,61 @@ def localized(finding) -> dict:
 
 def kind_label(kind: str) -> str:
     return str(dict(OrgKind.choices).get(kind, kind))
+
+
+#: why members fit no branch (xinye.algorithms.branches.UNPLACED_MESSAGES for community-based branches,
+#: xinye.algorithms.structure.UNPLACED_MESSAGES for the structure plan; a test checks the keys and fields match)
+UNPLACED_TEMPLATES = {
+    "isolated": (
+        _("isolated: no other community with members within {km} km"),
+        _("join the branch of the community where the member lives, or a joint branch of the street"),
+    ),
+    "neighbours_full": (
+        _("fewer than {floor} formal members within reach, and the neighbouring branches are full"),
+        _("join a neighbouring street's branch, or set up a joint branch"),
+    ),
+    "too_few_nearby": (
+        _("fewer than {floor} formal members among the neighbouring communities within the work radius"),
+        _("join a neighbouring street's branch, or a joint branch"),
+    ),
+    "units_dissolved": (_("their units are dissolved and no active unit above them has room"), ""),
+    "no_branch_with_room": (
+        _(
+            "fewer than {floor} formal members in reach, and no branch nearby with room (at most {units} units and "
+            "{cap} members)"
+        ),
+        _("join a neighbouring street's branch, or a community-based joint branch"),
+    ),
+}
+
+
+def _english_patterns() -> list[tuple[str, re.Pattern]]:
+    """(key, regex of its English reason) for plans stored before entries carried `text` and `params`."""
+    from xinye.algorithms.branches import UNPLACED_MESSAGES as COMMUNITY
+    from xinye.algorithms.structure import UNPLACED_MESSAGES as STRUCTURE
+
+    out = []
+    for key, (reason, _suggestion) in {**COMMUNITY, **STRUCTURE}.items():
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^ ]+?)", re.escape(reason))
+        out.append((key, re.compile(f"^{pattern}$")))
+    return out
+
+
+def localized_unplaced(entry: dict) -> dict:
+    """An unplaced entry of a plan with its reason and suggestion in the active language."""
+    out = dict(entry)
+    key, params = entry.get("text"), entry.get("params")
+    if not key:
+        for k, pattern in _english_patterns():
+            m = pattern.match(entry.get("reason") or "")
+            if m:
+                key, params = k, m.groupdict()
+                break
+    texts = UNPLACED_TEMPLATES.get(key or "")
+    if texts:
+        try:
+            out["reason"] = str(texts[0]).format(**(params or {}))
+            out["suggestion"] = str(texts[1]).format(**(params or {})) if texts[1] else ""
+        except (KeyError, IndexError):
+            pass  # a translation with a wrong field: keep the English text
+    return out

@@ -16,7 +16,7 @@ from xinye.common.jobs import job_submit
 from xinye.common.views import get_or_404, paginate
 
 from . import planning, selectors
-from .findings import kind_label, localized
+from .findings import kind_label, localized, localized_unplaced
 from .models import Proposal, ProposalStatus
 
 PLANNER_ROLES = {"admin", "organizer", "org_staff"}
@@ -122,7 +122,7 @@ def proposal_detail(request, pk: int):
             "plan_rows": _aligned_rows(before, after, status, snap_names),
             "fixed": [localized(f) for f in fixed],
             "remaining": [localized(f) for f in plan.get("remaining_findings", [])],
-            "unplaced": plan.get("unplaced", []),
+            "unplaced": [localized_unplaced(u) for u in plan.get("unplaced", [])],
             "may_decide": proposal.status == ProposalStatus.PENDING,
             "dissolved": [o for o in before if o["id"] not in after_by_id],
             "before_ids": before_ids,

@@ -24,6 +24,7 @@ from pathlib import Path
 from django.core import signing
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from xinye.accounts.scope import Scope
 from xinye.algorithms import geo
@@ -322,15 +323,15 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
 
     for col, value in rec.items():
         if "\x00" in value:
-            err(col, None, "holds a NUL character")
+            err(col, None, _("holds a NUL character"))
         elif len(value) > LIMITS.get(col, 1000):
-            err(col, value[:40] + "...", f"longer than {LIMITS.get(col, 1000)} characters")
+            err(col, value[:40] + "...", _("longer than %(n)s characters") % {"n": LIMITS.get(col, 1000)})
     if len(errors) > n:
         return None
 
     for col in REQUIRED:
         if not rec.get(col):
-            err(col, None, f"{col} is required")
+            err(col, None, _("%(column)s is required") % {"column": col})
     s = Station()
     s.id = None
     if rec.get("id"):
@@ -340,16 +341,16 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
                 raise ValueError
         except ValueError:
             s.id = None
-            err("id", rec["id"], "an id is a whole number (leave it empty for a new station)")
+            err("id", rec["id"], _("an id is a whole number (leave it empty for a new station)"))
     s.name = rec.get("name", "")[:200]
     kind = rec.get("kind", "")
     if kind and kind.lower() not in kinds:
-        err("kind", kind, f"unknown kind; use one of {', '.join(StationKind.values)}")
+        err("kind", kind, _("unknown kind; use one of %(values)s") % {"values": ", ".join(StationKind.values)})
     s.kind = kinds.get(kind.lower(), "")
     s.operator_name = rec.get("operator", "")[:200]
     status = rec.get("status", "") or StationStatus.OPEN
     if status.lower() not in statuses:
-        err("status", status, f"unknown status; use one of {', '.join(StationStatus.values)}")
+        err("status", status, _("unknown status; use one of %(values)s") % {"values": ", ".join(StationStatus.values)})
     s.status = statuses.get(status.lower(), StationStatus.OPEN)
     row_crs = (rec.get("crs") or crs).lower()
     try:
@@ -362,13 +363,13 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
             err(
                 bad,
                 row_crs if bad == "crs" else f"{rec.get('lat')},{rec.get('lon')}",
-                str(exc) if isinstance(exc, geo.CoordinateError) else "latitude and longitude are numbers",
+                str(exc) if isinstance(exc, geo.CoordinateError) else _("latitude and longitude are numbers"),
             )
     code = rec.get("community", "")
     if code:
         d = communities.get(code)
         if d is None:
-            err("community", code, "no community with this code")
+            err("community", code, _("no community with this code"))
         s.division = d
     else:
         s.division = None
@@ -379,7 +380,12 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
     try:
         opening_hours_check(s.opening_hours)
     except InputError as exc:
-        err("opening_hours", s.opening_hours, f"not valid opening_hours syntax: {exc.errors[0].message}")
+        err(
+            "opening_hours",
+            s.opening_hours,
+            _("not valid opening hours (examples: 24/7 or Mo-Fr 08:00-20:00; PH off): %(detail)s")
+            % {"detail": exc.errors[0].message},
+        )
     s.capacity = None
     if rec.get("capacity"):
         try:
@@ -387,10 +393,14 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
             if not 0 <= s.capacity <= MAX_CAPACITY:
                 raise ValueError
         except ValueError:
-            err("capacity", rec["capacity"], f"capacity is a whole number of seats, at most {MAX_CAPACITY}")
+            err(
+                "capacity",
+                rec["capacity"],
+                _("capacity is a whole number of seats, at most %(n)s") % {"n": MAX_CAPACITY},
+            )
     s.contact_phone = rec.get("contact_phone", "")
     if len(s.contact_phone) > 20 or (s.contact_phone and not re.fullmatch(r"[0-9+\- ]+", s.contact_phone)):
-        err("contact_phone", s.contact_phone, "a phone number has at most 20 digits, spaces, + or -")
+        err("contact_phone", s.contact_phone, _("a phone number has at most 20 digits, spaces, + or -"))
     s.address = rec.get("address", "").strip()
     s.version = None
     if rec.get("version"):
@@ -400,13 +410,13 @@ def _row_station(fname, where, rec, *, crs, kinds, statuses, communities, errors
                 raise ValueError
         except ValueError:
             s.version = None
-            err("version", rec["version"], "a version is a whole number (as exported; or leave it empty)")
+            err("version", rec["version"], _("a version is a whole number (as exported; or leave it empty)"))
     s.verified_on = None
     if rec.get("verified_on"):
         try:
             s.verified_on = dt.date.fromisoformat(rec["verified_on"][:10])
         except ValueError:
-            err("verified_on", rec["verified_on"], "a date is written YYYY-MM-DD")
+            err("verified_on", rec["verified_on"], _("a date is written YYYY-MM-DD"))
     return s if len(errors) == n else None
 
 
@@ -465,12 +475,16 @@ def station_import(
             s.division = locator.find(s.lat, s.lon)
         if s.id is not None:
             if s.id in seen:
-                errors.append(RowError(fname, where, "id", s.id, f"the same id appears again ({seen[s.id]})"))
+                errors.append(
+                    RowError(
+                        fname, where, "id", s.id, _("the same id appears again (%(where)s)") % {"where": seen[s.id]}
+                    )
+                )
                 continue
             seen[s.id] = where
             old = existing.get(s.id)
             if old is None or not may_edit(scope, old):
-                errors.append(RowError(fname, where, "id", s.id, "no station with this id that you may edit"))
+                errors.append(RowError(fname, where, "id", s.id, _("no station with this id that you may edit")))
                 continue
             s.operator_company_id = old.operator_company_id
             s.created_at = old.created_at
@@ -510,7 +524,7 @@ def station_import(
                     where,
                     "operator" if scope.operator_names else "community",
                     s.operator_name if scope.operator_names else (s.division.code if s.division else ""),
-                    "this station would be outside what you may edit (your own stations or area)",
+                    _("this station would be outside what you may edit (your own stations or area)"),
                 )
             )
             continue
@@ -534,7 +548,9 @@ def station_import(
                 }
             )
     if errors:
-        raise InputError(errors, summary=f"{len(errors)} error(s) in {fname}; nothing was imported")
+        raise InputError(
+            errors, summary=_("%(n)s error(s) in %(file)s; nothing was imported") % {"n": len(errors), "file": fname}
+        )
     reason = f"import {fname}"[:100]
     where_of = {id(s): where for where, s, _rec in parsed}
     for s, new in to_save:
@@ -562,7 +578,9 @@ def station_import(
                 )
                 break
     if errors:
-        raise InputError(errors, summary=f"{len(errors)} error(s) in {fname}; nothing was imported")
+        raise InputError(
+            errors, summary=_("%(n)s error(s) in %(file)s; nothing was imported") % {"n": len(errors), "file": fname}
+        )
     if dry_run:
         transaction.set_rollback(True)
     return result

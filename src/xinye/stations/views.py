@@ -284,6 +284,29 @@ def station_template(request):
 
 
 @login_required
+def hours_preview(request):
+    """The opening hours typed on the station form, read out in the page's language (the same reading the
+    finder shows), or the form's error for a value that does not parse: JSON for hours-preview.js."""
+    _manager_scope(request)
+    from django.utils.translation import get_language
+
+    from .hours import humanize
+    from .services import opening_hours_check
+
+    value = request.GET.get("value", "").strip()[:500]
+    if not value:
+        return JsonResponse({"ok": True, "text": ""})
+    try:
+        opening_hours_check(value)
+    except XinyeError:
+        error = _("“%(value)s” is not valid opening hours. Examples: 24/7 or Mo-Fr 08:00-20:00; PH off") % {
+            "value": value
+        }
+        return JsonResponse({"ok": False, "error": error})
+    return JsonResponse({"ok": True, "text": humanize(value, get_language() or "en")})
+
+
+@login_required
 def station_import(request):
     """Upload a CSV, .xlsx or GeoJSON file of stations: a dry run shows what would change; nothing is
     written unless every row is valid."""

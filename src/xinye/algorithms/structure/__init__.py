@@ -77,7 +77,7 @@ from .model import (
     Progress,
     Unit,
 )
-from .plan import Plan, plan
+from .plan import UNPLACED_MESSAGES, Plan, plan
 from .replan import BusinessDiff, diff_business
 from .validate import validate_orgs
 
@@ -86,6 +86,7 @@ __all__ = [
     "MEMBER_STATUSES",
     "MESSAGES",
     "PROBATIONARY",
+    "UNPLACED_MESSAGES",
     "UNIT_STATUSES",
     "Business",
     "BusinessDiff",

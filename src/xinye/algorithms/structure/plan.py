@@ -77,6 +77,18 @@ class _Kept:
         self.units, self.members, self.formal = units, members, formal
 
 
+#: English texts of why members fit no branch: (reason, suggestion) templates over an entry's `params`, keyed
+#: by its `text`. The web pages translate the same templates (xinye.organizations.findings.UNPLACED_TEMPLATES).
+UNPLACED_MESSAGES: dict[str, tuple[str, str]] = {
+    "units_dissolved": ("their units are dissolved and no active unit above them has room", ""),
+    "no_branch_with_room": (
+        "fewer than {floor} formal members in reach, and no branch nearby with room (at most {units} units and "
+        "{cap} members)",
+        "join a neighbouring street's branch, or a community-based joint branch",
+    ),
+}
+
+
 def plan(
     business: Business,
     orgs: Sequence[Org],
@@ -438,7 +450,9 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
                 {
                     "members": list(piece.members),
                     "units": [],
-                    "reason": "their units are dissolved and no active unit above them has room",
+                    "reason": UNPLACED_MESSAGES["units_dissolved"][0],
+                    "text": "units_dissolved",
+                    "params": {},
                 }
             )
             continue
@@ -460,13 +474,20 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
             if best is not None:
                 break
         if best is None:
+            params = {
+                "floor": str(rules.min_formal_members),
+                "units": str(rules.joint_max_units),
+                "cap": str(rules.branch_cap),
+            }
+            reason, suggestion = (t.format(**params) for t in UNPLACED_MESSAGES["no_branch_with_room"])
             unplaced.append(
                 {
                     "members": list(piece.members),
                     "units": list(piece.units),
-                    "reason": f"fewer than {rules.min_formal_members} formal members in reach, and no branch nearby "
-                    f"with room (at most {rules.joint_max_units} units and {rules.branch_cap} members)",
-                    "suggestion": "join a neighbouring street's branch, or a community-based joint branch",
+                    "reason": reason,
+                    "suggestion": suggestion,
+                    "text": "no_branch_with_room",
+                    "params": params,
                 }
             )
             continue
