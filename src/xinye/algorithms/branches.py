@@ -49,9 +49,9 @@ from datetime import date
 import numpy as np
 
 from .errors import InputError, RowError
+from .geo import EARTH_RADIUS_M, haversine_m
 from .tabular import read_csv_rows
 
-EARTH_RADIUS_M = 6_371_008.8
 Progress = Callable[[str, int, int], None]
 
 
@@ -615,7 +615,8 @@ def audit(
                 m.id
                 for m in ms
                 if m.community in where
-                and _haversine(anchor.lat, anchor.lon, where[m.community].lat, where[m.community].lon) > 1000.0 * radius
+                and haversine_m(anchor.lat, anchor.lon, where[m.community].lat, where[m.community].lon)
+                > 1000.0 * radius
             ]
             if far:
                 add("community_members_beyond_radius", "members_beyond_radius", "info", "community_radius_km",
@@ -631,9 +632,3 @@ def audit(
     order = {"error": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (order.get(f.severity, 3), f.subject_id))
     return findings
-
-
-def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))

@@ -79,11 +79,13 @@ def _in_china(lat: float, lon: float) -> bool:
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres between two WGS-84 points (degrees)."""
+    """Great-circle distance in metres between two WGS-84 points (degrees), on the sphere of the mean Earth
+    radius (EARTH_RADIUS_M, 6,371.0088 km). Every coverage figure in Xinye decides "within the radius" with
+    this formula (or its array and Polars forms below), boundary included: see `pairs_within`."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
 
 
 def haversine_m_array(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -91,7 +93,46 @@ def haversine_m_array(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(a))
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+def haversine_m_expr(lat1, lon1, lat2, lon2):
+    """`haversine_m` on Polars expressions (columns of degrees); an expression of metres. Polars is not
+    imported here: the arguments are expressions (pl.col(...)) and only their methods are used."""
+    p1, p2 = lat1.radians(), lat2.radians()
+    dp, dl = p2 - p1, (lon2 - lon1).radians()
+    a = (dp / 2).sin() ** 2 + p1.cos() * p2.cos() * (dl / 2).sin() ** 2
+    return a.clip(upper_bound=1.0).sqrt().arcsin() * (2 * EARTH_RADIUS_M)
+
+
+def pairs_within(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray, radius_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) of every pair of point i of the first set and point j of the second within `radius_m` metres
+    by `haversine_m` (boundary included). A k-d tree over unit vectors finds the candidates (chord distance
+    grows with the great-circle distance; the chord is widened by a hair so rounding loses none) and the
+    haversine formula decides, so that every coverage figure uses the same distance.
+
+    >>> i, j = pairs_within(np.array([22.5, 22.6]), np.array([114.0, 114.0]), np.array([22.5, 22.505]),
+    ...                     np.array([114.0, 114.0]), 1000.0)
+    >>> list(zip(i.tolist(), j.tolist()))
+    [(0, 0), (0, 1)]
+    """
+    from scipy.spatial import cKDTree
+
+    lat1, lon1 = np.asarray(lat1, float), np.asarray(lon1, float)
+    lat2, lon2 = np.asarray(lat2, float), np.asarray(lon2, float)
+    if not len(lat1) or not len(lat2):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    chord = chord_of(radius_m) * (1 + 1e-9) + 1e-12
+    pairs = cKDTree(unit_vectors(lat1, lon1)).sparse_distance_matrix(
+        cKDTree(unit_vectors(lat2, lon2)), chord, output_type="ndarray"
+    )
+    i, j = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
+    keep = haversine_m_array(lat1[i], lon1[i], lat2[j], lon2[j]) <= radius_m
+    i, j = i[keep], j[keep]
+    order = np.lexsort((j, i))
+    return i[order], j[order]
 
 
 def h3_cell(lat: float, lon: float, resolution: int) -> int:

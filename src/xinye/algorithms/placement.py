@@ -79,7 +79,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, RowError
-from .geo import CRS_CHOICES, CoordinateError, chord_of, to_wgs84
+from .geo import CRS_CHOICES, CoordinateError, chord_of, pairs_within, to_wgs84
 from .geo import unit_vectors as _unit_vectors
 from .tabular import csv_writer, read_csv_rows
 
@@ -204,12 +204,9 @@ def coverage_counts(w_lat, w_lon, s_lat, s_lon, radius_m: float) -> np.ndarray:
     _check_radius(radius_m)
     if not len(w_lat) or not len(s_lat):
         return np.zeros(len(w_lat), dtype=np.int64)
-    from scipy.spatial import cKDTree
-
     u_lat, u_lon, _, inverse = _aggregate(w_lat, w_lon, np.ones(len(w_lat)))
-    tree = cKDTree(_unit_vectors(s_lat, s_lon))
-    counts = tree.query_ball_point(_unit_vectors(u_lat, u_lon), chord_of(radius_m), return_length=True)
-    return np.asarray(counts, dtype=np.int64)[inverse]
+    i, _j = pairs_within(u_lat, u_lon, s_lat, s_lon, radius_m)
+    return np.bincount(i, minlength=len(u_lat)).astype(np.int64)[inverse]
 
 
 def place(
@@ -250,8 +247,7 @@ def place(
     p_vec = _unit_vectors(p_lat, p_lon)
     covered = np.zeros(len(p_w), dtype=bool)
     if len(s_lat) and len(p_w):
-        dist, _ = cKDTree(_unit_vectors(s_lat, s_lon)).query(p_vec, k=1, distance_upper_bound=chord * (1 + 1e-9))
-        covered = dist <= chord
+        covered[pairs_within(p_lat, p_lon, s_lat, s_lon, radius_m)[0]] = True
     covered_before = float(p_w[covered].sum())
     progress("coverage", 1, 3)
     u_vec, w = p_vec[~covered], p_w[~covered]
@@ -273,9 +269,10 @@ def place(
                     )
                 ]
             )
-        pairs = c_tree.sparse_distance_matrix(u_tree, chord, output_type="ndarray")
-        rows, cols = pairs["i"], pairs["j"].astype(np.int32)
-        del pairs, c_tree, u_tree
+        del c_tree, u_tree
+        u_lat, u_lon = p_lat[~covered], p_lon[~covered]
+        rows, cols = pairs_within(c_lat, c_lon, u_lat, u_lon, radius_m)
+        cols = cols.astype(np.int32)
     else:
         rows, cols = np.zeros(0, np.int64), np.zeros(0, np.int32)
     progress("coverage", 2, 3)

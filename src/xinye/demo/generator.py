@@ -531,14 +531,9 @@ def _short_street(name: str) -> str:
 def _distances_m(lat: np.ndarray, lon: np.ndarray, lat0=None, lon0=None) -> np.ndarray:
     """Great-circle (haversine) distances in metres between points given in degrees (WGS-84): pairwise, an
     (n, n) array; or from one point (lat0, lon0), an (n,) array."""
-    la, lo = np.radians(lat), np.radians(lon)
     if lat0 is None:
-        la0, lo0 = la[:, None], lo[:, None]
-        la, lo = la[None, :], lo[None, :]
-    else:
-        la0, lo0 = np.radians(lat0), np.radians(lon0)
-    a = np.sin((la - la0) / 2) ** 2 + np.cos(la) * np.cos(la0) * np.sin((lo - lo0) / 2) ** 2
-    return 2 * 6_371_000.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+        return geo.haversine_m_array(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    return geo.haversine_m_array(lat, lon, lat0, lon0)
 
 
 def _stations(

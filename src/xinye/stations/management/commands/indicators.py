@@ -1,0 +1,113 @@
+"""`xinye indicators batch --workers W --stations S --out DIR`: station coverage of the whole country and the
+community branch formation of every city, from files, on dask.distributed (issue 15, item 5)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from xinye.algorithms import coverage_batch
+from xinye.algorithms.errors import XinyeError
+from xinye.common.progress import progress_bar
+
+
+def _client(scheduler: str | None, n_workers: int, threads: int, memory_limit: str):
+    """A dask.distributed Client: on the scheduler given, or on a local cluster of `n_workers` processes with
+    `threads` threads each and `memory_limit` per process."""
+    from dask.distributed import Client, LocalCluster
+
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    if scheduler:
+        return Client(scheduler, timeout="30s"), None
+    cluster = LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=threads,
+        memory_limit=memory_limit,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.WARNING,
+    )
+    return Client(cluster), cluster
+
+
+class Command(BaseCommand):
+    help = "Indicators computed from files for the whole country (station coverage, branch formation)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        p = sub.add_parser("batch", help="station coverage by division and occupation, and branch plans per city")
+        p.add_argument("--workers", required=True, help="Parquet files of workers: a directory, a glob or one file")
+        p.add_argument("--stations", required=True, type=Path, help="stations, CSV or Parquet: id, lat, lon, open_24h")
+        p.add_argument("--out", required=True, type=Path, help="directory for coverage.csv and the branch plans")
+        p.add_argument("--radius-km", type=float, default=1.5, help="coverage radius, great-circle (default 1.5)")
+        p.add_argument(
+            "--members",
+            type=Path,
+            help="members, CSV or Parquet: id, status (formal|probationary); with it, branches are formed per city "
+            "for the members who are couriers or delivery riders",
+        )
+        p.add_argument("--branch-radius-km", type=float, help="branch work radius (default: the rule set's)")
+        p.add_argument("--floor", type=int, help="formal members a branch needs (default and least: the rules')")
+        p.add_argument("--cap", type=int, help="members a branch may have (default and most: the rules')")
+        p.add_argument("--scheduler", help="tcp://HOST:PORT of a dask scheduler (default: a local cluster)")
+        p.add_argument("--local", action="store_true", help="no dask: every part in this process, one by one")
+        p.add_argument("--n-workers", type=int, default=1, help="local cluster: worker processes (default 1)")
+        p.add_argument("--threads", type=int, default=2, help="local cluster: threads per process (default 2)")
+        p.add_argument("--memory-limit", default="3GiB", help="local cluster: memory per process (default 3GiB)")
+        p.add_argument("--rows-per-task", type=int, default=coverage_batch.ROWS_PER_TASK, help="rows read by one task")
+
+    def handle(self, *args, action, **o):
+        from xinye.organizations.community_planning import COMMUNITY_OCCUPATIONS, community_params
+
+        t0 = time.perf_counter()
+        client = cluster = None
+        try:
+            params = None
+            members = None
+            if o["members"]:
+                params = community_params(floor=o["floor"], cap=o["cap"], radius_km=o["branch_radius_km"],
+                                          field_names=("--floor", "--cap", "--branch-radius-km"))  # fmt: skip
+                members = coverage_batch.read_members(o["members"])
+            if not o["local"]:
+                client, cluster = _client(o["scheduler"], o["n_workers"], o["threads"], o["memory_limit"])
+            with progress_bar(o["verbosity"] > 0) as bar:
+                result = coverage_batch.run_batch(
+                    o["workers"],
+                    o["stations"],
+                    radius_km=o["radius_km"],
+                    client=client,
+                    members=members,
+                    member_occupations=COMMUNITY_OCCUPATIONS,
+                    rows_per_task=o["rows_per_task"],
+                    progress=bar,
+                )
+            plans = coverage_batch.plan_branches(result, params, client) if params is not None else None
+        except XinyeError as exc:
+            raise CommandError(str(exc)) from exc
+        except OSError as exc:
+            raise CommandError(f"dask scheduler {o['scheduler'] or '(local)'}: {exc}") from exc
+        finally:
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+        written = coverage_batch.write_outputs(o["out"], result, plans)
+        s = result.stats | {"seconds": round(time.perf_counter() - t0, 2)}
+        if plans is not None:
+            s["cities"] = len(plans)
+            s["branches"] = sum(len(p["branches"]) for p in plans)
+            s["members_unplaced"] = sum(len(p["unplaced"]) for p in plans)
+        (o["out"] / "summary.json").write_text(json.dumps(s, indent=1) + "\n", encoding="utf-8")
+        share = s["covered"] / s["workers"] if s["workers"] else 0.0
+        self.stdout.write(
+            f"{s['workers']:,} workers in {s['files']} files, {s['stations_stations']:,} stations: "
+            f"{s['covered']:,} covered ({share:.1%}), {s['covered_24h']:,} by a 24-hour station, "
+            f"within {o['radius_km']:g} km; {s['seconds']:.1f} s"
+        )
+        if plans is not None:
+            self.stdout.write(f"{s['branches']:,} branches in {s['cities']} cities; {s['members_unplaced']} unplaced")
+        self.stdout.write("written: " + ", ".join(str(p) for p in [*written, o["out"] / "summary.json"]))
