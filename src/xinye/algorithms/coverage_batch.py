@@ -36,11 +36,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import geo
 from .errors import InputError, RowError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 RES = 9  # H3 resolution of the cells (edge about 174 m)
 WORKER_COLUMNS = ("id", "lat", "lon", "occupation", "platform", "division")
@@ -435,9 +439,9 @@ def run_part(part: Part, tables: CellTables, members=None, member_occupations: S
 
 @dataclass
 class BatchResult:
-    coverage: object  # Polars frame: division, occupation, workers, covered, covered_24h
-    centres: object  # Polars frame: division, lat, lon, workers
-    members: object | None
+    coverage: pl.DataFrame  # division, occupation, workers, covered, covered_24h
+    centres: pl.DataFrame  # division, lat, lon, workers
+    members: pl.DataFrame | None
     stats: dict
 
 
