@@ -280,3 +280,21 @@ def test_zh_hans_user_pages(login, demo):
         page = c.get(path, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
         for english in ("Invite a user", "User name", "Roles", "My roles", "History", "Where I am signed in"):
             assert english not in page, (path, english)
+
+
+def test_no_staff_role_whose_subtree_reaches_beyond_the_giver(demo):
+    """A district organizer may not make someone staff of an organization located in their district whose
+    tree reaches other districts (a company's tree often does): that user would see more than the giver."""
+    district_user = _u("district")
+    mine = _district_of(district_user)
+    top = _org_in(mine)
+    other = _other_district(district_user)
+    Organization.objects.create(
+        name="外区站点党支部", kind=OrgKind.BRANCH, anchor_kind="division", division=other, parent=top
+    )
+    scope = scope_for(district_user)
+    assert not policy.may_assign(scope, "org_staff", organization=top)
+    assert not policy.may_assign(scope, "secretary", organization=top)
+    assert policy.may_assign(scope, "member", organization=top)  # a member role sees only that organization
+    leaf = _org_in(mine, exclude=[top.pk])
+    assert policy.may_assign(scope, "secretary", organization=leaf)

@@ -70,7 +70,8 @@ Functions
     organizer of a division in their subtree, staff, secretary or member of an organization located there,
     operator of a station operator with a station there; organization staff staff, secretary or member in
     their subtree; secretaries (of a branch, not staff) members of their branch; nobody else any. Nobody
-    gives a role to themselves or an administrator's role unless an administrator.
+    gives a role to themselves or an administrator's role unless an administrator. A staff or secretary role
+    (which sees the organization's subtree) only where the giver reaches the whole subtree.
 `role_q(scope) -> Q`
     the same rule as a filter of `Role` (the user list shows users with at least one such role).
 `may_manage_posts(scope, organization) -> bool`
@@ -449,12 +450,29 @@ def may_assign(scope: Scope, kind: str, *, division=None, organization=None, ope
         return _in_divisions(scope, division.code)
     if kind == RoleKind.STATION_OPERATOR:
         return Station.objects.filter(division_q(scope, "division"), operator_name=operator_name.strip()).exists()
+    if kind != RoleKind.MEMBER:  # staff and secretaries see the whole subtree: it must all be in reach
+        return organization.pk in _whole_subtree_in_reach(scope)
     org_division = organization.division.code if organization.division_id else None
     if _in_divisions(scope, org_division):
         return True
     if organization.pk in scope.staff_org_ids:
         return True
-    return kind == RoleKind.MEMBER and "secretary" in scope.roles and organization.pk in scope.org_ids
+    return "secretary" in scope.roles and organization.pk in scope.org_ids
+
+
+def _whole_subtree_in_reach(scope: Scope) -> set[int]:
+    """Organizations whose whole subtree the user reaches (located in their divisions, or in their staff
+    subtree): a staff or secretary role given there cannot see more than the giver (a company's tree often
+    crosses districts)."""
+    from xinye.organizations.models import Organization
+    from xinye.places.selectors import division_q
+
+    reach = set(Organization.objects.filter(division_q(scope, "division")).values_list("pk", flat=True))
+    reach |= set(scope.staff_org_ids)
+    blocked: set[int] = set()
+    for path in Organization.objects.with_tree_fields().exclude(pk__in=reach).values_list("tree_path", flat=True):
+        blocked.update(path)  # an organization out of reach, and every organization above it
+    return reach - blocked
 
 
 def role_q(scope: Scope) -> Q:
@@ -469,10 +487,12 @@ def role_q(scope: Scope) -> Q:
     if scope.division_prefixes:
         names = Station.objects.filter(division_q(scope, "division")).exclude(operator_name="").values("operator_name")
         q |= Q(kind="organizer") & division_q(scope, "division")
-        q |= Q(kind__in=_ORG_KINDS) & division_q(scope, "organization__division")
+        q |= Q(kind="member") & division_q(scope, "organization__division")
         q |= Q(kind="station_operator", operator_name__in=names)
     if scope.staff_org_ids:
-        q |= Q(kind__in=_ORG_KINDS, organization_id__in=scope.staff_org_ids)
+        q |= Q(kind="member", organization_id__in=scope.staff_org_ids)
+    if scope.division_prefixes or scope.staff_org_ids:
+        q |= Q(kind__in=("org_staff", "secretary"), organization_id__in=_whole_subtree_in_reach(scope))
     if "member" in kinds and "secretary" in scope.roles and scope.org_ids:
         q |= Q(kind="member", organization_id__in=scope.org_ids)
     return q
