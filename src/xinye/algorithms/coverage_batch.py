@@ -648,13 +648,17 @@ def write_outputs(out: Path, result: BatchResult, plans: list[dict] | None) -> l
 
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "coverage.csv"]
-    result.coverage.write_csv(written[0])
-    if plans is not None:
-        import csv
+    from .tabular import csv_writer  # every cell inert: occupations and ids come from the input files
 
+    with open(written[0], "w", newline="", encoding="utf-8") as fh:
+        w = csv_writer(fh)
+        w.writerow(result.coverage.columns)
+        for row in result.coverage.iter_rows():
+            w.writerow(row)
+    if plans is not None:
         (out / "branches").mkdir(exist_ok=True)
         with open(out / "branches.csv", "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
+            w = csv_writer(fh)
             w.writerow(["city", "branch", "anchor", "communities", "members"])
             for p in plans:
                 for b in p["branches"]:
