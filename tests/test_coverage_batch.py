@@ -90,8 +90,14 @@ def test_the_boundary_is_decided_by_the_haversine_helper(tmp_path):
     lat0, lon0 = 30.0, 120.0
     dlat = np.degrees(np.array([1499.99, 1500.01, 1499.0]) / geo.EARTH_RADIUS_M)
     w = pl.DataFrame(
-        {"id": [1, 2, 3], "lat": lat0 + dlat, "lon": [lon0] * 3, "occupation": ["courier"] * 3,
-         "platform": ["x"] * 3, "division": ["330100001001", "330100001002", "330100001003"]}  # fmt: skip
+        {
+            "id": [1, 2, 3],
+            "lat": lat0 + dlat,
+            "lon": [lon0] * 3,
+            "occupation": ["courier"] * 3,
+            "platform": ["x"] * 3,
+            "division": ["330100001001", "330100001002", "330100001003"],
+        }  # fmt: skip
     )
     w.write_parquet(tmp_path / "w.parquet")
     pl.DataFrame({"id": [1], "lat": [lat0], "lon": [lon0], "open_24h": [True]}).write_parquet(tmp_path / "s.parquet")
@@ -137,8 +143,14 @@ def test_the_command_on_a_local_dask_cluster_writes_coverage_and_branch_plans(fi
 
 def _write(tmp_path, **changes):
     w = pl.DataFrame(
-        {"id": [1, 2, 3], "lat": [22.5, 22.51, 22.52], "lon": [114.0] * 3, "occupation": ["courier"] * 3,
-         "platform": ["x"] * 3, "division": ["440304001001"] * 3}  # fmt: skip
+        {
+            "id": [1, 2, 3],
+            "lat": [22.5, 22.51, 22.52],
+            "lon": [114.0] * 3,
+            "occupation": ["courier"] * 3,
+            "platform": ["x"] * 3,
+            "division": ["440304001001"] * 3,
+        }  # fmt: skip
     )
     for k, v in changes.items():
         w = w.drop(k) if v is None else w.with_columns(pl.Series(k, v))

@@ -314,8 +314,16 @@ def test_plan_invariants(b):
             # no branch under its floor unless the whole company is
             assert formal >= CPC.min_formal_members or company_formal < CPC.min_formal_members
             assert len(o.units) <= CPC.joint_max_units
-            if o.kind == "branch":
-                assert len(o.units) == 1
+            if len(o.units) > 1:
+                # a joint branch only where each unit falls under the floor on its own (issue 13, item 3)
+                own = dict.fromkeys(o.units, 0)
+                for m in o.members:
+                    if b.members[m].status == "formal":
+                        at = next((u for u in [b.members[m].unit, *b.ancestors(b.members[m].unit)] if u in own), None)
+                        if at is not None:
+                            own[at] += 1
+                each_under = all(n < CPC.min_formal_members for n in own.values())
+                assert o.kind == ("joint_branch" if each_under else "branch"), (o, own)
     # the plan is a fixed point: re-planning it changes nothing
     again = plan(b, p.organizations, CPC)
     assert [o.to_json() for o in again.organizations] == [o.to_json() for o in p.organizations]

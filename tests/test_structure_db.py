@@ -195,3 +195,28 @@ def test_company_based_branches_for_ride_hailing_drivers_follow_platform_city_pa
     anchors = {u for o in proposal.plan["organizations"] if o["kind"] in ("branch", "joint_branch") for u in o["units"]}
     platform_units = {str(pk) for pk in BusinessUnit.objects.filter(company=platform).values_list("pk", flat=True)}
     assert anchors <= platform_units and anchors & fleet_ids
+
+
+def test_the_audit_after_approval_shows_what_the_proposal_forecast(company):
+    """Issue 13, item 2: the findings a plan forecasts are the findings the approved tree has, committees to
+    elect and secretaries to appoint included (new organizations start with neither)."""
+    from collections import Counter
+
+    proposal = planning.proposal_create(company=company)
+    forecast = proposal.plan["remaining_findings"]
+    staff = get_user_model().objects.get(username="staff")
+    planning.proposal_approve(proposal=proposal, user=staff)
+    after = planning.company_audit(company=company)
+
+    def key(f, names):
+        subject = f["subject_id"] if f["subject"] != "organization" else names.get(f["subject_id"], f["subject_id"])
+        return f["code"], subject
+
+    # organizations are compared by their units (new ones have no database id in the forecast)
+    planned_units = {o["id"]: tuple(sorted(o["units"])) for o in proposal.plan["organizations"]}
+    stored_units = {
+        str(o.pk): tuple(sorted(str(u.pk) for u in o.business_units.all()))
+        for o in Organization.objects.filter(company=company, dissolved_on__isnull=True)
+    }
+    assert Counter(key(f, planned_units) for f in forecast) == Counter(key(f.to_json(), stored_units) for f in after)
+    assert any(f["code"] == "secretary_missing" for f in forecast)  # the plan's new branches need secretaries

@@ -73,7 +73,7 @@ class RuleSet:
     )
     community_term_years: int = 5
     #: committee sizes by kind: (fewest, usual most, at most) members of the elected committee; a kind not
-    #: listed has no figure. Data only: nothing in the planner or the audit reads it yet
+    #: listed has no figure. The audit checks an elected committee's size against it
     committee_sizes: dict[str, tuple[int, int, int]] = field(
         default_factory=lambda: {
             "branch": (3, 5, 7),
@@ -135,6 +135,8 @@ _CPC_SOURCES = {
     "committee_sizes": "Regulations on the Work of Party Branches (trial, 2018), ch. 6: a branch committee has 3 "
     "to 5 members, generally no more than 7; established practice: a general branch committee 5 to 7, generally "
     "no more than 9, and a primary-level committee 5 to 9",
+    "secretary": "Regulations on the Work of Party Branches (trial, 2018), ch. 6: every branch has a secretary, "
+    "elected by its committee or, under 7 formal members, by its general meeting",
     "placement": "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
     "to exactly one branch",
     "anchor": "Organization follows the business: a branch is set up on a business unit",

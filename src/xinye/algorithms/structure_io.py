@@ -4,7 +4,8 @@ BUSINESS: `units` (id, parent, name, kind, division[, status, merged_into]) and 
 formal|probationary). As JSON: {"units": [...], "members": [...]}; as .xlsx: sheets `units` and `members`;
 as CSV: the units file, with the members file given separately.
 
-ORGS (and PLAN.json's `organizations`): id, parent, kind, units, members[, name, term_ends, committee]. In CSV
+ORGS (and PLAN.json's `organizations`): id, parent, kind, units, members[, name, term_ends, committee,
+secretary, committee_size]. In CSV
 and .xlsx, `units` and `members` are lists separated by ";" (or spaces).
 
 Every error names the file, the record (row for CSV/.xlsx, index and id for JSON), the column and the value.
@@ -23,7 +24,18 @@ from .tabular import new_workbook, read_csv_rows, read_json, read_xlsx_rows
 
 UNIT_COLUMNS = ["id", "parent", "name", "kind", "division", "status", "merged_into"]
 MEMBER_COLUMNS = ["id", "unit", "status"]
-ORG_COLUMNS = ["id", "parent", "kind", "units", "members", "name", "term_ends", "committee"]
+ORG_COLUMNS = [
+    "id",
+    "parent",
+    "kind",
+    "units",
+    "members",
+    "name",
+    "term_ends",
+    "committee",
+    "secretary",
+    "committee_size",
+]
 
 
 def _rows_from_sheet(path: Path, sheet: str) -> list[tuple[int, dict]]:
@@ -63,6 +75,8 @@ TEXT_LIMITS = {
     "status": 20,
     "term_ends": 40,
     "committee": 10,
+    "secretary": 10,
+    "committee_size": 10,
 }
 
 
@@ -160,11 +174,14 @@ def load_orgs(path: Path) -> list[Org]:
                 term_ends = date.fromisoformat(term[:10])
             except ValueError:
                 errors.append(RowError(file, where, "term_ends", term, "not a date (YYYY-MM-DD)"))
-        committee = rec.get("committee")
-        if isinstance(committee, str):
-            committee = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(
-                committee.strip().lower()
-            )
+        committee, secretary = _flag(rec.get("committee")), _flag(rec.get("secretary"))
+        size = _text(rec.get("committee_size"))
+        committee_size = None
+        if size:
+            try:
+                committee_size = int(float(size))
+            except ValueError:
+                errors.append(RowError(file, where, "committee_size", size, "not a whole number"))
         out.append(
             Org(
                 oid,
@@ -174,12 +191,23 @@ def load_orgs(path: Path) -> list[Org]:
                 _split_list(rec.get("members")),
                 _text(rec.get("name")),
                 term_ends,
-                committee if isinstance(committee, bool) else None,
+                committee,
+                secretary,
+                committee_size,
             )
         )
     if errors:
         raise InputError(errors, summary=f"{len(errors)} error(s) in {file}; nothing was written")
     return out
+
+
+def _flag(value) -> bool | None:
+    """A yes/no column: true/false, 1/0, yes/no (any case), or empty (None: not known)."""
+    if isinstance(value, str):
+        value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(
+            value.strip().lower()
+        )
+    return value if isinstance(value, bool) else None
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -206,7 +234,7 @@ def write_template(path: Path) -> None:
     ms.append(["m5", "st2", "probationary"])
     os_ = wb.create_sheet("organizations")
     os_.append(ORG_COLUMNS)
-    os_.append(["b1", "", "branch", "st1", "m1;m2;m3;m4", "Nanshan station branch", "2027-06-30", "false"])
+    os_.append(["b1", "", "branch", "st1", "m1;m2;m3;m4", "Nanshan station branch", "2027-06-30", "false", "true", ""])
     wb.save(path)
 
 
@@ -237,6 +265,8 @@ def write_business_xlsx(path, business: Business, orgs: list[Org] | None = None)
                     o.name,
                     o.term_ends.isoformat() if o.term_ends else "",
                     "" if o.committee is None else str(o.committee).lower(),
+                    "" if o.secretary is None else str(o.secretary).lower(),
+                    "" if o.committee_size is None else o.committee_size,
                 ],
             )
     wb.save(path)

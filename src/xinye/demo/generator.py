@@ -463,14 +463,28 @@ def generate_city(
     for m in members:
         if m.org:
             members_by_org[m.org].append(m)
+    children: dict[str, list[str]] = defaultdict(list)
+    for o in orgs:
+        if o.parent:
+            children[o.parent].append(o.key)
+
+    def formal_below(key: str) -> list[Member]:
+        out, stack = [], list(children.get(key, []))
+        while stack:
+            k = stack.pop()
+            out.extend(m for m in members_by_org.get(k, []) if m.status == "formal")
+            stack.extend(children.get(k, []))
+        return out
+
     for o in orgs:
         ms = [m for m in members_by_org.get(o.key, []) if m.status == "formal"]
-        if o.kind == "committee":
-            below = [
-                m for c in orgs if c.parent == o.key for m in members_by_org.get(c.key, []) if m.status == "formal"
-            ]
+        if o.kind in ("committee", "secondary_committee", "general_branch"):
+            # an upper level elects a committee of five (the rule set's figures: 5-7 for a general branch,
+            # 5-9 for a committee) from the members it leads
+            below = formal_below(o.key)
             if below:
                 o.posts.append((below[-1].worker, "secretary"))
+                o.posts += [(m.worker, "deputy" if k == 0 else "committee_member") for k, m in enumerate(below[-5:-1])]
         elif ms:
             o.posts.append((ms[0].worker, "secretary"))
             if len(ms) >= 7:

@@ -62,6 +62,44 @@ TEMPLATES = {
         _("unit {unit} of {org} is no longer under {parent}'s units"),
         _("move the organization under the one that covers its unit"),
     ),
+    "joint_branch_not_joint": (
+        _("{org} is a joint branch, but one of its units has {floor} or more formal members on its own"),
+        _("call it a branch of that unit, which takes in the members of the others"),
+    ),
+    "joint_branch_one_unit": (_("{org} is a joint branch of one unit"), _("call it a branch")),
+    "branch_is_joint": (
+        _("{org} covers several units, each with fewer than {floor} formal members on its own"),
+        _("call it a joint branch"),
+    ),
+    "members_outside_branch": (
+        _("{count} member(s) listed in {org} work in units it does not cover"),
+        _("move them to the branch of their unit"),
+    ),
+    "upper_level_due": (
+        _("unit {unit} leads {total} members in {branches} branches and has no {kind}"),
+        _("set up a {kind} on {unit}"),
+    ),
+    "upper_level_kind": (
+        _("{org} leads {total} members in {branches} branches: the rules call for a {kind}"),
+        _("make it a {kind}"),
+    ),
+    "upper_level_not_needed": (
+        _("{org} is not called for by the rules: its unit does not gather enough members over several branches"),
+        _("dissolve it; its organizations go under the one above"),
+    ),
+    "committee_below_threshold": (
+        _("{org} leads {total} members, fewer than {threshold}: kept, as it was approved"),
+        _("no change is needed while the higher organization keeps its approval"),
+    ),
+    "parent_not_nearest": (
+        _("{org} sits under {parent}, but {expected} leads its unit"),
+        _("move it under {expected}"),
+    ),
+    "secretary_missing": (_("{org} has no secretary"), _("elect or appoint a secretary")),
+    "committee_size": (
+        _("the committee of {org} has {size} members; the rules set {fewest} to {usual} (at most {most})"),
+        _("elect the committee again at a size within the rules"),
+    ),
     "term_expired": (_("the term of {org} ended on {date}"), _("hold an election")),
     "term_expiring": (_("the term of {org} ends on {date}"), _("prepare the election")),
     "unit_without_organization": (
@@ -130,6 +168,18 @@ SOURCES = {
         "Regulations on the Work of Party Branches (trial, 2018), ch. 6: branch committees serve 3 years (village "
         "and community branches 5 years); primary-level committees 3 to 5 years"
     ),
+    "secondary_committee_at": _(
+        "Platform companies' practice: secondary committees inside large companies (no national figure; configurable)"
+    ),
+    "secretary": _(
+        "Regulations on the Work of Party Branches (trial, 2018), ch. 6: every branch has a secretary, elected by "
+        "its committee or, under 7 formal members, by its general meeting"
+    ),
+    "committee_sizes": _(
+        "Regulations on the Work of Party Branches (trial, 2018), ch. 6: a branch committee has 3 to 5 members, "
+        "generally no more than 7; established practice: a general branch committee 5 to 7, generally no more "
+        "than 9, and a primary-level committee 5 to 9"
+    ),
     "placement": _(
         "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "
         "to exactly one branch"
@@ -152,6 +202,8 @@ def localized(finding) -> dict:
     params = dict(f.get("params") or {})
     if params.get("status") in UNIT_STATUSES:
         params["status"] = str(UNIT_STATUSES[params["status"]])
+    if params.get("kind_code"):
+        params["kind"] = kind_label(params["kind_code"])
     if params.get("parent") == "-":
         params["parent"] = str(_("the top of the business"))
     out = dict(f)

@@ -96,7 +96,9 @@ def company_snapshot(*, company: Company, rules: RuleSet | None = None) -> Snaps
     ids = {o.pk for o in org_rows}
     kind_of = rule_kind_map(rules) if rules is not None else {}
     for o in org_rows:
-        has_committee = any(p.role == PostRole.COMMITTEE_MEMBER and p.end_date is None for p in o.posts.all())
+        current = [p for p in o.posts.all() if p.end_date is None]
+        has_committee = any(p.role == PostRole.COMMITTEE_MEMBER for p in current)
+        holders = {p.person_id for p in current}
         orgs.append(
             structure.Org(
                 str(o.pk),
@@ -107,6 +109,8 @@ def company_snapshot(*, company: Company, rules: RuleSet | None = None) -> Snaps
                 o.name,
                 o.term_ends_on,
                 has_committee if o.kind in (OrgKind.BRANCH, OrgKind.JOINT_BRANCH) else None,
+                any(p.role == PostRole.SECRETARY for p in current),
+                len(holders) or None,
             )
         )
     return Snapshot(business, orgs, names)
@@ -232,8 +236,13 @@ def _apply(proposal: Proposal, user, note: str) -> Proposal:
                 term_started_on=today,
             )
             org.term_ends_on = add_years(today, org.term_years)
-        else:
+        elif org.kind != kind:
+            # a new kind: the name by the naming rule and a new term (issue 13, item 3)
+            org.name = org_name_for(company, p, anchor_units, kind)
             org.kind = kind
+            org.term_years = rules.term_years.get(p["kind"], 3)
+            org.term_started_on = today
+            org.term_ends_on = add_years(today, org.term_years)
         org._change_reason = reason
         org.save()
         if sorted(str(u.pk) for u in org.business_units.all()) != sorted(str(u.pk) for u in anchor_units):

@@ -14,6 +14,7 @@ from itertools import chain, compress, repeat
 import numpy as np
 
 from ..rules import RuleSet
+from .levels import _anchor_of, _branch_kind, _desired_uppers, _kept_committees, _kind_label
 from .model import Business, Finding, Org, _Listing, _no_gc, _segment_sums
 
 # ----------------------------------------------------------------------------------------------- audit
@@ -69,6 +70,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "anchor_moved": (
         "unit {unit} of {org} is no longer under {parent}'s units",
         "move the organization under the one that covers its unit",
+    ),
+    "joint_branch_not_joint": (
+        "{org} is a joint branch, but one of its units has {floor} or more formal members on its own",
+        "call it a branch of that unit, which takes in the members of the others",
+    ),
+    "joint_branch_one_unit": ("{org} is a joint branch of one unit", "call it a branch"),
+    "branch_is_joint": (
+        "{org} covers several units, each with fewer than {floor} formal members on its own",
+        "call it a joint branch",
+    ),
+    "members_outside_branch": (
+        "{count} member(s) listed in {org} work in units it does not cover",
+        "move them to the branch of their unit",
+    ),
+    "upper_level_due": (
+        "unit {unit} leads {total} members in {branches} branches and has no {kind}",
+        "set up a {kind} on {unit}",
+    ),
+    "upper_level_kind": (
+        "{org} leads {total} members in {branches} branches: the rules call for a {kind}",
+        "make it a {kind}",
+    ),
+    "upper_level_not_needed": (
+        "{org} is not called for by the rules: its unit does not gather enough members over several branches",
+        "dissolve it; its organizations go under the one above",
+    ),
+    "committee_below_threshold": (
+        "{org} leads {total} members, fewer than {threshold}: kept, as it was approved",
+        "no change is needed while the higher organization keeps its approval",
+    ),
+    "parent_not_nearest": ("{org} sits under {parent}, but {expected} leads its unit", "move it under {expected}"),
+    "secretary_missing": ("{org} has no secretary", "elect or appoint a secretary"),
+    "committee_size": (
+        "the committee of {org} has {size} members; the rules set {fewest} to {usual} (at most {most})",
+        "elect the committee again at a size within the rules",
     ),
     "term_expired": ("the term of {org} ended on {date}", "hold an election"),
     "term_expiring": ("the term of {org} ends on {date}", "prepare the election"),
@@ -269,16 +305,35 @@ def _audit(
     floor, cap = rules.min_formal_members, rules.branch_cap
     formal_a = np.asarray(formal_of, dtype=np.int64)
     total_a = lens
-    flagged = (formal_a < floor) | (total_a > cap) | (total_a >= rules.general_branch_at)
+    flagged = (formal_a < floor) | (total_a > cap)
     flagged |= (formal_a >= rules.committee_at) & np.fromiter(
         map(operator.is_, compress(committees, is_branch), repeat(False)), dtype=bool, count=len(branches)
     )
     flagged |= np.fromiter(
         map(rules.joint_kind.__eq__, compress(kinds, is_branch)), dtype=bool, count=len(branches)
     ) & (unit_lens[np.asarray(is_branch, dtype=bool)] > rules.joint_max_units)
+    flagged |= (unit_lens[np.asarray(is_branch, dtype=bool)] > 1) | np.fromiter(
+        map(rules.joint_kind.__eq__, compress(kinds, is_branch)), dtype=bool, count=len(branches)
+    )
     for k in np.flatnonzero(flagged).tolist():
         b = branches[k]
         formal, total = int(formal_a[k]), int(total_a[k])
+        if (len(b.units) > 1 or b.kind == rules.joint_kind) and (
+            want := _branch_kind(business, b.units, b.members, rules)
+        ) != b.kind:
+            add(
+                "branch_kind",
+                "warning",
+                "joint_max_units",
+                "organization",
+                b.id,
+                b.units,
+                text="branch_is_joint"
+                if want != rules.branch_kind
+                else ("joint_branch_not_joint" if len(b.units) > 1 else "joint_branch_one_unit"),
+                org=_olabel(b),
+                floor=floor,
+            )
         if formal < floor:
             whole = company_formal < floor
             add(
@@ -305,7 +360,7 @@ def _audit(
                 total=total,
                 cap=cap,
             )
-        if total >= rules.general_branch_at:
+        if total > cap and total >= rules.general_branch_at:  # its parts would need a general branch
             add(
                 "general_branch_due",
                 "warning",
@@ -327,7 +382,7 @@ def _audit(
                 formal=formal,
                 threshold=rules.committee_at,
             )
-        if b.kind == rules.joint_kind and len(b.units) > rules.joint_max_units:
+        if len(b.units) > rules.joint_max_units:
             add(
                 "joint_branch_too_many_units",
                 "error",
@@ -340,36 +395,26 @@ def _audit(
                 limit=rules.joint_max_units,
             )
 
-    # upper levels: thresholds crossed
-    has_committee = rules.committee_kind in kinds
-    if len(business.members) >= rules.primary_committee_at and not has_committee and orgs:
-        top_orgs = [o for o in orgs if o.parent is None]
-        add(
-            "primary_committee_due",
-            "warning",
-            "primary_committee_at",
-            "organization",
-            top_orgs[0].id if top_orgs else "",
-            [o.id for o in top_orgs],
-            org=_olabel(top_orgs[0]) if top_orgs else "-",
-            total=len(business.members),
-            threshold=rules.primary_committee_at,
-        )
-    generals = list(compress(orgs, map(rules.general_kind.__eq__, kinds))) if has_committee else []
-    if generals:
-        subtree_members = _org_subtree_members(orgs, by_id)
-        for o in generals:
-            if subtree_members.get(o.id, 0) >= rules.primary_committee_at:
-                add(
-                    "primary_committee_due",
-                    "warning",
-                    "primary_committee_at",
-                    "organization",
-                    o.id,
-                    org=_olabel(o),
-                    total=subtree_members[o.id],
-                    threshold=rules.primary_committee_at,
-                )
+    # members listed in a branch that does not cover their unit (the nearest branch up the business tree covers
+    # it; the planner's own tree, passed with `placement`, lists every member in the branch of their unit)
+    if placement is None and n_listed:
+        for k, outside in _outside_regions(business, branches, listing, is_branch, orgs):
+            b = branches[k]
+            add(
+                "members_outside_branch",
+                "warning",
+                "placement",
+                "organization",
+                b.id,
+                outside,
+                org=_olabel(b),
+                count=len(outside),
+            )
+
+    # upper levels: those the rules call for over the branches as they are, by the planner's own rule
+    # (`_desired_uppers`), against those there are; then each organization's parent against the nearest upper
+    # level above it
+    _audit_upper_levels(business, orgs, branches, lens, rules, add)
 
     # anchors: missing, dissolved or merged units; moved out from under the parent organization. Findings
     # of different codes may be made in any order (they are sorted at the end): units that do not exist or
@@ -457,6 +502,44 @@ def _audit(
             parent=_olabel(parent),
         )
 
+    # parents: the nearest upper level at or above the anchor (strictly above, for an upper level), as the
+    # planner links them; an organization whose units moved out from under its parent is reported above
+    moved_ids = {f.subject_id for f in findings if f.code == "anchor_moved"}
+    for o, expected in _misplaced(business, orgs, rules):
+        if o.id not in moved_ids:
+            add(
+                "parent_not_nearest",
+                "warning",
+                "anchor",
+                "organization",
+                o.id,
+                [expected.id],
+                org=_olabel(o),
+                parent=_olabel(by_id[o.parent]) if o.parent in by_id else "-",
+                expected=_olabel(expected),
+            )
+
+    # posts: a secretary in office; the committee's size within the rule set's figures
+    for o in orgs:
+        if o.secretary is False:
+            add("secretary_missing", "warning", "secretary", "organization", o.id, org=_olabel(o))
+        sizes = rules.committee_size(o.kind)
+        if sizes and o.committee_size and (o.committee is True or o.kind in rules.upper_kinds):
+            fewest, usual, most = sizes
+            if not fewest <= o.committee_size <= most:
+                add(
+                    "committee_size",
+                    "warning",
+                    "committee_sizes",
+                    "organization",
+                    o.id,
+                    org=_olabel(o),
+                    size=o.committee_size,
+                    fewest=fewest,
+                    usual=usual,
+                    most=most,
+                )
+
     # terms
     soon = today + timedelta(days=rules.expiring_days)
     for o, ends in compress(zip(orgs, terms, strict=True), map(operator.is_not, terms, repeat(None))):
@@ -486,6 +569,159 @@ def _audit(
     rank = {"error": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (rank[f.severity], f.code, f.subject_id))
     return findings
+
+
+_UPPER_RULE = {
+    "committee": "primary_committee_at",
+    "secondary": "secondary_committee_at",
+    "general": "general_branch_at",
+}
+
+
+def _upper_rule(rules: RuleSet, kind: str) -> str:
+    role = {rules.committee_kind: "committee", rules.secondary_kind: "secondary"}.get(kind, "general")
+    return _UPPER_RULE[role]
+
+
+def _branch_anchors(business: Business, branches: Sequence[Org]) -> list[int]:
+    """The position of each branch's anchor: its unit, or its active units' lowest common ancestor (-1: none)."""
+    ix = business._index()
+    pos, is_active = ix.pos, business.is_active
+    out = []
+    for b in branches:
+        if len(b.units) == 1:
+            u = b.units[0]
+            out.append(pos[u] if u in pos and is_active(u) else -1)
+            continue
+        at = [pos[u] for u in sorted(b.units) if u in pos and is_active(u)]
+        out.append(_anchor_of(ix, at) if at else -1)
+    return out
+
+
+def _audit_upper_levels(business: Business, orgs: Sequence[Org], branches: Sequence[Org], sizes, rules, add) -> None:
+    """Findings on the upper levels: one the rules call for that is missing, of another kind, not called for,
+    or an approved committee kept below its figure (a note)."""
+    kept = _kept_committees(business, orgs, rules)
+    desired = _desired_uppers(business, _branch_anchors(business, branches), sizes, kept, rules)
+    ix = business._index()
+    at_unit: dict[int, Org] = {}
+    for o in orgs:
+        if o.kind in rules.upper_kinds and len(o.units) == 1 and o.units[0] in ix.pos:
+            at_unit.setdefault(ix.pos[o.units[0]], o)
+    matched: set[str] = set()
+    order = business.order
+    for i, kind, below, total, n_branches in desired:
+        found = at_unit.get(i)
+        params = {"kind": _kind_label(kind), "kind_code": kind, "total": total, "branches": n_branches}
+        if found is None:
+            u = order[i]
+            add("upper_level_due", "warning", _upper_rule(rules, kind), "unit", u, unit=_label(business, u), **params)
+            continue
+        o = found
+        matched.add(o.id)
+        if o.kind != kind:
+            add("upper_level_kind", "warning", _upper_rule(rules, kind), "organization", o.id, org=_olabel(o), **params)
+        elif below:
+            threshold = rules.primary_committee_at if kind == rules.committee_kind else rules.secondary_committee_at
+            add(
+                "committee_below_threshold",
+                "info",
+                _upper_rule(rules, kind),
+                "organization",
+                o.id,
+                org=_olabel(o),
+                total=total,
+                threshold=threshold,
+            )
+    for o in orgs:
+        if o.kind in rules.upper_kinds and o.id not in matched:
+            add("upper_level_not_needed", "warning", "general_branch_at", "organization", o.id, org=_olabel(o))
+
+
+def _outside_regions(
+    business: Business,
+    branches: Sequence[Org],
+    listing: _Listing | None,
+    is_branch: Sequence[bool],
+    orgs: Sequence[Org],
+) -> list[tuple[int, list[str]]]:
+    """(branch number, its listed members whose unit it does not cover) for each branch that lists such members:
+    a unit is covered by the branches anchored at the nearest unit at or above it that anchors any (members of
+    the business only; strangers are validation errors)."""
+    ix = business._index()
+    pos, active, parent = ix.pos, ix.active, ix.parent
+    anchored = np.zeros(ix.n, dtype=bool)
+    for b in branches:
+        for u in b.units:
+            i = pos.get(u)
+            if i is not None and active[i]:
+                anchored[i] = True
+    nearest = [-1] * ix.n
+    anchored_l = anchored.tolist()
+    for i in range(ix.n):  # pre-order: a unit's parent comes first
+        nearest[i] = i if anchored_l[i] else (nearest[parent[i]] if parent[i] >= 0 else -1)
+    mx = business._members_index()
+    listed = (listing or _Listing.of(business, orgs)).subset(is_branch)
+    known = listed.flat >= 0
+    # the unit position of each member index, and the nearest anchored unit of each listed member
+    unit_pos = np.repeat(
+        np.fromiter((pos[u] for u in mx.unit_ids), dtype=np.int64, count=len(mx.unit_ids)), np.diff(mx.starts)
+    )
+    near = np.asarray(nearest, dtype=np.int64)[unit_pos[np.where(known, listed.flat, 0)]]
+    first_pos = np.fromiter(
+        (pos.get(b.units[0], -2) if b.units else -2 for b in branches), dtype=np.int64, count=len(branches)
+    )
+    owner = np.repeat(np.arange(len(branches)), listed.lens)
+    bad = known & (near != first_pos[owner])
+    out = []
+    for k in np.unique(owner[bad]).tolist():
+        b = branches[k]
+        lo, hi = int(listed.starts[k]), int(listed.starts[k + 1])
+        mine = {pos[u] for u in b.units if u in pos}
+        outside = [
+            mx.ids[j]
+            for j, at in zip(listed.flat[lo:hi].tolist(), near[lo:hi].tolist(), strict=True)
+            if j >= 0 and at not in mine
+        ]
+        if outside:
+            out.append((k, sorted(outside)))
+    return out
+
+
+def _misplaced(business: Business, orgs: Sequence[Org], rules: RuleSet) -> list[tuple[Org, Org]]:
+    """(organization, the upper level that should lead it) for each organization whose parent is not the nearest
+    upper level above its anchor (at or above, for a branch), among the upper levels on one active unit."""
+    ix = business._index()
+    uppers = [
+        o
+        for o in orgs
+        if o.kind in rules.upper_kinds and len(o.units) == 1 and o.units[0] in ix.pos and business.is_active(o.units[0])
+    ]
+    if not uppers:
+        return []
+    nearest = np.full(ix.n, -1, dtype=np.int64)
+    seen: set[int] = set()
+    lead: list[Org] = []
+    for p, o in sorted(((ix.pos[o.units[0]], o) for o in uppers), key=lambda t: t[0]):
+        if p in seen:
+            continue  # a second upper level on one unit: reported as not needed
+        seen.add(p)
+        nearest[p : ix.end[p] + 1] = len(lead)
+        lead.append(o)
+    near = nearest.tolist()
+    parent = ix.parent
+    branch_kinds = set(rules.branch_kinds)
+    branches = [o for o in orgs if o.kind in branch_kinds]
+    out = []
+    for o, a in zip(branches, _branch_anchors(business, branches), strict=True):
+        if a >= 0 and near[a] >= 0 and o.parent != lead[near[a]].id:
+            out.append((o, lead[near[a]]))
+    for o in lead:
+        p = parent[ix.pos[o.units[0]]]
+        k = near[p] if p >= 0 else -1
+        if k >= 0 and o.parent != lead[k].id:
+            out.append((o, lead[k]))
+    return out
 
 
 def _coverage(business: Business, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,6 @@ Part of `xinye.algorithms.structure` (see its docstring for the model and the pl
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,6 +41,39 @@ def _new_name(business: Business, units: tuple[str, ...], kind: str, part: int, 
     return f"{base} {_kind_label(kind)}" + (f" {part}" if part else "")
 
 
+def _branch_kind(business: Business, units: Sequence[str], members: Sequence[str], rules: RuleSet) -> str:
+    """A branch over several units is a joint branch only when each of its units falls under the floor on its
+    own (its formal members in the branch, those of its sub-units included, counted at the deepest of the
+    branch's units above them); a unit with enough formal members that takes in a small neighbour's members
+    keeps an ordinary branch (Regulations on the Work of Party Branches, art. 5)."""
+    if len(units) <= 1:
+        return rules.branch_kind
+    return (
+        rules.joint_kind
+        if _each_under_floor(business, units, members, rules.min_formal_members)
+        else (rules.branch_kind)
+    )
+
+
+def _each_under_floor(business: Business, units: Sequence[str], members: Sequence[str], floor: int) -> bool:
+    ix = business._index()
+    pos, end = ix.pos, ix.end
+    spans = sorted(((pos[u], end[pos[u]]) for u in units if u in pos), reverse=True)  # deepest first on a path
+    counts = [0] * len(spans)
+    formal, unit_of = business.formal, business.members
+    for m in members:
+        if m not in formal:
+            continue
+        p = pos.get(unit_of[m].unit, -1)
+        for k, (lo, hi) in enumerate(spans):
+            if lo <= p <= hi:
+                counts[k] += 1
+                if counts[k] >= floor:
+                    return False
+                break
+    return True
+
+
 def _anchor_of(ix: _Index, at: list[int]) -> int:
     """Position of the anchor of a branch on units at positions `at` (in the order of their ids): the lowest
     common ancestor of the first and each next one in turn, as `Business.lca` finds it (one in another tree
@@ -61,17 +93,29 @@ def _anchor_of(ix: _Index, at: list[int]) -> int:
     return a
 
 
-def _upper_levels(
-    business: Business, branches: list[Org], anchors: list[int], orgs: Sequence[Org], rules: RuleSet, used: set[str]
-) -> list[Org]:
+def _desired_uppers(
+    business: Business, anchors: Sequence[int], sizes: Sequence[int], kept: dict[int, str], rules: RuleSet
+) -> list[tuple[int, str, bool, int, int]]:
+    """The upper levels the rules call for over branches anchored at `anchors` (unit positions, -1: none) with
+    `sizes` members: (unit position, kind, kept below its threshold, members and branches in its subtree), in
+    the pre-order (outermost first).
+
+    At the first unit where the business branches out, a committee when the company has
+    `primary_committee_at` members, else a general branch when it has `general_branch_at` members over two or
+    more branches. Below a committee, at every unit where the business branches out again, down to the lowest
+    unit that gathers branches: a secondary committee at `secondary_committee_at` members, else a general
+    branch at `general_branch_at` members over two or more branches; a general branch leads branches only.
+    `kept` names the units that hold an approved committee (of either committee kind) now: such a committee is
+    kept, though its body fell below the threshold, as long as branches remain under it (the rules let a
+    committee be approved below its figure); the third field says so. Both the planner and the audit use this
+    one function, so that the audit reports every upper level the plan would add, change or drop."""
     ix = business._index()
     n = ix.n
     anchors_a = np.asarray(anchors, dtype=np.int64)
     at = anchors_a[anchors_a >= 0]
-    sizes = np.fromiter(map(len, map(operator.attrgetter("members"), branches)), dtype=np.int64, count=len(branches))
-    sizes = sizes[anchors_a >= 0]
+    sizes_a = np.asarray(sizes, dtype=np.int64)[anchors_a >= 0]
     members_at = np.zeros(n, dtype=np.int64)
-    np.add.at(members_at, at, sizes)
+    np.add.at(members_at, at, sizes_a)
     branches_at_a = np.bincount(at, minlength=n)
     sub_branches_a = ix.subtree_sums(branches_at_a)
     parent = np.asarray(ix.parent, dtype=np.int64)
@@ -79,63 +123,87 @@ def _upper_levels(
     groups_a = branches_at_a + np.bincount(parent[(parent >= 0) & (sub_branches_a > 0)], minlength=n)
     sub_members = ix.subtree_sums(members_at).tolist()
     sub_branches, branches_at, groups = sub_branches_a.tolist(), branches_at_a.tolist(), groups_a.tolist()
-    kids_of, order, pos = ix.kids, business.order, ix.pos
+    kids_of, pos = ix.kids, ix.pos
+    committee, secondary, general = rules.committee_kind, rules.secondary_kind, rules.general_kind
+    made: list[tuple[int, str, bool]] = []
+    for root in business.roots:
+        r = pos[root]
+        if not sub_branches[r]:
+            continue
+        top = r
+        while groups[top] == 1 and branches_at[top] == 0 and top not in kept:
+            top = next(c for c in kids_of(top) if sub_branches[c])
+        if sub_members[r] >= rules.primary_committee_at:
+            made.append((top, committee, False))
+        elif top in kept:
+            made.append((top, committee, True))
+        elif sub_members[top] >= rules.general_branch_at and sub_branches[top] >= 2:
+            made.append((top, general, False))
+        else:
+            continue  # nothing is set up below the top either
+        # below the top, descend to the next units where the business branches out again
+        stack = [c for c in kids_of(top) if sub_branches[c]] if made[-1][1] != general else []
+        while stack:
+            i = stack.pop()
+            level = None
+            if i in kept:
+                below = not (rules.secondary_committee_at and sub_members[i] >= rules.secondary_committee_at)
+                level = (i, secondary, below)
+            elif groups[i] >= 2 or branches_at[i] >= 2:
+                if rules.secondary_committee_at and sub_members[i] >= rules.secondary_committee_at:
+                    level = (i, secondary, False)
+                elif sub_members[i] >= rules.general_branch_at and sub_branches[i] >= 2:
+                    level = (i, general, False)
+            if level is not None:
+                made.append(level)
+                if level[1] == general:
+                    continue  # a general branch has only branches under it
+            stack.extend(c for c in kids_of(i) if sub_branches[c])
+    made.sort()
+    return [(i, kind, below, sub_members[i], sub_branches[i]) for i, kind, below in made]
+
+
+def _kept_committees(business: Business, orgs: Sequence[Org], rules: RuleSet) -> dict[int, str]:
+    """Unit position -> id of the committee (either committee kind) on that one active unit, among `orgs`."""
+    ix = business._index()
+    out: dict[int, str] = {}
+    for o in orgs:
+        if o.kind in (rules.committee_kind, rules.secondary_kind) and len(o.units) == 1:
+            p = ix.pos.get(o.units[0])
+            if p is not None and business.is_active(o.units[0]):
+                out.setdefault(p, o.id)
+    return out
+
+
+def _upper_levels(
+    business: Business, branches: list[Org], anchors: list[int], orgs: Sequence[Org], rules: RuleSet, used: set[str]
+) -> list[Org]:
+    sizes = [len(b.members) for b in branches]
+    kept = _kept_committees(business, orgs, rules)
+    order = business.order
     old_upper: dict[str, Org] = {}
     for o in orgs:
         if o.kind in rules.upper_kinds and len(o.units) == 1:
             old_upper.setdefault(o.units[0], o)
     out: list[Org] = []
     old_ids = {x.id: x for x in orgs}
-
-    def make(i: int, kind: str) -> None:
+    for i, kind, *_ in _desired_uppers(business, anchors, sizes, kept, rules):
         u = order[i]
-        o = old_upper.get(u)
-        if o is not None and o.id not in used:
+        old = old_upper.get(u)
+        if old is not None and old.id not in used:
+            o = old
             used.add(o.id)
-            out.append(Org(o.id, None, kind, (u,), (), o.name, o.term_ends, o.committee))
+            if o.kind == kind:
+                out.append(
+                    Org(o.id, None, kind, (u,), (), o.name, o.term_ends, o.committee, o.secretary, o.committee_size)
+                )
+            else:  # a new kind: named by the rule, a new term (the stored tree starts it on approval)
+                name = _new_name(business, (u,), kind, 0, rules)
+                out.append(Org(o.id, None, kind, (u,), (), name, None, o.committee, o.secretary, o.committee_size))
         else:
             oid = _fresh_id(f"new:{u}:{kind}", old_ids, used)
             used.add(oid)
-            out.append(Org(oid, None, kind, (u,), (), _new_name(business, (u,), kind, 0, rules)))
-
-    for root in business.roots:
-        r = pos[root]
-        if not sub_branches[r]:
-            continue
-        top = r
-        while groups[top] == 1 and branches_at[top] == 0:
-            top = next(c for c in kids_of(top) if sub_branches[c])
-        if sub_members[r] >= rules.primary_committee_at:
-            make(top, rules.committee_kind)
-            level = "committee"
-        elif sub_members[top] >= rules.general_branch_at and sub_branches[top] >= 2:
-            make(top, rules.general_kind)
-            level = "general"
-        else:
-            continue  # nothing is set up below the top either
-        # below the top, descend to the next units where the business branches out again
-        stack = [(c, level) for c in kids_of(top) if sub_branches[c]]
-        while stack:
-            i, inside = stack.pop()
-            here = inside
-            if groups[i] >= 2 or branches_at[i] >= 2:
-                if (
-                    inside == "committee"
-                    and rules.secondary_committee_at
-                    and sub_members[i] >= rules.secondary_committee_at
-                ):
-                    make(i, rules.secondary_kind)
-                    here = "secondary"
-                elif (
-                    inside in ("committee", "secondary")
-                    and sub_members[i] >= rules.general_branch_at
-                    and sub_branches[i] >= 2
-                ):
-                    make(i, rules.general_kind)
-                    here = "general"
-            if here == "general":
-                continue  # a general branch has only branches under it
-            stack.extend((c, here) for c in kids_of(i) if sub_branches[c])
+            out.append(Org(oid, None, kind, (u,), (), _new_name(business, (u,), kind, 0, rules), secretary=False))
     return out
 
 

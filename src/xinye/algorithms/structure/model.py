@@ -62,6 +62,8 @@ class Org:
     name: str = ""
     term_ends: date | None = None
     committee: bool | None = None  # has an elected committee (None: not known)
+    secretary: bool | None = None  # has a secretary in office (None: not known)
+    committee_size: int | None = None  # members of its elected committee, secretary included (None: not known)
 
     def to_json(self) -> dict:
         d: dict[str, object] = {
@@ -77,6 +79,10 @@ class Org:
             d["term_ends"] = self.term_ends.isoformat()
         if self.committee is not None:
             d["committee"] = self.committee
+        if self.secretary is not None:
+            d["secretary"] = self.secretary
+        if self.committee_size is not None:
+            d["committee_size"] = self.committee_size
         return d
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..rules import RuleSet
 from .audit import _audit
-from .levels import _anchor_of, _fresh_id, _kind_label, _link_parents, _upper_levels
+from .levels import _anchor_of, _branch_kind, _fresh_id, _kind_label, _link_parents, _new_name, _upper_levels
 from .model import Business, Finding, Org, Progress, _Listing, _no_gc, _noop
 from .regions import _regions
 from .validate import _validate_orgs
@@ -237,12 +237,15 @@ def _same_members(a: Sequence[str], b: Sequence[str]) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _posts(o: Org) -> tuple[bool | None, bool | None, int | None]:
+    """What an organization keeps of its posts when the plan keeps its id: committee, secretary, committee size."""
+    return o.committee, o.secretary, o.committee_size
+
+
 def _valid_branch(business: Business, b: Org, formal: int, total: int, rules: RuleSet, company_formal: int) -> bool:
     if not b.units or not all(business.is_active(u) for u in b.units):
         return False
-    if b.kind == rules.joint_kind and len(b.units) > rules.joint_max_units:
-        return False
-    if b.kind == rules.branch_kind and len(b.units) > 1:
+    if len(b.units) > rules.joint_max_units:
         return False
     if total > rules.branch_cap and _splittable(business, b, formal, rules):
         return False
@@ -531,7 +534,10 @@ def _finish(
             o = old[old_id]
             region = regions[o.id]
             region.sort()  # the planner's own list
-            branches.append(Org(o.id, None, o.kind, tuple(o.units), tuple(region), o.name, o.term_ends, o.committee))
+            kind = _branch_kind(business, o.units, region, rules)
+            name = o.name if kind == o.kind else _new_name(business, tuple(o.units), kind, 0, rules)
+            term = o.term_ends if kind == o.kind else None
+            branches.append(Org(o.id, None, kind, tuple(o.units), tuple(region), name, term, *_posts(o)))
             formal_of[o.id] = b.formal
             used.add(o.id)
             first = pos[o.units[0]]
@@ -548,7 +554,7 @@ def _finish(
         if old_id is not None and isinstance(nb, _Kept):
             continue
         units = nb.units
-        kind = rules.joint_kind if (nb.joint or len(units) > 1) else rules.branch_kind
+        kind = _branch_kind(business, units, nb.members, rules)
         key = tuple(sorted(units)) if len(units) > 1 else units
         match = old[old_id] if old_id is not None else None
         if match is None and anchor_index:
@@ -576,7 +582,9 @@ def _finish(
         if match is not None and match.id not in used:
             oid = match.id
             used.add(oid)
-            branches.append(Org(oid, None, kind, key, members, match.name, match.term_ends, match.committee))
+            same = kind == match.kind
+            name = match.name if same else _new_name(business, key, kind, 0, rules)
+            branches.append(Org(oid, None, kind, key, members, name, match.term_ends if same else None, *_posts(match)))
         else:
             base = "+".join(key) if len(key) <= 2 else f"{key[0]}+{len(key) - 1}"
             n = counter[base] = counter.get(base, 0) + 1
@@ -591,7 +599,9 @@ def _finish(
             if oid in old or oid in used:
                 oid = _fresh_id(oid, old, used)
             used.add(oid)
-            branches.append(Org(oid, None, kind, key, members, name))
+            # no committee and no secretary yet: the audit of the plan says what to elect, as it will after
+            # approval
+            branches.append(Org(oid, None, kind, key, members, name, None, False, False))
         formal_of[oid] = nb.formal
         firsts.append(first)
         anchors.append(at)
