@@ -165,10 +165,12 @@ def _audit(
     today: date | None = None,
     listing: _Listing | None = None,
     placement: tuple[list[int], AbstractSet[str]] | None = None,
+    anchor_of: dict[str, int] | None = None,
 ) -> list[Finding]:
     """`audit`; `listing` may pass the members `orgs` list (`_Listing.of(business, orgs)`), made already;
     `placement`, when every member is listed once except some (the planner's own tree): the number of formal
-    members of each branch (in the order of `orgs`) and the members no branch lists."""
+    members of each branch (in the order of `orgs`) and the members no branch lists; `anchor_of`, the position
+    of each branch's anchor (by id) as the planner placed it."""
     today = today or date.today()  # noqa: DTZ011 - a calendar date; callers in the apps pass their local date
     findings: list[Finding] = []
     # the organizations' fields as columns (a national plan has over 100,000 organizations)
@@ -414,7 +416,10 @@ def _audit(
     # upper levels: those the rules call for over the branches as they are, by the planner's own rule
     # (`_desired_uppers`), against those there are; then each organization's parent against the nearest upper
     # level above it
-    _audit_upper_levels(business, orgs, branches, lens, rules, add)
+    branch_anchors = (
+        [anchor_of[b.id] for b in branches] if anchor_of is not None else _branch_anchors(business, branches)
+    )
+    _audit_upper_levels(business, orgs, branches, branch_anchors, lens, rules, add)
 
     # anchors: missing, dissolved or merged units; moved out from under the parent organization. Findings
     # of different codes may be made in any order (they are sorted at the end): units that do not exist or
@@ -505,7 +510,7 @@ def _audit(
     # parents: the nearest upper level at or above the anchor (strictly above, for an upper level), as the
     # planner links them; an organization whose units moved out from under its parent is reported above
     moved_ids = {f.subject_id for f in findings if f.code == "anchor_moved"}
-    for o, expected in _misplaced(business, orgs, rules):
+    for o, expected in _misplaced(business, orgs, branches, branch_anchors, rules):
         if o.id not in moved_ids:
             add(
                 "parent_not_nearest",
@@ -519,14 +524,36 @@ def _audit(
                 expected=_olabel(expected),
             )
 
-    # posts: a secretary in office; the committee's size within the rule set's figures
-    for o in orgs:
-        if o.secretary is False:
-            add("secretary_missing", "warning", "secretary", "organization", o.id, org=_olabel(o))
+    # posts: a secretary in office; the committee's size within the rule set's figures (only organizations
+    # with a known post are looked at one by one)
+    secretaries = list(map(operator.attrgetter("secretary"), orgs))
+    sizes_known = list(map(operator.attrgetter("committee_size"), orgs))
+    if False in secretaries:
+        message, suggestion = MESSAGES["secretary_missing"]
+        source = rules.source("secretary")
+        for o in compress(orgs, map(operator.is_, secretaries, repeat(False))):
+            label = _olabel(o)
+            findings.append(
+                Finding(
+                    "secretary_missing",
+                    "warning",
+                    "secretary",
+                    source,
+                    "organization",
+                    o.id,
+                    message.format(org=label),
+                    suggestion,
+                    (),
+                    "secretary_missing",
+                    {"org": label},
+                )
+            )
+    for o in compress(orgs, sizes_known):
         sizes = rules.committee_size(o.kind)
-        if sizes and o.committee_size and (o.committee is True or o.kind in rules.upper_kinds):
+        size = o.committee_size or 0
+        if sizes and (o.committee is True or o.kind in rules.upper_kinds):
             fewest, usual, most = sizes
-            if not fewest <= o.committee_size <= most:
+            if not fewest <= size <= most:
                 add(
                     "committee_size",
                     "warning",
@@ -586,23 +613,25 @@ def _upper_rule(rules: RuleSet, kind: str) -> str:
 def _branch_anchors(business: Business, branches: Sequence[Org]) -> list[int]:
     """The position of each branch's anchor: its unit, or its active units' lowest common ancestor (-1: none)."""
     ix = business._index()
-    pos, is_active = ix.pos, business.is_active
-    out = []
-    for b in branches:
-        if len(b.units) == 1:
-            u = b.units[0]
-            out.append(pos[u] if u in pos and is_active(u) else -1)
-            continue
-        at = [pos[u] for u in sorted(b.units) if u in pos and is_active(u)]
-        out.append(_anchor_of(ix, at) if at else -1)
+    pos, active = ix.pos, ix.active_or_not()
+    first = np.fromiter(
+        (pos.get(b.units[0], -1) if len(b.units) == 1 else -1 for b in branches), dtype=np.int64, count=len(branches)
+    )
+    out = np.where(active[first], first, -1).tolist()
+    for k, b in enumerate(branches):
+        if len(b.units) > 1:
+            at = [pos[u] for u in sorted(b.units) if u in pos and active[pos[u]]]
+            out[k] = _anchor_of(ix, at) if at else -1
     return out
 
 
-def _audit_upper_levels(business: Business, orgs: Sequence[Org], branches: Sequence[Org], sizes, rules, add) -> None:
+def _audit_upper_levels(
+    business: Business, orgs: Sequence[Org], branches: Sequence[Org], anchors: list[int], sizes, rules, add
+) -> None:
     """Findings on the upper levels: one the rules call for that is missing, of another kind, not called for,
     or an approved committee kept below its figure (a note)."""
     kept = _kept_committees(business, orgs, rules)
-    desired = _desired_uppers(business, _branch_anchors(business, branches), sizes, kept, rules)
+    desired = _desired_uppers(business, anchors, sizes, kept, rules)
     ix = business._index()
     at_unit: dict[int, Org] = {}
     for o in orgs:
@@ -688,7 +717,9 @@ def _outside_regions(
     return out
 
 
-def _misplaced(business: Business, orgs: Sequence[Org], rules: RuleSet) -> list[tuple[Org, Org]]:
+def _misplaced(
+    business: Business, orgs: Sequence[Org], branches: Sequence[Org], anchors: list[int], rules: RuleSet
+) -> list[tuple[Org, Org]]:
     """(organization, the upper level that should lead it) for each organization whose parent is not the nearest
     upper level above its anchor (at or above, for a branch), among the upper levels on one active unit."""
     ix = business._index()
@@ -710,12 +741,13 @@ def _misplaced(business: Business, orgs: Sequence[Org], rules: RuleSet) -> list[
         lead.append(o)
     near = nearest.tolist()
     parent = ix.parent
-    branch_kinds = set(rules.branch_kinds)
-    branches = [o for o in orgs if o.kind in branch_kinds]
     out = []
-    for o, a in zip(branches, _branch_anchors(business, branches), strict=True):
-        if a >= 0 and near[a] >= 0 and o.parent != lead[near[a]].id:
-            out.append((o, lead[near[a]]))
+    lead_ids = [o.id for o in lead]
+    for o, a in zip(branches, anchors, strict=True):
+        if a >= 0:
+            k = near[a]
+            if k >= 0 and o.parent != lead_ids[k]:
+                out.append((o, lead[k]))
     for o in lead:
         p = parent[ix.pos[o.units[0]]]
         k = near[p] if p >= 0 else -1

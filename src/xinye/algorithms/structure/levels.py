@@ -58,6 +58,9 @@ def _branch_kind(business: Business, units: Sequence[str], members: Sequence[str
 def _each_under_floor(business: Business, units: Sequence[str], members: Sequence[str], floor: int) -> bool:
     ix = business._index()
     pos, end = ix.pos, ix.end
+    below = ix.formal_below()
+    if all(below[pos[u]] < floor for u in units if u in pos):
+        return True  # no unit has that many formal members in its whole subtree
     spans = sorted(((pos[u], end[pos[u]]) for u in units if u in pos), reverse=True)  # deepest first on a path
     counts = [0] * len(spans)
     formal, unit_of = business.formal, business.members
@@ -126,6 +129,16 @@ def _desired_uppers(
     kids_of, pos = ix.kids, ix.pos
     committee, secondary, general = rules.committee_kind, rules.secondary_kind, rules.general_kind
     made: list[tuple[int, str, bool]] = []
+    # a subtree with fewer members than the smallest figure, and no approved committee, holds no upper level:
+    # the descent skips it (most units: the stations under a city)
+    least = min(x for x in (rules.general_branch_at, rules.secondary_committee_at) if x > 0)
+    kept_flags = np.zeros(n, dtype=np.int64)
+    kept_flags[list(kept)] = 1
+    has_kept = (ix.subtree_sums(kept_flags) > 0).tolist()
+
+    def worth(c: int) -> bool:
+        return bool(sub_branches[c]) and (sub_members[c] >= least or has_kept[c])
+
     for root in business.roots:
         r = pos[root]
         if not sub_branches[r]:
@@ -142,7 +155,7 @@ def _desired_uppers(
         else:
             continue  # nothing is set up below the top either
         # below the top, descend to the next units where the business branches out again
-        stack = [c for c in kids_of(top) if sub_branches[c]] if made[-1][1] != general else []
+        stack = [c for c in kids_of(top) if worth(c)] if made[-1][1] != general else []
         while stack:
             i = stack.pop()
             level = None
@@ -158,7 +171,7 @@ def _desired_uppers(
                 made.append(level)
                 if level[1] == general:
                     continue  # a general branch has only branches under it
-            stack.extend(c for c in kids_of(i) if sub_branches[c])
+            stack.extend(c for c in kids_of(i) if worth(c))
     made.sort()
     return [(i, kind, below, sub_members[i], sub_branches[i]) for i, kind, below in made]
 

@@ -153,7 +153,7 @@ def _plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today, pro
     progress("branches", 3, 4)
 
     # 3. ids, upper levels, parents
-    planned, formal_of = _finish(business, orgs, branch_list, regions, rules)
+    planned, formal_of, anchor_of = _finish(business, orgs, branch_list, regions, rules)
     churn, newly = _churn(business, orgs, listing, planned, rules)
     old_ids = {o.id for o in orgs}
     new_ids = {o.id for o in planned}
@@ -181,7 +181,7 @@ def _plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today, pro
         [formal_of[o.id] for o in planned if o.kind in rules.branch_kinds],
         {m for u in unplaced for m in u["members"]},
     )
-    remaining = _audit(business, planned, rules, today=today, placement=placement)
+    remaining = _audit(business, planned, rules, today=today, placement=placement, anchor_of=anchor_of)
     stats["findings_after"] = len(remaining)
     progress("done", 4, 4)
     return Plan(planned, findings, remaining, stats, unplaced)
@@ -517,9 +517,9 @@ def _attach_leftovers(business: Business, leftovers: list[_Piece], branch_list: 
 
 def _finish(
     business: Business, orgs: Sequence[Org], branch_list: list, regions: dict[str, list[str]], rules: RuleSet
-) -> tuple[list[Org], dict[str, int]]:
-    """Ids for new branches, upper levels at the units where the business branches out, parents; and the
-    number of formal members of each branch (by id)."""
+) -> tuple[list[Org], dict[str, int], dict[str, int]]:
+    """Ids for new branches, upper levels at the units where the business branches out, parents; the number
+    of formal members of each branch and the position of its anchor (by id)."""
     ix = business._index()
     pos, depth, unit_at = ix.pos, ix.depth, ix.unit
     old = {o.id: o for o in orgs}
@@ -614,4 +614,5 @@ def _finish(
     keys += [
         (depth[f] if f >= 0 else 0, o.kind not in upper_kinds, o.id) for o, f in zip(branches, firsts, strict=True)
     ]
-    return [result[k] for k in sorted(range(len(result)), key=keys.__getitem__)], formal_of
+    anchor_of = {b.id: a for b, a in zip(branches, anchors, strict=True)}
+    return [result[k] for k in sorted(range(len(result)), key=keys.__getitem__)], formal_of, anchor_of
