@@ -172,29 +172,48 @@ def test_a_failing_job_records_its_error_and_changes_nothing(db, caplog):
     assert any(done.error_id in r.getMessage() and "ran out of patience" in r.exc_text for r in caplog.records)
 
 
-def test_company_based_branches_for_ride_hailing_drivers_follow_platform_city_partner_fleet():
-    """Issue #4, item 2: drivers are organized along platform -> city -> car-rental company -> fleet, by the
-    structure planner and its rule set."""
-    from xinye.organizations.models import BusinessUnit
+def test_drivers_belong_to_rental_fleets_and_the_planner_sets_up_branches_there_counting_each_once(login):
+    """Issue 13, item 6 (and issue 4, item 2): a ride-hailing driver belongs to a fleet of a car-rental company
+    and drives for one or more platforms; the rental company's business tree holds the drivers, the planner
+    sets up branches at the rental company and its fleets, and no driver is counted twice (not in each
+    platform's tree). The ride-hailing industry committee leads the platforms and the rental companies."""
+    from xinye.organizations.lines import leading_committee_for
+    from xinye.organizations.models import BusinessUnit, CompanyKind, OrgKind
+    from xinye.people.models import Person
 
+    drivers = Person.objects.filter(occupation="ride_hailing_driver")
+    assert drivers.exists()
+    for p in drivers[:50]:
+        assert p.business_unit.kind == "fleet" and p.business_unit.company_id == p.employer_id
+        assert p.employer.kind == CompanyKind.CAR_RENTAL and p.platforms.filter(kind="ride_hailing").exists()
+    assert drivers.filter(platforms__kind="ride_hailing").values("platforms").distinct().count() == 2
+    # several platforms, one fleet: nobody is a member of a platform's business tree as well
+    two = [p for p in drivers.prefetch_related("platforms") if p.platforms.count() > 1]
+    assert two and all(p.business_unit.company.kind == CompanyKind.CAR_RENTAL for p in two)
     platform = Company.objects.filter(kind="ride_hailing").first()
-    driver = Membership.objects.filter(person__business_unit__company=platform, until__isnull=True).first().person
-    chain = [u.kind for u in driver.business_unit.ancestors()]
-    assert driver.business_unit.kind == "fleet"
-    assert chain == ["headquarters", "business_line", "region", "city", "team"]
-    partner = driver.business_unit.parent
-    assert driver.employer.kind == "car_rental" and driver.employer.short_name in partner.name
-    proposal = planning.proposal_create(company=platform)
-    stats = proposal.plan["stats"]
-    drivers = Membership.objects.filter(person__business_unit__company=platform, until__isnull=True).count()
-    placed = sum(len(o["members"]) for o in proposal.plan["organizations"] if o["kind"] in ("branch", "joint_branch"))
-    assert placed + stats["unplaced"] == drivers
-    fleet_ids = {
-        str(pk) for pk in BusinessUnit.objects.filter(company=platform, kind="fleet").values_list("pk", flat=True)
-    }
+    snap = planning.company_snapshot(company=platform)
+    assert not snap.business.members
+    rental = max(
+        Company.objects.filter(kind=CompanyKind.CAR_RENTAL),
+        key=lambda c: Membership.objects.filter(person__business_unit__company=c, until__isnull=True).count(),
+    )
+    members = Membership.objects.filter(person__business_unit__company=rental, until__isnull=True)
+    proposal = planning.proposal_create(company=rental)
+    placed = [
+        m for o in proposal.plan["organizations"] if o["kind"] in ("branch", "joint_branch") for m in o["members"]
+    ]
+    assert len(placed) == len(set(placed))
+    assert len(placed) + proposal.plan["stats"]["unplaced"] == members.count()
+    fleets = {str(pk) for pk in BusinessUnit.objects.filter(company=rental, kind="fleet").values_list("pk", flat=True)}
     anchors = {u for o in proposal.plan["organizations"] if o["kind"] in ("branch", "joint_branch") for u in o["units"]}
-    platform_units = {str(pk) for pk in BusinessUnit.objects.filter(company=platform).values_list("pk", flat=True)}
-    assert anchors <= platform_units and anchors & fleet_ids
+    assert anchors and anchors <= fleets
+    # approved, the rental company's top organization is led by the ride-hailing industry committee
+    staff = get_user_model().objects.get(username="admin")
+    planning.proposal_approve(proposal=proposal, user=staff)
+    tops = Organization.objects.filter(company=rental, dissolved_on__isnull=True).exclude(parent__company=rental)
+    leader = leading_committee_for(rental)
+    assert leader.kind == OrgKind.INDUSTRY_COMMITTEE and "网约车" in leader.name
+    assert tops.exists() and all(o.parent_id == leader.pk for o in tops)
 
 
 def test_the_audit_after_approval_shows_what_the_proposal_forecast(company):

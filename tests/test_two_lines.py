@@ -31,7 +31,9 @@ def test_every_company_tree_is_led_from_its_department():
     assert tops.exists()
     for org in tops.select_related("company", "parent"):
         assert org.parent is not None, org
-        expected = OrgKind.INDUSTRY_COMMITTEE if org.company.is_platform else OrgKind.WORKING_COMMITTEE
+        # platforms and the car-rental companies whose fleets drive for them are led by industry (issue 13, item 6)
+        by_industry = org.company.is_platform or org.company.kind == "car_rental"
+        expected = OrgKind.INDUSTRY_COMMITTEE if by_industry else OrgKind.WORKING_COMMITTEE
         assert org.parent.kind in (expected, OrgKind.DEPARTMENT)
         assert _top(org).kind == OrgKind.DEPARTMENT
     assert link_upward() == 0  # running it again changes nothing

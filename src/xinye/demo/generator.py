@@ -265,20 +265,14 @@ def generate_city(
                     )
                 )
 
-    # ride-hailing platforms organize their drivers along platform -> city -> car-rental company -> fleet:
-    # the partner companies and their fleets are units of the platform's own business architecture
+    # ride-hailing drivers belong to a fleet of a car-rental company (its own business tree holds them) and
+    # drive for one or more platforms; the platforms lead the rental companies' organizations (the policy's
+    # "platform -> rental company -> fleet" route), so a driver is counted once, in their fleet
     fleet_employer: dict[str, str] = {}
-    for key, _name, short, kind, _line in PLATFORMS:
-        if kind != "ride_hailing":
-            continue
-        for ckey, _cname, cshort, _ckind in FLEETS:
-            partner = add_unit(Unit(f"{key}-{ckey}", key, f"{key}-{city_code}", f"{short}·{cshort}", "team"))
-            for fleet in station_units[ckey]:
-                u = add_unit(
-                    Unit(f"{key}-{fleet.key}", key, partner.key, f"{short}·{fleet.name}", "fleet", fleet.division)
-                )
-                station_units[key].append(u)
-                fleet_employer[u.key] = ckey
+    for ckey, _cname, _cshort, _ckind in FLEETS:
+        for fleet in station_units[ckey]:
+            fleet_employer[fleet.key] = ckey
+    rental_fleets = [u for ckey, *_ in FLEETS for u in station_units[ckey]]
 
     # ---- workers
     occ_names = list(OCCUPATION_SHARES)
@@ -307,7 +301,7 @@ def generate_city(
         elif o == "ride_hailing_driver":
             primary = platform_keys["ride_hailing"][int(rng.integers(2))]
             platforms = [primary] if rng.random() < 0.7 else list(platform_keys["ride_hailing"])
-            fleet = station_units[primary][int(rng.integers(len(station_units[primary])))]
+            fleet = rental_fleets[int(rng.integers(len(rental_fleets)))]
             employer, unit_key = fleet_employer[fleet.key], fleet.key
             comm = communities[int(rng.integers(len(communities)))]
         else:
@@ -366,6 +360,8 @@ def generate_city(
         return started, date(started.year + years, started.month, min(started.day, 28))
 
     for key, _name, short, _kind, _line in PLATFORMS:
+        if not station_units[key]:
+            continue  # a ride-hailing platform's drivers are in the rental companies' fleets
         c_start, c_end = term(today - timedelta(days=int(rng.integers(100, 900))), 3)
         committee = Org(
             f"O-{key}",
@@ -452,6 +448,71 @@ def generate_city(
             orgs.append(jb)
             for m in ms:
                 m.org = jb.key
+    # car-rental companies: a branch per fleet with enough formal members, the small fleets in a joint branch,
+    # under a general branch at the company when it is big enough (the ride-hailing industry committee leads
+    # them, as it leads the platforms: organizations.lines)
+    for ckey, _cname, cshort, _ckind in FLEETS:
+        fleets = station_units[ckey]
+        ms_all = [m for u in fleets for m in members_by_unit[u.key]]
+        if not ms_all:
+            continue
+        own, small = [], []
+        for u in fleets:
+            ms = members_by_unit[u.key]
+            if sum(m.status == "formal" for m in ms) >= 3:
+                own.append(u)
+            elif ms:
+                small.append(u)
+        top: str | None = None
+        founded = today - timedelta(days=int(rng.integers(200, 1500)))
+        if len(ms_all) >= 50 and len(own) >= 2:
+            general = Org(
+                f"O-{ckey}",
+                top,
+                f"中共{cshort}总支部",
+                "general_branch",
+                "business_units",
+                ckey,
+                units=[f"{ckey}-HQ"],
+                division=city_code,
+                founded_on=founded,
+            )
+            orgs.append(general)
+            top = general.key
+        for u in own:
+            b = Org(
+                f"O-{u.key}",
+                top,
+                f"中共{u.name}支部",
+                "branch",
+                "business_units",
+                ckey,
+                units=[u.key],
+                division=u.division,
+                founded_on=founded,
+            )
+            orgs.append(b)
+            for m in members_by_unit[u.key]:
+                m.org = b.key
+        group = small[:5]
+        if sum(m.status == "formal" for u in group for m in members_by_unit[u.key]) >= 3:
+            kind = "joint_branch" if len(group) > 1 else "branch"
+            jb = Org(
+                f"O-{ckey}-J",
+                top,
+                f"中共{cshort}{'等车队联合' if len(group) > 1 else ''}支部",
+                kind,
+                "business_units",
+                ckey,
+                units=[u.key for u in group],
+                division=city_code,
+                founded_on=founded,
+            )
+            orgs.append(jb)
+            for u in group:
+                for m in members_by_unit[u.key]:
+                    m.org = jb.key
+
     # an expired committee term (the first platform committee's term ended months ago)
     expired = orgs[0]
     expired.term_started_on = date(today.year - 4, today.month, min(today.day, 28))

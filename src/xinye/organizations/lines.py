@@ -90,13 +90,15 @@ def street_committee_for(street: Division, *, reason: str = "") -> Organization:
 
 
 def leading_committee_for(company: Company, *, reason: str = "") -> Organization | None:
-    """Who leads a company's organizations: for a platform, the industry committee of its trade in the district
-    where it is registered (by industry); otherwise the working committee of its street (by territory).
-    None when the company's registration is not known."""
+    """Who leads a company's organizations: for a platform, and for a car-rental company whose fleets drive for
+    the platforms, the industry committee of its trade in the district where it is registered (by industry:
+    the ride-hailing committee leads the platforms and the rental companies, whose fleets hold the drivers, the
+    policy's "platform -> rental company -> fleet" route); otherwise the working committee of its street (by
+    territory). None when the company's registration is not known."""
     area = area_of(company.division)
     if area is None:
         return None
-    if company.is_platform:
+    if company.is_platform or company.kind == CompanyKind.CAR_RENTAL:
         trade = TRADES.get(company.kind, TRADES[CompanyKind.OTHER])
         return _committee(
             kind=OrgKind.INDUSTRY_COMMITTEE,

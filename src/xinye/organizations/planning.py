@@ -252,6 +252,8 @@ def _apply(proposal: Proposal, user, note: str) -> Proposal:
     for p in planned:
         org = by_id[p["id"]]
         parent = by_id.get(p["parent"]) if p["parent"] else None
+        if parent is None and org.parent_id is not None and org.parent.company_id != company.pk:
+            continue  # a top organization stays under the committee (or platform) that leads it
         if org.parent_id != (parent.pk if parent else None):
             org.parent = parent
             org._change_reason = reason
