@@ -308,4 +308,13 @@ def test_a_plan_is_a_fixed_point_of_the_audit(rules):
     r = get_rules(rules)
     b = national(lines=2, regions=2, cities=2, stations=4)
     p = plan(b, [], r, today=TODAY)
-    assert not [f for f in audit(b, p.organizations, r, today=TODAY) if f.code not in NOT_STRUCTURAL]
+    assert not [f for f in audit(b, p.organizations, r, today=TODAY) if f.code not in NOT_STRUCTURAL | {"congress_due"}]
+
+
+def test_a_committee_of_five_hundred_holds_a_congress():
+    b = national(lines=1, regions=1, cities=2, stations=13)  # 520 members
+    p = plan(b, [], CPC, today=TODAY)
+    notes = [f for f in audit(b, p.organizations, CPC, today=TODAY) if f.code == "congress_due"]
+    top = next(o for o in p.organizations if o.kind == "committee")
+    assert [(f.subject_id, f.severity) for f in notes] == [(top.id, "info")]
+    assert "congress" in notes[0].message and notes[0].source

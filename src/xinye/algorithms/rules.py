@@ -135,6 +135,8 @@ _CPC_SOURCES = {
     "committee_sizes": "Regulations on the Work of Party Branches (trial, 2018), ch. 6: a branch committee has 3 "
     "to 5 members, generally no more than 7; established practice: a general branch committee 5 to 7, generally "
     "no more than 9, and a primary-level committee 5 to 9",
+    "congress_at": "Established practice: a primary-level organization with 500 or more members, or widely "
+    "dispersed ones, holds a congress of delegates instead of a general meeting",
     "secretary": "Regulations on the Work of Party Branches (trial, 2018), ch. 6: every branch has a secretary, "
     "elected by its committee or, under 7 formal members, by its general meeting",
     "placement": "Regulations on Party Member Education and Management (2019), art. 24-25: every member belongs "

@@ -91,6 +91,10 @@ TEMPLATES = {
         _("{org} leads {total} members, fewer than {threshold}: kept, as it was approved"),
         _("no change is needed while the higher organization keeps its approval"),
     ),
+    "congress_due": (
+        _("{org} leads {total} members: with {threshold} or more, a congress is held instead of a general meeting"),
+        _("elect the committee at a congress of delegates"),
+    ),
     "parent_not_nearest": (
         _("{org} sits under {parent}, but {expected} leads its unit"),
         _("move it under {expected}"),
@@ -167,6 +171,10 @@ SOURCES = {
     "term_years": _(
         "Regulations on the Work of Party Branches (trial, 2018), ch. 6: branch committees serve 3 years (village "
         "and community branches 5 years); primary-level committees 3 to 5 years"
+    ),
+    "congress_at": _(
+        "Established practice: a primary-level organization with 500 or more members, or widely dispersed ones, "
+        "holds a congress of delegates instead of a general meeting"
     ),
     "secondary_committee_at": _(
         "Platform companies' practice: secondary committees inside large companies (no national figure; configurable)"

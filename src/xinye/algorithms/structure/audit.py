@@ -100,6 +100,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{org} leads {total} members, fewer than {threshold}: kept, as it was approved",
         "no change is needed while the higher organization keeps its approval",
     ),
+    "congress_due": (
+        "{org} leads {total} members: with {threshold} or more, a congress is held instead of a general meeting",
+        "elect the committee at a congress of delegates",
+    ),
     "parent_not_nearest": ("{org} sits under {parent}, but {expected} leads its unit", "move it under {expected}"),
     "secretary_missing": ("{org} has no secretary", "elect or appoint a secretary"),
     "committee_size": (
@@ -648,6 +652,9 @@ def _audit_upper_levels(
             continue
         o = found
         matched.add(o.id)
+        if kind == o.kind and kind != rules.general_kind and rules.congress_at and total >= rules.congress_at:
+            add("congress_due", "info", "congress_at", "organization", o.id, org=_olabel(o), total=total,
+                threshold=rules.congress_at)  # fmt: skip
         if o.kind != kind:
             add("upper_level_kind", "warning", _upper_rule(rules, kind), "organization", o.id, org=_olabel(o), **params)
         elif below:
