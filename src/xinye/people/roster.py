@@ -30,6 +30,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from xinye.accounts.scope import Scope
 from xinye.algorithms.errors import InputError, RowError
 from xinye.algorithms.tabular import read_csv_rows, read_xlsx_rows
+from xinye.common.bulk import insert_history, insert_rows
 from xinye.common.progress import ProgressCallback, no_progress
 
 from .models import ConsentRecord, Membership, Occupation, Person
@@ -441,15 +442,21 @@ def _write(adds, changes, current, *, user, reason: str) -> None:
             person.union_since = today if p.union else None
             person.id_hash = p.id_hash
             new_people.append(person)
-        bulk_create_with_history(new_people, Person, batch_size=2000, default_user=user, default_change_reason=reason)
+        Person.objects.bulk_create(new_people, batch_size=2000)
+        insert_history(new_people, user=user, reason=reason)
         # bulk_create sets primary keys on PostgreSQL and SQLite 3.35+
         through = Person.platforms.through
-        links = [through(person_id=person.pk, company_id=c.pk) for p, person in adds for c in p.platforms]
-        consents = [
-            ConsentRecord(person=person, purpose="registration by the organization department", scope=CONSENT_SCOPE,
-                          channel="roster import", given_at=now)
-            for _p, person in adds
-        ]  # fmt: skip
+        # the new people's platforms and consents are plain rows: written without the ORM's per-value work
+        insert_rows(
+            through, ["person_id", "company_id"], ((person.pk, c.pk) for p, person in adds for c in p.platforms)
+        )
+        purpose = "registration by the organization department"
+        insert_rows(
+            ConsentRecord,
+            ["person_id", "purpose", "scope", "policy_version", "channel", "given_at", "created_at", "updated_at"],
+            ((person.pk, purpose, CONSENT_SCOPE, "1", "roster import", now, now, now) for _p, person in adds),
+        )
+        links = []
         memberships = [
             Membership(person=person, status=p.party, organization=p.organization, joined_on=p.joined_on, since=today)
             for p, person in adds
@@ -493,7 +500,6 @@ def _write(adds, changes, current, *, user, reason: str) -> None:
                 default_change_reason=reason,
             )
         through.objects.bulk_create(links, batch_size=5000, ignore_conflicts=True)
-        ConsentRecord.objects.bulk_create(consents, batch_size=5000)
         bulk_create_with_history(memberships, Membership, batch_size=2000, default_user=user,
                                  default_change_reason=reason)  # fmt: skip
 
