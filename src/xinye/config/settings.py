@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "xinye.people",
     "xinye.stations",
     "xinye.demands",
+    "xinye.volunteering",  # vanguard posts, volunteer teams, activities and shifts (issue 14)
     "xinye.reports",
     "xinye.demo",
 ]

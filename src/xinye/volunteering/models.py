@@ -1,0 +1,229 @@
+"""Vanguard posts, volunteer teams, activities, shifts, sign-ups and attendance (issue 14).
+
+Places are what Xinye already keeps: a station, a community (a `places.Division`), a company's business unit,
+an organization. Every team, post and activity also records `division`, the division it lies in (the
+community, the station's community, the organization's place, the unit's division), so that scoping by an
+organizer's division subtree is one indexed prefix filter, the same as everywhere else (accounts.policy).
+
+Who may see or lead what is decided in `accounts.policy` (`teams_q`, `may_lead_team`, `may_manage_team`,
+`vanguard_posts_q`, `may_manage_post`, `activities_q`, `may_run_activity`); writes are in `services.py`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from xinye.common.models import TimestampedModel
+
+# ---------------------------------------------------------------------------------------------- teams
+
+
+class Team(TimestampedModel):
+    """A volunteer team. It belongs to exactly one of: an organization, a station, a community."""
+
+    name = models.CharField(_("name"), max_length=100)
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volunteer_teams",
+        verbose_name=_("organization"),
+    )
+    station = models.ForeignKey(
+        "stations.Station",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volunteer_teams",
+        verbose_name=_("station"),
+    )
+    community = models.ForeignKey(
+        "places.Division",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volunteer_teams",
+        verbose_name=_("community"),
+    )
+    #: where the team is, for scoping: the community, the station's community or the organization's place
+    division = models.ForeignKey(
+        "places.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("place")
+    )
+    description = models.TextField(_("description"), blank=True)
+    dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("volunteer team")
+        verbose_name_plural = _("volunteer teams")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(organization__isnull=False, station__isnull=True, community__isnull=True)
+                    | Q(organization__isnull=True, station__isnull=False, community__isnull=True)
+                    | Q(organization__isnull=True, station__isnull=True, community__isnull=False)
+                ),
+                name="team_belongs_to_one_place",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def home(self):
+        """What the team belongs to: its organization, station or community."""
+        return self.organization or self.station or self.community
+
+    @property
+    def is_active(self) -> bool:
+        return self.dissolved_on is None
+
+
+class TeamMembershipStatus(models.TextChoices):
+    REQUESTED = "requested", _("Asked to join")
+    APPROVED = "approved", _("Member of the team")
+    DECLINED = "declined", _("Declined")
+    LEFT = "left", _("Left")
+
+
+#: the statuses of a membership still open: a person has at most one such row per team
+OPEN_TEAM_STATUSES = (TeamMembershipStatus.REQUESTED, TeamMembershipStatus.APPROVED)
+
+
+class TeamMembership(TimestampedModel):
+    """A person in a team (a worker or a member): asked to join, then approved or declined by a leader; leaves
+    later. A leader is an approved membership with `leader` set. Rows are never deleted: joining again after
+    leaving or being declined is a new row, so the history of the team is kept."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="team_memberships")
+    status = models.CharField(
+        _("status"), max_length=10, choices=TeamMembershipStatus.choices, default=TeamMembershipStatus.REQUESTED
+    )
+    leader = models.BooleanField(_("leader"), default=False)
+    #: the person's message when asking, or the leader's reason when declining
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    requested_at = models.DateTimeField(_("asked on"))
+    decided_at = models.DateTimeField(_("decided on"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    left_at = models.DateTimeField(_("left on"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["team", "-leader", "person__name", "pk"]
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "person"],
+                condition=Q(status__in=["requested", "approved"]),
+                name="one_open_team_membership",
+            ),
+            models.CheckConstraint(
+                condition=Q(leader=False) | Q(status="approved"), name="team_leader_is_approved_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.team} ({self.status})"
+
+
+# ---------------------------------------------------------------------------------------------- posts
+
+
+class PostKind(models.TextChoices):
+    VANGUARD = "vanguard", _("Vanguard post")
+    MODEL = "model", _("Model post")
+
+
+class VanguardPost(TimestampedModel):
+    """A vanguard post (党员先锋岗) or model post (示范岗): held by a member or by a team, at a place (a station,
+    a community or a company's business unit), with a duty, for a period."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=PostKind.choices, default=PostKind.VANGUARD)
+    title = models.CharField(_("title"), max_length=120)
+    person = models.ForeignKey(
+        "people.Person",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="vanguard_posts",
+        verbose_name=_("held by (member)"),
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="posts", verbose_name=_("held by (team)")
+    )
+    station = models.ForeignKey(
+        "stations.Station", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("station")
+    )
+    community = models.ForeignKey(
+        "places.Division",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("community"),
+    )
+    business_unit = models.ForeignKey(
+        "organizations.BusinessUnit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("business unit"),
+    )
+    division = models.ForeignKey(
+        "places.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("place")
+    )
+    duty = models.TextField(_("duty"))
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-starts_on", "pk"]
+        verbose_name = _("vanguard or model post")
+        verbose_name_plural = _("vanguard and model posts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person__isnull=False, team__isnull=True) | Q(person__isnull=True, team__isnull=False),
+                name="post_held_by_one",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(station__isnull=False, community__isnull=True, business_unit__isnull=True)
+                    | Q(station__isnull=True, community__isnull=False, business_unit__isnull=True)
+                    | Q(station__isnull=True, community__isnull=True, business_unit__isnull=False)
+                ),
+                name="post_at_one_place",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")), name="post_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def holder(self):
+        return self.person or self.team
+
+    @property
+    def place(self):
+        return self.station or self.community or self.business_unit

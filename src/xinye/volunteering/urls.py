@@ -1,0 +1,20 @@
+"""Addresses of volunteering (issue 14), under /volunteering/."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.volunteering_index, name="volunteering_index"),
+    path("teams/", views.team_index, name="team_index"),
+    path("teams/new/", views.team_new, name="team_new"),
+    path("teams/<int:pk>/", views.team_detail, name="team_detail"),
+    path("teams/<int:pk>/join/", views.team_join, name="team_join"),
+    path("teams/<int:pk>/leave/", views.team_leave, name="team_leave"),
+    path("teams/<int:pk>/dissolve/", views.team_dissolve, name="team_dissolve"),
+    path("team-members/<int:pk>/decide/", views.team_request_decide, name="team_request_decide"),
+    path("team-members/<int:pk>/leader/", views.team_leader, name="team_leader"),
+    path("posts/", views.post_index, name="post_index"),
+    path("posts/new/", views.post_new, name="post_new"),
+    path("posts/<int:pk>/", views.post_detail, name="post_detail"),
+]

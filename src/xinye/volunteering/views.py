@@ -1,0 +1,392 @@
+"""Pages of volunteering (issue 14), phone first: teams and posts; activities, shifts, sign-up; check-in.
+
+Thin: reads through `selectors` (scoped by accounts.policy), writes through `services`. Anything out of the
+user's scope, or an action the policy does not allow, is a 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from xinye.accounts import policy
+from xinye.accounts.scope import request_scope
+from xinye.common.forms import IsoDateField
+from xinye.common.views import get_or_404, paginate
+from xinye.organizations.models import BusinessUnit, Company, UnitKind
+from xinye.organizations.selectors import company_q, organization_list
+from xinye.people.models import Person
+from xinye.people.selectors import person_list
+from xinye.places.models import Division, Level
+from xinye.stations.selectors import station_list
+
+from . import selectors, services
+from .models import PostKind, Team, TeamMembershipStatus
+from .services import NotAllowed, Refused
+
+#: people offered in a picker at once (narrowed by a name search)
+PICK_LIMIT = 50
+#: business units where a post stands (the company's places workers go to, not its regions and lines)
+UNIT_KINDS = (UnitKind.STATION, UnitKind.FLEET, UnitKind.PARK, UnitKind.TEAM)
+
+
+def _person(request) -> Person | None:
+    scope = request_scope(request)
+    return Person.objects.filter(pk=scope.person_id).first() if scope.person_id else None
+
+
+def _int(value) -> int | None:
+    value = (value or "").strip() if isinstance(value, str) else value
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+def _community(code: str) -> Division | None:
+    code = (code or "").strip()
+    if not code:
+        return None
+    found = Division.objects.filter(code=code, level=Level.COMMUNITY).first()
+    if found is None:
+        raise Refused(_("No community has the code %(code)s.") % {"code": code}, field="community")
+    return found
+
+
+# ---------------------------------------------------------------------------------------------- home
+
+
+@login_required
+def volunteering_index(request):
+    """The volunteer's page: my teams and shifts, teams near me, current posts; for leaders and organizers the
+    teams they see."""
+    scope = request_scope(request)
+    context = {
+        "my_teams": selectors.my_teams(person_id=scope.person_id),
+        "to_join": selectors.teams_to_join(scope=scope),
+        "has_person": bool(scope.person_id),
+        "may_set_up": selectors.may_set_up(scope),
+        "teams_count": selectors.team_list(scope=scope).count() if selectors.may_set_up(scope) else 0,
+        "posts": selectors.post_list(scope=scope)[:10],
+    }
+    context.update(_index_activities(request, scope))
+    return render(request, "volunteering/index.html", context)
+
+
+def _index_activities(request, scope) -> dict:
+    """What item 2 adds to the home page (the volunteer's shifts, upcoming activities)."""
+    return {}
+
+
+# ---------------------------------------------------------------------------------------------- teams
+
+
+@login_required
+def team_index(request):
+    scope = request_scope(request)
+    q = request.GET.get("q", "").strip()[:100]
+    show = request.GET.get("show", "")
+    teams = selectors.team_list(scope=scope, search=q, active=show != "all").order_by("name", "pk")
+    return render(
+        request,
+        "volunteering/team_list.html",
+        {"page": paginate(request, teams), "q": q, "show": show, "may_set_up": selectors.may_set_up(scope)},
+    )
+
+
+def _people_to_pick(scope, who: str, *, members_only: bool = False):
+    return list(person_list(scope=scope, search=who, members_only=members_only).order_by("name", "pk")[:PICK_LIMIT])
+
+
+def _manageable_places(scope):
+    organizations = [
+        o
+        for o in organization_list(scope=scope).order_by("name")[:500]
+        if policy.may_manage_team(scope, Team(organization=o))
+    ]
+    stations = list(station_list(scope=scope)[:500])
+    return organizations, stations
+
+
+@login_required
+def team_new(request):
+    scope = request_scope(request)
+    if not selectors.may_set_up(scope):
+        raise Http404
+    organizations, stations = _manageable_places(scope)
+    who = request.GET.get("who", "").strip()[:50]
+    values = request.POST if request.method == "POST" else {}
+    error = None
+    if request.method == "POST":
+        try:
+            kind = values.get("place_kind", "")
+            org_id, station_id = _int(values.get("organization")), _int(values.get("station"))
+            organization = next((o for o in organizations if o.pk == org_id), None) if kind == "organization" else None
+            station = next((s for s in stations if s.pk == station_id), None) if kind == "station" else None
+            community = _community(values.get("community", "")) if kind == "community" else None
+            leader_id = _int(values.get("leader"))
+            leader = None
+            if leader_id:
+                leader = person_list(scope=scope).filter(pk=leader_id).first()
+                if leader is None:
+                    raise Http404
+            team = services.team_create(
+                scope=scope,
+                actor=request.user,
+                name=values.get("name", ""),
+                organization=organization,
+                station=station,
+                community=community,
+                description=values.get("description", ""),
+                leader=leader,
+            )
+        except Refused as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("The team was set up."))
+            return redirect("team_detail", pk=team.pk)
+    return render(
+        request,
+        "volunteering/team_form.html",
+        {
+            "organizations": organizations,
+            "stations": stations,
+            "people": _people_to_pick(scope, who),
+            "who": who,
+            "values": values,
+            "error": error,
+        },
+    )
+
+
+@login_required
+def team_detail(request, pk: int):
+    scope = request_scope(request)
+    team = get_or_404(selectors.team_get, scope=scope, pk=pk)
+    roster = selectors.team_roster(scope=scope, team=team)
+    context = {
+        "team": team,
+        "roster": roster,
+        "has_person": bool(scope.person_id),
+        "posts": selectors.post_list(scope=scope).filter(team=team),
+    }
+    context.update(_team_activities(request, scope, team, roster))
+    return render(request, "volunteering/team_detail.html", context)
+
+
+def _team_activities(request, scope, team, roster) -> dict:
+    """What item 2 adds to a team's page (its activities, its calendar)."""
+    return {}
+
+
+@login_required
+@require_POST
+def team_join(request, pk: int):
+    scope = request_scope(request)
+    team = get_or_404(selectors.team_get, scope=scope, pk=pk)
+    try:
+        m = services.team_join_request(person=_person(request), team=team, note=request.POST.get("note", ""))
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        if m.status == TeamMembershipStatus.REQUESTED:
+            messages.success(request, _("You asked to join; a leader of the team will answer."))
+    return redirect("team_detail", pk=team.pk)
+
+
+@login_required
+@require_POST
+def team_leave(request, pk: int):
+    scope = request_scope(request)
+    team = get_or_404(selectors.team_get, scope=scope, pk=pk)
+    if services.team_leave(person=_person(request), team=team) is not None:
+        messages.success(request, _("You are no longer in this team."))
+    return redirect("team_detail", pk=team.pk)
+
+
+@login_required
+@require_POST
+def team_request_decide(request, pk: int):
+    scope = request_scope(request)
+    membership = get_or_404(selectors.team_membership_get, scope=scope, pk=pk)
+    try:
+        services.team_request_decide(
+            scope=scope,
+            actor=request.user,
+            membership=membership,
+            approve=request.POST.get("approve") == "1",
+            note=request.POST.get("note", ""),
+        )
+    except NotAllowed as exc:
+        raise Http404 from exc
+    except Refused as exc:
+        messages.error(request, exc.message)
+    return redirect("team_detail", pk=membership.team_id)
+
+
+@login_required
+@require_POST
+def team_leader(request, pk: int):
+    scope = request_scope(request)
+    membership = get_or_404(selectors.team_membership_get, scope=scope, pk=pk)
+    try:
+        services.team_leader_set(
+            scope=scope, actor=request.user, membership=membership, leader=request.POST.get("leader") == "1"
+        )
+    except NotAllowed as exc:
+        raise Http404 from exc
+    except Refused as exc:
+        messages.error(request, exc.message)
+    return redirect("team_detail", pk=membership.team_id)
+
+
+@login_required
+@require_POST
+def team_dissolve(request, pk: int):
+    scope = request_scope(request)
+    team = get_or_404(selectors.team_get, scope=scope, pk=pk)
+    try:
+        services.team_dissolve(scope=scope, team=team)
+    except NotAllowed as exc:
+        raise Http404 from exc
+    messages.success(request, _("The team was dissolved."))
+    return redirect("team_detail", pk=team.pk)
+
+
+# ---------------------------------------------------------------------------------------------- posts
+
+
+@login_required
+def post_index(request):
+    scope = request_scope(request)
+    q = request.GET.get("q", "").strip()[:100]
+    show = request.GET.get("show", "")
+    posts = selectors.post_list(scope=scope, current=show != "all", search=q)
+    page = paginate(request, posts)
+    page.object_list = [(p, policy.may_manage_post(scope, p)) for p in page.object_list]
+    return render(
+        request,
+        "volunteering/post_list.html",
+        {"page": page, "q": q, "show": show, "may_set_up": selectors.may_set_up(scope)},
+    )
+
+
+class PostForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=PostKind.choices)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=120)
+    duty = forms.CharField(label=gettext_lazy("Duty"), widget=forms.Textarea(attrs={"rows": 3}))
+    starts_on = IsoDateField(label=gettext_lazy("From"))
+    ends_on = IsoDateField(label=gettext_lazy("Until (empty: open)"), required=False)
+
+
+@login_required
+def post_new(request):
+    scope = request_scope(request)
+    if not selectors.may_set_up(scope):
+        raise Http404
+    who = request.GET.get("who", "").strip()[:50]
+    people = _people_to_pick(scope, who, members_only=True)
+    teams = list(selectors.team_list(scope=scope).order_by("name")[:500])
+    stations = list(station_list(scope=scope)[:500])
+    units = list(
+        BusinessUnit.objects.filter(
+            company__in=Company.objects.filter(company_q(scope)).values("pk"),
+            valid_until__isnull=True,
+            kind__in=UNIT_KINDS,
+        )
+        .select_related("company", "division")
+        .order_by("company__name", "name")[:500]
+    )
+    values = request.POST if request.method == "POST" else {}
+    form = PostForm(request.POST or None, initial={"starts_on": timezone.localdate(), "kind": PostKind.VANGUARD})
+    error = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            holder = values.get("holder_kind", "")
+            person = team = None
+            if holder == "person":
+                person = person_list(scope=scope).filter(pk=_int(values.get("person")) or 0).first()
+                if person is None:
+                    raise Refused(_("Choose the member who holds the post."), field="holder")
+            elif holder == "team":
+                team = next((t for t in teams if t.pk == _int(values.get("team"))), None)
+                if team is None:
+                    raise Refused(_("Choose the team that holds the post."), field="holder")
+            kind = values.get("place_kind", "")
+            station = next((s for s in stations if s.pk == _int(values.get("station"))), None)
+            unit = None
+            if kind == "business_unit":
+                unit = next((u for u in units if u.pk == _int(values.get("business_unit"))), None)
+                if unit is None:
+                    raise Refused(_("Choose the business unit."), field="business_unit")
+            post = services.vanguard_post_create(
+                scope=scope,
+                actor=request.user,
+                kind=d["kind"],
+                title=d["title"],
+                duty=d["duty"],
+                starts_on=d["starts_on"],
+                ends_on=d["ends_on"],
+                person=person,
+                team=team,
+                station=station if kind == "station" else None,
+                community=_community(values.get("community", "")) if kind == "community" else None,
+                business_unit=unit,
+            )
+        except Refused as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("The post was appointed."))
+            return redirect("post_detail", pk=post.pk)
+    return render(
+        request,
+        "volunteering/post_form.html",
+        {
+            "form": form,
+            "people": people,
+            "who": who,
+            "teams": teams,
+            "stations": stations,
+            "units": units,
+            "values": values,
+            "error": error,
+        },
+    )
+
+
+@login_required
+def post_detail(request, pk: int):
+    scope = request_scope(request)
+    post = get_or_404(selectors.post_get, scope=scope, pk=pk)
+    if request.method == "POST":
+        raw = request.POST.get("on", "")
+        try:
+            on = date.fromisoformat(raw) if raw else None
+            services.vanguard_post_end(scope=scope, post=post, on=on)
+        except ValueError:
+            messages.error(request, _("A date is written YYYY-MM-DD."))
+        except NotAllowed as exc:
+            raise Http404 from exc
+        except Refused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The post was ended."))
+        return redirect("post_detail", pk=post.pk)
+    party = policy.party_members_among(scope, [post.person_id] if post.person_id else [])
+    return render(
+        request,
+        "volunteering/post_detail.html",
+        {
+            "post": post,
+            "may_manage": policy.may_manage_post(scope, post),
+            "holder_is_member": post.person_id in party,
+            "today": timezone.localdate(),
+        },
+    )
