@@ -3,6 +3,9 @@ and the calendar feeds; check-in and check-out by a rotating code, and the hours
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -14,7 +17,15 @@ from xinye.accounts.scope import scope_for
 from xinye.people.models import Membership, Person
 from xinye.places.models import Division, Level
 from xinye.volunteering import selectors, services
-from xinye.volunteering.models import Team, TeamMembership, TeamMembershipStatus, VanguardPost
+from xinye.volunteering.models import (
+    CalendarFeed,
+    Signup,
+    SignupStatus,
+    Team,
+    TeamMembership,
+    TeamMembershipStatus,
+    VanguardPost,
+)
 from xinye.volunteering.services import NotAllowed, Refused
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +246,247 @@ def test_the_volunteering_pages_answer_on_a_phone(place, client):
     r = client.post(f"/volunteering/teams/{team.pk}/join/", {"note": "想参加"})
     assert r.status_code == 302
     assert TeamMembership.objects.filter(team=team, person=place["leader"], status="requested").exists()
+
+
+# ---------------------------------------------------------------------------------------------- item 2
+
+
+@pytest.fixture
+def sms_outbox(settings):
+    from xinye.people import sms
+
+    settings.XINYE_SMS_SENDER = "xinye.people.sms.LocmemSender"
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+def _tomorrow(hour: int) -> dt.datetime:
+    day = timezone.localdate() + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
+
+
+@pytest.fixture
+def activity(place):
+    """Given a safety patrol of the team, in the team's community, with one shift tomorrow 09:00-11:00 for 2."""
+    leader_user = place["leader_user"]
+    scope = scope_for(leader_user)
+    a = services.activity_create(
+        scope=scope,
+        actor=leader_user,
+        title="早高峰路口安全巡查",
+        kind="safety_patrol",
+        team=place["team"],
+        community=place["community"],
+        address="科技园地铁站 A 口",
+    )
+    shift = services.shift_add(
+        scope=scope, actor=leader_user, activity=a, starts_at=_tomorrow(9), ends_at=_tomorrow(11), capacity=2
+    )
+    return {**place, "activity": a, "shift": shift}
+
+
+def _volunteers(activity, n: int) -> list[Person]:
+    community = activity["community"]
+    people = list(
+        Person.objects.filter(work_community__code__startswith=community.code[:6], user__isnull=True)
+        .exclude(pk=activity["leader"].pk)
+        .exclude(phone="")
+        .order_by("pk")[:n]
+    )
+    assert len(people) == n
+    return people
+
+
+def test_a_full_shift_puts_people_on_a_waiting_list_and_a_cancellation_moves_the_first_up(
+    activity, sms_outbox, django_capture_on_commit_callbacks
+):
+    shift = activity["shift"]
+    a, b, c, d = _volunteers(activity, 4)
+    sa, sb, sc, sd = (services.signup_create(person=p, shift=shift) for p in (a, b, c, d))
+    assert [s.status for s in (sa, sb, sc, sd)] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
+    assert [services.waiting_position(s) for s in (sa, sc, sd)] == [None, 1, 2]
+    assert services.signup_create(person=c, shift=shift) == sc  # signing up twice: one sign-up
+    # when the second waiting person gives up, nobody moves
+    with django_capture_on_commit_callbacks(execute=True):
+        _, moved = services.signup_cancel(signup=sd)
+    assert moved == [] and sms_outbox == []
+    # when a confirmed volunteer cancels, the first in line gets the place and a text message
+    with django_capture_on_commit_callbacks(execute=True):
+        _, moved = services.signup_cancel(signup=sa)
+    sc.refresh_from_db()
+    assert moved == [sc] and sc.status == SignupStatus.CONFIRMED and sc.promoted_at is not None
+    assert [phone for phone, _text in sms_outbox] == [c.phone]
+    assert Signup.objects.filter(shift=shift, status="confirmed").count() == 2
+    # cancelling again changes nothing
+    assert services.signup_cancel(signup=sa) == (Signup.objects.get(pk=sa.pk), [])
+
+
+def test_more_places_move_people_up_and_fewer_take_no_place_away(activity):
+    shift, leader_user = activity["shift"], activity["leader_user"]
+    people = _volunteers(activity, 4)
+    signups = [services.signup_create(person=p, shift=shift) for p in people]
+    scope = scope_for(leader_user)
+    moved = services.shift_capacity_set(scope=scope, actor=leader_user, shift=shift, capacity=3)
+    assert [s.pk for s in moved] == [signups[2].pk]
+    assert services.shift_capacity_set(scope=scope, actor=leader_user, shift=shift, capacity=1) == []
+    assert Signup.objects.filter(shift=shift, status="confirmed").count() == 3
+    with pytest.raises(NotAllowed):
+        services.shift_capacity_set(
+            scope=scope_for(activity["org_b"]), actor=activity["org_b"], shift=shift, capacity=9
+        )
+
+
+def test_no_sign_up_once_a_shift_started_or_was_cancelled(activity):
+    shift = activity["shift"]
+    (p,) = _volunteers(activity, 1)
+    with pytest.raises(Refused):
+        services.signup_create(person=p, shift=shift, now=shift.starts_at + dt.timedelta(minutes=1))
+    s = services.signup_create(person=p, shift=shift)
+    with pytest.raises(Refused):  # cancelling after the start: the leader is told instead
+        services.signup_cancel(signup=s, now=shift.starts_at + dt.timedelta(minutes=1))
+    services.activity_cancel(scope=scope_for(activity["leader_user"]), activity=activity["activity"])
+    (q,) = [x for x in _volunteers(activity, 2) if x.pk != p.pk]
+    with pytest.raises(Refused):
+        services.signup_create(person=q, shift=shift)
+
+
+def test_volunteers_are_reminded_once_before_their_shift(activity, sms_outbox):
+    shift = activity["shift"]
+    a, b, c = _volunteers(activity, 3)
+    for p in (a, b, c):
+        services.signup_create(person=p, shift=shift)  # c waits: no reminder
+    too_early = shift.starts_at - dt.timedelta(hours=30)
+    assert services.shift_reminders_send(now=too_early) == 0
+    now = shift.starts_at - dt.timedelta(hours=3)
+    assert services.shift_reminders_send(now=now) == 2
+    assert sorted(phone for phone, _text in sms_outbox) == sorted([a.phone, b.phone])
+    assert "科技园地铁站 A 口" in sms_outbox[0][1]
+    assert services.shift_reminders_send(now=now + dt.timedelta(minutes=15)) == 0  # once
+    from xinye.common.schedules import planned
+
+    assert "xinye.volunteering.services.shift_reminders_send" in {p.func for p in planned()}
+
+
+def test_the_volunteer_calendar_feed_parses_with_icalendar_and_can_be_revoked(activity, client):
+    from icalendar import Calendar
+
+    shift = activity["shift"]
+    a, b, c = _volunteers(activity, 3)
+    user = _user("volunteer-a", person=c)
+    for p in (a, b, c):
+        services.signup_create(person=p, shift=shift)  # c waits
+    client.force_login(user)
+    r = client.post("/volunteering/calendar/", {"action": "make"})
+    html = r.content.decode()
+    url = re.search(r"(http://testserver/volunteering/calendar/[A-Za-z0-9_-]{40,}\.ics)", html).group(1)
+    assert CalendarFeed.objects.get(person=c).token_hash not in url  # only the hash is kept
+    client.logout()
+    r = client.get(url)  # a calendar app: no sign-in
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/calendar")
+    cal = Calendar.from_ical(r.content)
+    events = cal.walk("VEVENT")
+    assert len(events) == 1
+    ev = events[0]
+    assert ev.get("dtstart").dt == shift.starts_at and ev.get("dtend").dt == shift.ends_at
+    assert "早高峰路口安全巡查" in str(ev.get("summary")) and str(ev.get("status")) == "TENTATIVE"
+    assert str(ev.get("uid")) == f"shift-{shift.pk}@testserver"
+    assert "科技园地铁站 A 口" in str(ev.get("location"))
+    # a new address ends the old one; revoking ends it too
+    client.force_login(user)
+    html = client.post("/volunteering/calendar/", {"action": "make"}).content.decode()
+    new_url = re.search(r"(http://testserver/volunteering/calendar/[A-Za-z0-9_-]{40,}\.ics)", html).group(1)
+    client.logout()
+    assert client.get(url).status_code == 404
+    assert client.get(new_url).status_code == 200
+    client.force_login(user)
+    client.post("/volunteering/calendar/", {"action": "revoke"})
+    client.logout()
+    assert client.get(new_url).status_code == 404
+    assert client.get("/volunteering/calendar/not-a-token.ics").status_code == 404
+
+
+def test_the_team_calendar_lists_every_shift_of_its_activities(activity, client):
+    from icalendar import Calendar
+
+    leader_user = activity["leader_user"]
+    services.shift_add(
+        scope=scope_for(leader_user), actor=leader_user, activity=activity["activity"],
+        starts_at=_tomorrow(14), ends_at=_tomorrow(16), capacity=5,
+    )  # fmt: skip
+    client.force_login(activity["org_b"])  # another district: not theirs
+    assert client.post(f"/volunteering/teams/{activity['team'].pk}/calendar/", {"action": "make"}).status_code == 404
+    client.force_login(leader_user)
+    html = client.post(f"/volunteering/teams/{activity['team'].pk}/calendar/", {"action": "make"}).content.decode()
+    url = re.search(r"(http://testserver/volunteering/calendar/[A-Za-z0-9_-]{40,}\.ics)", html).group(1)
+    client.logout()
+    cal = Calendar.from_ical(client.get(url).content)
+    assert [str(e.get("status")) for e in cal.walk("VEVENT")] == ["CONFIRMED", "CONFIRMED"]
+    assert str(cal.get("x-wr-calname")) == activity["team"].name
+
+
+def test_activities_and_shifts_are_out_of_reach_in_another_district(activity, client):
+    org_b = activity["org_b"]
+    scope_b = scope_for(org_b)
+    assert not selectors.activity_list(scope=scope_b, when="all").filter(pk=activity["activity"].pk).exists()
+    assert not policy.may_run_activity(scope_b, activity["activity"])
+    client.force_login(org_b)
+    assert client.get(f"/volunteering/activities/{activity['activity'].pk}/").status_code == 404
+    assert client.get(f"/volunteering/shifts/{activity['shift'].pk}/").status_code == 404
+    assert client.post(f"/volunteering/shifts/{activity['shift'].pk}/sign-up/").status_code == 404
+    # a worker of the district finds it (open to volunteers nearby) and signs up on the page
+    (p,) = _volunteers(activity, 1)
+    client.force_login(_user("nearby", person=p))
+    assert client.get(f"/volunteering/activities/{activity['activity'].pk}/").status_code == 200
+    client.post(f"/volunteering/shifts/{activity['shift'].pk}/sign-up/")
+    assert Signup.objects.filter(shift=activity["shift"], person=p, status="confirmed").exists()
+    html = client.get("/volunteering/").content.decode()
+    assert "早高峰路口安全巡查" in html
+    client.post(f"/volunteering/shifts/{activity['shift'].pk}/cancel/")
+    assert Signup.objects.get(shift=activity["shift"], person=p).status == "cancelled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_taking_the_last_place_at_once_get_one_place_and_one_wait():
+    """Two threads, two database connections, 10 times: never more people with a place than places."""
+    import threading
+
+    from django.db import connections
+
+    from xinye.organizations.models import Organization
+
+    county = Division.objects.create(code="449901", name="测试区", level=Level.COUNTY)
+    community = Division.objects.create(code="449901001001", name="测试社区", level=Level.COMMUNITY, parent=county)
+    org = Organization.objects.create(name="测试支部", kind="branch", anchor_kind="division", division=county)
+    admin = User.objects.create_superuser("concurrent-admin", password=None)
+    team = services.team_create(scope=scope_for(admin), actor=admin, name="并发队", organization=org)
+    a = services.activity_create(
+        scope=scope_for(admin), actor=admin, title="并发", kind="training", team=team, community=community
+    )
+    people = [Person.objects.create(name=f"志愿者{i}", occupation="courier") for i in range(20)]
+    for trial in range(10):
+        shift = services.shift_add(
+            scope=scope_for(admin), actor=admin, activity=a, starts_at=_tomorrow(9) + dt.timedelta(days=trial),
+            ends_at=_tomorrow(10) + dt.timedelta(days=trial), capacity=1,
+        )  # fmt: skip
+        pair = people[2 * trial : 2 * trial + 2]
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def take(person, shift=shift, barrier=barrier, errors=errors):
+            try:
+                barrier.wait()
+                services.signup_create(person=person, shift=shift)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=take, args=(p,)) for p in pair]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        statuses = sorted(Signup.objects.filter(shift=shift).values_list("status", flat=True))
+        assert statuses == ["confirmed", "waitlisted"], trial

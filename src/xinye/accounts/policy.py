@@ -109,6 +109,19 @@ Volunteering (issue 14)
     see that person's party status (`party_status_q`) and by organizers of the post's place; a post held by
     a team by those who see the team. Posts are appointed and ended by administrators, organizers of the
     place, organization staff and secretaries of the holder's organization (for a team: who manages it).
+`activities_q(scope) -> Q`
+    the volunteer activities a viewer may see (and, having a person on record, sign up for): administrators
+    all; organizers those located in their divisions; organization staff, secretaries and members those their
+    organization organizes, and staff and secretaries those of their organizations' teams; a platform's staff
+    and station operators those at or of their stations; a person the activities of teams they are in, those
+    they signed up for, and those open to volunteers nearby in the district (county) where they work.
+`may_organize_for(scope, *, team=None, organization=None) -> bool`
+    set up an activity in the name of this team (whoever leads it) or organization (administrators, organizers
+    of its place, its staff and secretaries).
+`may_run_activity(scope, activity) -> bool`
+    set up an activity like this one (saved or not), add shifts, see who signed up, show the check-in code,
+    check someone in by hand: administrators; organizers of the place; staff and secretaries of the organizing
+    organization; whoever leads the organizing team; the station's operator and its platform's staff.
 `party_members_among(scope, person_ids) -> set[int]`
     which of these people the viewer may see marked as Party members (a team's roster): a current membership
     visible through `party_status_q`; shown outside the viewer's own organizations, the read is audited.
@@ -716,3 +729,67 @@ def party_members_among(scope: Scope, person_ids: Iterable[int]) -> set[int]:
     for pid in sorted(outside):
         audit.read(scope, PARTY_STATUS, "people.person", pid)
     return shown
+
+
+def activities_q(scope: Scope) -> Q:
+    """The volunteer activities the viewer may see (see the module's documentation)."""
+    from xinye.places.selectors import division_q
+    from xinye.volunteering.models import Signup, TeamMembership, TeamMembershipStatus
+
+    if scope.is_admin:
+        return Q()
+    q = division_q(scope, "division")
+    if scope.org_ids:
+        q |= Q(organization_id__in=scope.org_ids) | Q(team__organization_id__in=scope.org_ids)
+    if scope.member_org_ids:
+        q |= Q(organization_id__in=scope.member_org_ids)
+    if scope.staff_company_ids:
+        q |= Q(station__operator_company_id__in=scope.staff_company_ids)
+        q |= Q(team__station__operator_company_id__in=scope.staff_company_ids)
+    if scope.operator_names:
+        q |= Q(station__operator_name__in=scope.operator_names)
+        q |= Q(team__station__operator_name__in=scope.operator_names)
+    if scope.person_id:
+        teams = TeamMembership.objects.filter(person_id=scope.person_id, status=TeamMembershipStatus.APPROVED)
+        q |= Q(team_id__in=teams.values("team_id"))
+        q |= Q(pk__in=Signup.objects.filter(person_id=scope.person_id).values("shift__activity_id"))
+        county = _work_county_code(scope)
+        if county:
+            q |= Q(open_nearby=True, division__code__startswith=county)
+    return q
+
+
+def may_run_activity(scope: Scope, activity) -> bool:
+    """Set up, add shifts, see the roster, show the check-in code, check in by hand (module documentation)."""
+    if scope.user_id is None:
+        return False
+    if scope.is_admin:
+        return True
+    place = activity.community or (activity.station.division if activity.station_id else None)
+    code = activity.division.code if activity.division_id else (place.code if place is not None else "")
+    if _in_divisions(scope, code):
+        return True
+    if activity.organization_id and activity.organization_id in scope.org_ids:
+        return True
+    if activity.team_id and may_lead_team(scope, activity.team):
+        return True
+    if activity.station_id:
+        station = activity.station
+        if station.operator_name and station.operator_name in scope.operator_names:
+            return True
+        if station.operator_company_id and station.operator_company_id in scope.staff_company_ids:
+            return True
+    return False
+
+
+def may_organize_for(scope: Scope, *, team=None, organization=None) -> bool:
+    """Set up an activity in the name of `team` or `organization` (see the module's documentation)."""
+    if scope.user_id is None or (team is None and organization is None):
+        return False
+    if team is not None and not may_lead_team(scope, team):
+        return False
+    if organization is not None and not scope.is_admin:
+        code = organization.division.code if organization.division_id else ""
+        if not (_in_divisions(scope, code) or organization.pk in scope.org_ids):
+            return False
+    return True

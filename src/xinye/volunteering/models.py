@@ -227,3 +227,202 @@ class VanguardPost(TimestampedModel):
     @property
     def place(self):
         return self.station or self.community or self.business_unit
+
+
+# ---------------------------------------------------------------------------------------------- activities
+
+
+class ActivityKind(models.TextChoices):
+    SAFETY_PATROL = "safety_patrol", _("Safety patrol")
+    CIVILITY = "civility", _("Civility campaign")
+    COMMUNITY_SERVICE = "community_service", _("Community service")
+    STATION_DUTY = "station_duty", _("Station duty")
+    EMERGENCY = "emergency", _("Emergency")
+    TRAINING = "training", _("Training")
+
+
+class Activity(TimestampedModel):
+    """A volunteer activity at a place (a station or a community), organized by a team or an organization (or
+    both: a team of an organization), with shifts. `open_nearby`: volunteers working in the same district may
+    find it and sign up; otherwise only the organizers' own people see it."""
+
+    title = models.CharField(_("title"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=ActivityKind.choices)
+    description = models.TextField(_("description"), blank=True)
+    station = models.ForeignKey(
+        "stations.Station",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volunteer_activities",
+        verbose_name=_("station"),
+    )
+    community = models.ForeignKey(
+        "places.Division",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("community"),
+    )
+    #: where exactly to meet (a gate, a crossing), as people write it
+    address = models.CharField(_("where to meet"), max_length=200, blank=True)
+    division = models.ForeignKey(
+        "places.Division", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("place")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="activities", verbose_name=_("team")
+    )
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volunteer_activities",
+        verbose_name=_("organization"),
+    )
+    open_nearby = models.BooleanField(_("open to volunteers working nearby"), default=True)
+    #: check-in only within this distance of the place (metres); empty: no distance check
+    check_in_radius_m = models.PositiveIntegerField(_("check-in within (m)"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        verbose_name = _("volunteer activity")
+        verbose_name_plural = _("volunteer activities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(station__isnull=False, community__isnull=True)
+                | Q(station__isnull=True, community__isnull=False),
+                name="activity_at_one_place",
+            ),
+            models.CheckConstraint(
+                condition=Q(team__isnull=False) | Q(organization__isnull=False), name="activity_has_organizer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def place(self):
+        return self.station or self.community
+
+    @property
+    def organizer(self):
+        return self.team or self.organization
+
+    @property
+    def location(self) -> tuple[float, float] | None:
+        """(lat, lon) WGS-84 of the place: the station's, or the community's when it has one."""
+        place = self.place
+        if place is not None and place.lat is not None and place.lon is not None:
+            return (place.lat, place.lon)
+        return None
+
+
+class Shift(TimestampedModel):
+    """One time slot of an activity with a number of places; sign-ups beyond it wait in line."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="shifts")
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    capacity = models.PositiveIntegerField(_("places"))
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after_start"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="shift_has_a_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+class SignupStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("Signed up")
+    WAITLISTED = "waitlisted", _("On the waiting list")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_SIGNUP_STATUSES = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
+
+
+class Signup(TimestampedModel):
+    """A person signed up for a shift: confirmed while there is a place, else on the waiting list in the order
+    of signing up (`created_at`, then `pk`); a cancellation of a confirmed place promotes the first in line."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="signups")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="shift_signups")
+    status = models.CharField(_("status"), max_length=10, choices=SignupStatus.choices)
+    promoted_at = models.DateTimeField(_("moved up from the waiting list"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    #: when the reminder before the shift was sent (sent once)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["shift", "created_at", "pk"]
+        verbose_name = _("sign-up")
+        verbose_name_plural = _("sign-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shift", "person"],
+                condition=Q(status__in=["confirmed", "waitlisted"]),
+                name="one_open_signup_per_shift",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.shift} ({self.status})"
+
+
+class CalendarFeed(models.Model):
+    """A private iCalendar address (RFC 5545) of a volunteer's shifts or of a team's activities. The address
+    holds a random token; only its SHA-256 is stored, so the address is shown once, when it is made. Making a
+    new one or revoking ends the old one."""
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_feeds"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("made"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_read_at = models.DateTimeField(_("last read by a calendar"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person__isnull=False, team__isnull=True) | Q(person__isnull=True, team__isnull=False),
+                name="feed_of_one",
+            ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(revoked_at__isnull=True, person__isnull=False),
+                name="one_feed_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["team"], condition=Q(revoked_at__isnull=True, team__isnull=False), name="one_feed_per_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"feed {self.pk} ({'person' if self.person_id else 'team'})"

@@ -9,9 +9,13 @@ language active when they are raised, for the page to show as it is.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xinye.accounts import policy
@@ -20,8 +24,15 @@ from xinye.algorithms.errors import XinyeError
 from xinye.places.models import Level
 
 from .models import (
+    OPEN_SIGNUP_STATUSES,
     OPEN_TEAM_STATUSES,
+    Activity,
+    ActivityKind,
+    CalendarFeed,
     PostKind,
+    Shift,
+    Signup,
+    SignupStatus,
     Team,
     TeamMembership,
     TeamMembershipStatus,
@@ -296,3 +307,302 @@ def vanguard_post_end(*, scope: Scope, post: VanguardPost, on: dt.date | None = 
         post.ends_on = on
         post.save(update_fields=["ends_on", "updated_at"])
     return post
+
+
+# ---------------------------------------------------------------------------------------------- activities
+
+#: the longest shift, and the most places one shift may have
+MAX_SHIFT = dt.timedelta(hours=24)
+MAX_CAPACITY = 1000
+
+
+def activity_create(
+    *,
+    scope: Scope,
+    actor,
+    title: str,
+    kind: str,
+    team: Team | None = None,
+    organization=None,
+    station=None,
+    community=None,
+    address: str = "",
+    description: str = "",
+    open_nearby: bool = True,
+    check_in_radius_m: int | None = None,
+) -> Activity:
+    """An activity organized by a team or an organization (whose leaders or staff set it up) at a station or a
+    community. Shifts are added with `shift_add`."""
+    title = (title or "").strip()
+    if not title:
+        raise Refused(_("Give the activity a title."), field="title")
+    if kind not in ActivityKind.values:
+        raise Refused(_("Choose the kind of activity."), field="kind")
+    if team is None and organization is None:
+        raise Refused(_("Say who organizes the activity (a team or an organization)."), field="organizer")
+    if team is not None:
+        _active(team)
+    _one_of(station=station, community=community)
+    _check_community(community)
+    if check_in_radius_m is not None and not 10 <= check_in_radius_m <= 5000:
+        raise Refused(_("The check-in distance is from 10 to 5000 metres."), field="check_in_radius_m")
+    if not policy.may_organize_for(scope, team=team, organization=organization):
+        raise NotAllowed(_("You may not set up an activity for this organizer."))
+    activity = Activity(
+        title=title[:120],
+        kind=kind,
+        description=(description or "").strip(),
+        station=station,
+        community=community,
+        address=(address or "").strip()[:200],
+        division=_place_division(station=station, community=community),
+        team=team,
+        organization=organization,
+        open_nearby=open_nearby,
+        check_in_radius_m=check_in_radius_m,
+        created_by=actor,
+    )
+    with transaction.atomic():
+        activity.save()
+    return activity
+
+
+def activity_cancel(*, scope: Scope, activity: Activity, now: dt.datetime | None = None) -> Activity:
+    """Cancel the activity: no one signs up any more; calendars show its shifts as cancelled."""
+    if not policy.may_run_activity(scope, activity):
+        raise NotAllowed(_("You may not cancel this activity."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        Activity.objects.filter(pk=activity.pk, cancelled_at__isnull=True).update(cancelled_at=now, updated_at=now)
+        activity.refresh_from_db()
+        activity.save(update_fields=["updated_at"])  # a history row for the change
+    return activity
+
+
+def shift_add(
+    *, scope: Scope, actor, activity: Activity, starts_at: dt.datetime, ends_at: dt.datetime, capacity: int
+) -> Shift:
+    if not policy.may_run_activity(scope, activity):
+        raise NotAllowed(_("You may not add shifts to this activity."))
+    if activity.cancelled_at is not None:
+        raise Refused(_("This activity was cancelled."))
+    if timezone.is_naive(starts_at) or timezone.is_naive(ends_at):
+        raise ValueError("shift times must be timezone-aware")
+    if ends_at <= starts_at:
+        raise Refused(_("A shift ends after it starts."), field="ends_at")
+    if ends_at - starts_at > MAX_SHIFT:
+        raise Refused(_("A shift lasts at most 24 hours."), field="ends_at")
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise Refused(_("A shift has from 1 to 1000 places."), field="capacity")
+    with transaction.atomic():
+        return Shift.objects.create(activity=activity, starts_at=starts_at, ends_at=ends_at, capacity=capacity)
+
+
+def shift_capacity_set(*, scope: Scope, actor, shift: Shift, capacity: int, now=None) -> list[Signup]:
+    """Change the number of places. More places move people up from the waiting list (returned); fewer places
+    take no one's place away (the confirmed stay, nobody moves up until there is room)."""
+    if not policy.may_run_activity(scope, shift.activity):
+        raise NotAllowed(_("You may not change this shift."))
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise Refused(_("A shift has from 1 to 1000 places."), field="capacity")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Shift.objects.select_for_update().get(pk=shift.pk)
+        locked.capacity = capacity
+        locked.save(update_fields=["capacity", "updated_at"])
+        promoted = _promote(locked, now)
+    shift.refresh_from_db()
+    _tell_promoted(promoted)
+    return promoted
+
+
+# ---------------------------------------------------------------------------------------------- sign-ups
+
+
+def _open_for_signup(shift: Shift, now: dt.datetime) -> None:
+    if shift.cancelled_at is not None or shift.activity.cancelled_at is not None:
+        raise Refused(_("This shift was cancelled."))
+    if shift.starts_at <= now:
+        raise Refused(_("This shift has already started."))
+    if shift.activity.team_id and not shift.activity.team.is_active:
+        raise Refused(_("This team has been dissolved."))
+
+
+def signup_create(*, person, shift: Shift, now: dt.datetime | None = None) -> Signup:
+    """Sign the person up: a place if one is free, else the end of the waiting list. Signing up again while
+    signed up returns the sign-up as it is.
+
+    Concurrency: the shift's row is locked first (SELECT ... FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE
+    transactions queue writers), so two people taking the last place at once get one place and one waiting
+    position, never two places."""
+    if person is None:
+        raise Refused(_("Only someone on record can sign up."))
+    if not person.is_processable:
+        raise Refused(_("Only someone on record can sign up."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Shift.objects.select_for_update().select_related("activity__team").get(pk=shift.pk)
+        _open_for_signup(locked, now)
+        existing = Signup.objects.filter(shift=locked, person=person, status__in=OPEN_SIGNUP_STATUSES).first()
+        if existing is not None:
+            return existing
+        taken = Signup.objects.filter(shift=locked, status=SignupStatus.CONFIRMED).count()
+        status = SignupStatus.CONFIRMED if taken < locked.capacity else SignupStatus.WAITLISTED
+        return Signup.objects.create(shift=locked, person=person, status=status)
+
+
+def _promote(shift: Shift, now: dt.datetime) -> list[Signup]:
+    """Within a transaction holding the shift's lock: move people up from the waiting list, first come first,
+    while there are free places. Each move is a conditional update (waitlisted -> confirmed), so a sign-up
+    someone cancelled at the same moment is skipped, never confirmed."""
+    promoted = []
+    taken = Signup.objects.filter(shift=shift, status=SignupStatus.CONFIRMED).count()
+    while taken < shift.capacity:
+        nxt = (
+            Signup.objects.filter(shift=shift, status=SignupStatus.WAITLISTED)
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if nxt is None:
+            break
+        if Signup.objects.filter(pk=nxt, status=SignupStatus.WAITLISTED).update(
+            status=SignupStatus.CONFIRMED, promoted_at=now, updated_at=now
+        ):
+            s = Signup.objects.select_related("person", "shift__activity").get(pk=nxt)
+            s.save(update_fields=["updated_at"])  # a history row for the move
+            promoted.append(s)
+            taken += 1
+    return promoted
+
+
+def signup_cancel(*, signup: Signup, now: dt.datetime | None = None) -> tuple[Signup, list[Signup]]:
+    """Cancel a sign-up (the volunteer, from their phone). A confirmed place that frees up goes to the first on
+    the waiting list, who is told by text message. Returns the sign-up and whoever moved up."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        shift = Shift.objects.select_for_update().select_related("activity").get(pk=signup.shift_id)
+        s = Signup.objects.select_for_update().get(pk=signup.pk)
+        if s.status == SignupStatus.CANCELLED:
+            return s, []
+        if shift.starts_at <= now:
+            raise Refused(_("This shift has already started; tell the leader instead."))
+        was_confirmed = s.status == SignupStatus.CONFIRMED
+        s.status = SignupStatus.CANCELLED
+        s.cancelled_at = now
+        s.save(update_fields=["status", "cancelled_at", "updated_at"])
+        promoted = _promote(shift, now) if was_confirmed else []
+    _tell_promoted(promoted)
+    signup.refresh_from_db()
+    return s, promoted
+
+
+def waiting_position(signup: Signup) -> int | None:
+    """1 for the first on the waiting list; None when not waiting."""
+    if signup.status != SignupStatus.WAITLISTED:
+        return None
+    ahead = Signup.objects.filter(shift_id=signup.shift_id, status=SignupStatus.WAITLISTED).filter(
+        Q(created_at__lt=signup.created_at) | Q(created_at=signup.created_at, pk__lt=signup.pk)
+    )
+    return ahead.count() + 1
+
+
+# ---------------------------------------------------------------------------------------------- messages
+
+
+def _when(shift: Shift) -> str:
+    return f"{timezone.localtime(shift.starts_at):%Y-%m-%d %H:%M}"
+
+
+def _send(person, text: str) -> bool:
+    from xinye.people.sms import get_sender
+
+    if not (person.phone and person.is_processable):
+        return False
+    get_sender().send(person.phone, text)
+    return True
+
+
+def _tell_promoted(promoted: list[Signup]) -> None:
+    """Text each person moved up from the waiting list, once the move is committed, in the deployment's
+    language (a text message has no page language)."""
+    if not promoted:
+        return
+
+    def send() -> None:
+        with translation.override(settings.LANGUAGE_CODE):
+            for s in promoted:
+                _send(
+                    s.person,
+                    _("Xinye: a place came free: you are now signed up for %(activity)s at %(when)s.")
+                    % {"activity": s.shift.activity.title, "when": _when(s.shift)},
+                )
+
+    transaction.on_commit(send)
+
+
+def shift_reminders_send(*, now: dt.datetime | None = None) -> int:
+    """Remind everyone with a place on a shift starting within XINYE_VOLUNTEER_REMINDER_HOURS, once (a text
+    message). Run by the worker every 15 minutes (common/schedules.py). Each reminder is claimed with a
+    conditional update before it is sent, so two runs at once never send it twice. Returns how many were sent."""
+    now = now or timezone.now()
+    lead = dt.timedelta(hours=float(getattr(settings, "XINYE_VOLUNTEER_REMINDER_HOURS", 24)))
+    due = (
+        Signup.objects.filter(
+            status=SignupStatus.CONFIRMED,
+            reminded_at__isnull=True,
+            shift__starts_at__gt=now,
+            shift__starts_at__lte=now + lead,
+            shift__cancelled_at__isnull=True,
+            shift__activity__cancelled_at__isnull=True,
+        )
+        .select_related("person", "shift__activity__station", "shift__activity__community")
+        .order_by("shift__starts_at", "pk")
+    )
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for s in due:
+            if not Signup.objects.filter(pk=s.pk, reminded_at__isnull=True).update(reminded_at=now):
+                continue  # another run took it
+            a = s.shift.activity
+            where = a.address or str(a.place)
+            text = _("Xinye reminder: %(activity)s at %(when)s, %(where)s. Cannot come? Cancel on your phone.") % {
+                "activity": a.title,
+                "when": _when(s.shift),
+                "where": where,
+            }
+            if _send(s.person, text):
+                sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------------------------------------- calendar feeds
+
+
+def feed_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def feed_create(*, actor, person=None, team: Team | None = None, now: dt.datetime | None = None) -> str:
+    """Make a new private calendar address for a person's shifts or a team's activities, ending the old one.
+    Returns the token (shown once: only its hash is kept). Who may make a team's feed is the view's question
+    (whoever leads the team, `policy.may_lead_team`)."""
+    if (person is None) == (team is None):
+        raise ValueError("a feed is of one person or one team")
+    now = now or timezone.now()
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        CalendarFeed.objects.filter(person=person, team=team, revoked_at__isnull=True).update(revoked_at=now)
+        CalendarFeed.objects.create(
+            person=person, team=team, token_hash=feed_token_hash(token), created_at=now, created_by=actor
+        )
+    return token
+
+
+def feed_revoke(*, person=None, team: Team | None = None, now: dt.datetime | None = None) -> int:
+    """End the private calendar address of a person or a team; calendars reading it get nothing any more."""
+    if (person is None) == (team is None):
+        raise ValueError("a feed is of one person or one team")
+    now = now or timezone.now()
+    with transaction.atomic():
+        return CalendarFeed.objects.filter(person=person, team=team, revoked_at__isnull=True).update(revoked_at=now)

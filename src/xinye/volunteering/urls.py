@@ -18,3 +18,15 @@ urlpatterns = [
     path("posts/new/", views.post_new, name="post_new"),
     path("posts/<int:pk>/", views.post_detail, name="post_detail"),
 ]
+
+urlpatterns += [
+    path("activities/", views.activity_index, name="activity_index"),
+    path("activities/new/", views.activity_new, name="activity_new"),
+    path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
+    path("shifts/<int:pk>/", views.shift_detail, name="shift_detail"),
+    path("shifts/<int:pk>/sign-up/", views.shift_signup, name="shift_signup"),
+    path("shifts/<int:pk>/cancel/", views.shift_cancel, name="shift_cancel"),
+    path("calendar/", views.my_calendar, name="my_calendar"),
+    path("teams/<int:pk>/calendar/", views.team_calendar, name="team_calendar"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+]

@@ -6,12 +6,13 @@ user's scope, or an action the policy does not allow, is a 404.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ from xinye.places.models import Division, Level
 from xinye.stations.selectors import station_list
 
 from . import selectors, services
-from .models import PostKind, Team, TeamMembershipStatus
+from .models import ActivityKind, CalendarFeed, PostKind, SignupStatus, Team, TeamMembershipStatus
 from .services import NotAllowed, Refused
 
 #: people offered in a picker at once (narrowed by a name search)
@@ -80,8 +81,12 @@ def volunteering_index(request):
 
 
 def _index_activities(request, scope) -> dict:
-    """What item 2 adds to the home page (the volunteer's shifts, upcoming activities)."""
-    return {}
+    """The volunteer's own shifts and the activities they may join."""
+    return {
+        "my_signups": selectors.my_signups(person_id=scope.person_id) if scope.person_id else None,
+        "activities": selectors.activity_list(scope=scope)[:10],
+        "may_organize": _may_organize_any(scope),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- teams
@@ -181,8 +186,12 @@ def team_detail(request, pk: int):
 
 
 def _team_activities(request, scope, team, roster) -> dict:
-    """What item 2 adds to a team's page (its activities, its calendar)."""
-    return {}
+    """The team's activities (those the viewer may see) and, for its leaders, its calendar address."""
+    activities = selectors.activity_list(scope=scope, when="all").filter(team=team)
+    return {
+        "activities": list(activities[:30]),
+        "team_feed": selectors.active_feed(team=team) if roster["leads"] else None,
+    }
 
 
 @login_required
@@ -390,3 +399,311 @@ def post_detail(request, pk: int):
             "today": timezone.localdate(),
         },
     )
+
+
+# ---------------------------------------------------------------------------------------------- activities
+
+
+def _teams_led(scope) -> list[Team]:
+    teams = selectors.team_list(scope=scope).order_by("name")[:500]
+    return [t for t in teams if policy.may_lead_team(scope, t)]
+
+
+def _organizations_for(scope) -> list:
+    return [
+        o
+        for o in organization_list(scope=scope).order_by("name")[:500]
+        if policy.may_organize_for(scope, organization=o)
+    ]
+
+
+def _may_organize_any(scope) -> bool:
+    if selectors.may_set_up(scope):
+        return True
+    return bool(scope.person_id) and any(m.leader for m in selectors.my_teams(person_id=scope.person_id))
+
+
+@login_required
+def activity_index(request):
+    scope = request_scope(request)
+    when = request.GET.get("when", "upcoming")
+    when = when if when in ("upcoming", "past", "all") else "upcoming"
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in ActivityKind.values else ""
+    return render(
+        request,
+        "volunteering/activity_list.html",
+        {
+            "page": paginate(request, selectors.activity_list(scope=scope, when=when, kind=kind)),
+            "when": when,
+            "kind": kind,
+            "kinds": ActivityKind.choices,
+            "may_organize": _may_organize_any(scope),
+        },
+    )
+
+
+def _aware(day: str, clock: str):
+    """A timezone-aware datetime from a date input (YYYY-MM-DD) and a time input (HH:MM), local time."""
+    try:
+        value = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
+    except (ValueError, AttributeError):
+        raise Refused(_("Give the date as YYYY-MM-DD and the time as HH:MM."), field="when") from None
+    return timezone.make_aware(value)
+
+
+def _shift_times(values) -> tuple:
+    starts = _aware(values.get("day", ""), values.get("start", ""))
+    ends = _aware(values.get("day", ""), values.get("end", ""))
+    if ends <= starts:  # a shift past midnight ends the next day
+        ends += timedelta(days=1)
+    capacity = _int(values.get("capacity"))
+    if capacity is None:
+        raise Refused(_("A shift has from 1 to 1000 places."), field="capacity")
+    return starts, ends, capacity
+
+
+@login_required
+def activity_new(request):
+    scope = request_scope(request)
+    if not _may_organize_any(scope):
+        raise Http404
+    teams = _teams_led(scope)
+    organizations = _organizations_for(scope)
+    stations = list(station_list(scope=scope)[:500])
+    values = request.POST if request.method == "POST" else request.GET
+    error = None
+    if request.method == "POST":
+        try:
+            team = next((t for t in teams if t.pk == _int(values.get("team"))), None)
+            organization = next((o for o in organizations if o.pk == _int(values.get("organization"))), None)
+            kind = values.get("place_kind", "")
+            station = next((x for x in stations if x.pk == _int(values.get("station"))), None)
+            radius = _int(values.get("radius"))
+            starts, ends, capacity = _shift_times(values)
+            with transaction.atomic():
+                activity = services.activity_create(
+                    scope=scope,
+                    actor=request.user,
+                    title=values.get("title", ""),
+                    kind=values.get("kind", ""),
+                    team=team,
+                    organization=organization,
+                    station=station if kind == "station" else None,
+                    community=_community(values.get("community", "")) if kind == "community" else None,
+                    address=values.get("address", ""),
+                    description=values.get("description", ""),
+                    open_nearby=values.get("open_nearby") == "1",
+                    check_in_radius_m=radius,
+                )
+                services.shift_add(
+                    scope=scope, actor=request.user, activity=activity, starts_at=starts, ends_at=ends,
+                    capacity=capacity,
+                )  # fmt: skip
+        except NotAllowed as exc:
+            error = exc.message
+        except Refused as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("The activity was set up."))
+            return redirect("activity_detail", pk=activity.pk)
+    return render(
+        request,
+        "volunteering/activity_form.html",
+        {
+            "teams": teams,
+            "organizations": organizations,
+            "stations": stations,
+            "kinds": ActivityKind.choices,
+            "values": values,
+            "error": error,
+            "today": timezone.localdate(),
+            "is_post": request.method == "POST",
+        },
+    )
+
+
+@login_required
+def activity_detail(request, pk: int):
+    scope = request_scope(request)
+    activity = get_or_404(selectors.activity_get, scope=scope, pk=pk)
+    runs = policy.may_run_activity(scope, activity)
+    if request.method == "POST":
+        if not runs:
+            raise Http404
+        try:
+            if request.POST.get("action") == "cancel":
+                services.activity_cancel(scope=scope, activity=activity)
+                messages.success(request, _("The activity was cancelled."))
+            else:
+                starts, ends, capacity = _shift_times(request.POST)
+                services.shift_add(
+                    scope=scope, actor=request.user, activity=activity, starts_at=starts, ends_at=ends,
+                    capacity=capacity,
+                )  # fmt: skip
+                messages.success(request, _("The shift was added."))
+        except Refused as exc:
+            messages.error(request, exc.message)
+        return redirect("activity_detail", pk=activity.pk)
+    return render(
+        request,
+        "volunteering/activity_detail.html",
+        {
+            "activity": activity,
+            "shifts": selectors.shifts_of(activity=activity, person_id=scope.person_id),
+            "runs": runs,
+            "has_person": bool(scope.person_id),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def shift_detail(request, pk: int):
+    scope = request_scope(request)
+    shift = get_or_404(selectors.shift_get, scope=scope, pk=pk)
+    runs = policy.may_run_activity(scope, shift.activity)
+    if request.method == "POST":
+        if not runs:
+            raise Http404
+        try:
+            promoted = services.shift_capacity_set(
+                scope=scope, actor=request.user, shift=shift, capacity=_int(request.POST.get("capacity")) or 0
+            )
+        except Refused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Places changed; %(n)s moved up from the waiting list.") % {"n": len(promoted)})
+        return redirect("shift_detail", pk=shift.pk)
+    own = selectors.own_signup(person_id=scope.person_id, shift=shift)
+    context = {
+        "shift": shift,
+        "activity": shift.activity,
+        "own": own,
+        "position": services.waiting_position(own) if own is not None else None,
+        "runs": runs,
+        "roster": selectors.shift_roster(shift=shift) if runs else None,
+        "has_person": bool(scope.person_id),
+        "open": shift.cancelled_at is None and shift.activity.cancelled_at is None and shift.starts_at > timezone.now(),
+    }
+    context.update(_shift_attendance(request, scope, shift, own, runs))
+    return render(request, "volunteering/shift_detail.html", context)
+
+
+def _shift_attendance(request, scope, shift, own, runs) -> dict:
+    """What item 3 adds to a shift's page (check-in and check-out)."""
+    return {}
+
+
+@login_required
+@require_POST
+def shift_signup(request, pk: int):
+    scope = request_scope(request)
+    shift = get_or_404(selectors.shift_get, scope=scope, pk=pk)
+    try:
+        s = services.signup_create(person=_person(request), shift=shift)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        if s.status == SignupStatus.CONFIRMED:
+            messages.success(request, _("You are signed up."))
+        else:
+            messages.success(
+                request,
+                _("The shift is full: you are number %(n)s on the waiting list.") % {"n": services.waiting_position(s)},
+            )
+    return redirect(_next(request, shift))
+
+
+@login_required
+@require_POST
+def shift_cancel(request, pk: int):
+    scope = request_scope(request)
+    shift = get_or_404(selectors.shift_get, scope=scope, pk=pk)
+    own = selectors.own_signup(person_id=scope.person_id, shift=shift)
+    if own is None:
+        raise Http404
+    try:
+        services.signup_cancel(signup=own)
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your sign-up was cancelled."))
+    return redirect(_next(request, shift))
+
+
+def _next(request, shift) -> str:
+    """Back to the activity's page when the button was on it, else to the shift's page."""
+    from django.urls import reverse
+
+    if request.POST.get("back") == "activity":
+        return reverse("activity_detail", args=[shift.activity_id])
+    return reverse("shift_detail", args=[shift.pk])
+
+
+# ---------------------------------------------------------------------------------------------- calendars
+
+
+def _feed_url(request, token: str) -> str:
+    from django.urls import reverse
+
+    return request.build_absolute_uri(reverse("calendar_feed", args=[token]))
+
+
+@login_required
+def my_calendar(request):
+    """The volunteer's private calendar address: made (shown once), made again, or revoked."""
+    scope = request_scope(request)
+    person = _person(request)
+    if person is None:
+        raise Http404
+    url = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            services.feed_revoke(person=person)
+            messages.success(request, _("The calendar address no longer works."))
+            return redirect("my_calendar")
+        url = _feed_url(request, services.feed_create(actor=request.user, person=person))
+    return render(
+        request,
+        "volunteering/calendar.html",
+        {"feed": selectors.active_feed(person=person), "url": url, "team": None, "scope_person": scope.person_id},
+    )
+
+
+@login_required
+def team_calendar(request, pk: int):
+    """A team's calendar address, for its leaders to hand to the team."""
+    scope = request_scope(request)
+    team = get_or_404(selectors.team_get, scope=scope, pk=pk)
+    if not policy.may_lead_team(scope, team):
+        raise Http404
+    url = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            services.feed_revoke(team=team)
+            messages.success(request, _("The calendar address no longer works."))
+            return redirect("team_calendar", pk=team.pk)
+        url = _feed_url(request, services.feed_create(actor=request.user, team=team))
+    return render(
+        request, "volunteering/calendar.html", {"feed": selectors.active_feed(team=team), "url": url, "team": team}
+    )
+
+
+def calendar_feed(request, token: str):
+    """The feed itself, for calendar apps (no sign-in: the address is the key). Unknown or revoked: 404."""
+    from xinye.volunteering import ical
+
+    feed = selectors.feed_by_token(token)
+    if feed is None:
+        raise Http404
+    base = request.build_absolute_uri("/").rstrip("/")
+    host = request.get_host().split(":")[0] or "xinye"
+    if feed.person_id:
+        body = ical.person_calendar(feed.person, base_url=base, host=host)
+    else:
+        body = ical.team_calendar(feed.team, base_url=base, host=host)
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_read_at=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="xinye.ics"'
+    return response
