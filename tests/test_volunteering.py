@@ -18,6 +18,7 @@ from xinye.people.models import Membership, Person
 from xinye.places.models import Division, Level
 from xinye.volunteering import selectors, services
 from xinye.volunteering.models import (
+    Attendance,
     CalendarFeed,
     Signup,
     SignupStatus,
@@ -490,3 +491,278 @@ def test_two_people_taking_the_last_place_at_once_get_one_place_and_one_wait():
         assert errors == []
         statuses = sorted(Signup.objects.filter(shift=shift).values_list("status", flat=True))
         assert statuses == ["confirmed", "waitlisted"], trial
+
+
+# ---------------------------------------------------------------------------------------------- item 3
+
+
+def _running_shift(activity, *, minutes_ago: int = 10, length: int = 120, capacity: int = 5):
+    """A shift of the activity that started `minutes_ago` (so the code page and check-in are open now)."""
+    leader_user = activity["leader_user"]
+    start = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=minutes_ago)
+    return services.shift_add(
+        scope=scope_for(leader_user), actor=leader_user, activity=activity["activity"], starts_at=start,
+        ends_at=start + dt.timedelta(minutes=length), capacity=capacity,
+    )  # fmt: skip
+
+
+def _signed_up(shift, people):
+    for p in people:
+        services.signup_create(person=p, shift=shift, now=shift.starts_at - dt.timedelta(hours=1))
+
+
+def test_the_code_rotates_and_a_code_from_an_earlier_window_is_refused(settings):
+    from xinye.volunteering import codes
+
+    settings.XINYE_CHECKIN_WINDOW_SECONDS = 60
+    settings.XINYE_CHECKIN_GRACE_SECONDS = 10
+    t0 = dt.datetime(2026, 12, 4, 9, 0, 0, tzinfo=dt.UTC)  # the start of a window (a whole minute)
+    now = codes.current(7, t0 + dt.timedelta(seconds=30))
+    assert len(now.digits) == 6 and now.digits.isdigit() and now.seconds_left == 30
+    assert codes.digits_valid(7, now.digits, t0 + dt.timedelta(seconds=59))
+    assert codes.digits_valid(7, now.digits[:3] + " " + now.digits[3:], t0 + dt.timedelta(seconds=59))
+    assert codes.token_valid(7, now.token, t0 + dt.timedelta(seconds=59))
+    # the next window: taken during the grace, then refused
+    assert codes.digits_valid(7, now.digits, t0 + dt.timedelta(seconds=65))
+    assert not codes.digits_valid(7, now.digits, t0 + dt.timedelta(seconds=71))
+    assert not codes.token_valid(7, now.token, t0 + dt.timedelta(seconds=71))
+    # yesterday's code, a code of another shift, a made-up token: refused
+    yesterday = codes.current(7, t0 - dt.timedelta(days=1))
+    assert not codes.digits_valid(7, yesterday.digits, t0 + dt.timedelta(seconds=5))
+    assert not codes.token_valid(7, yesterday.token, t0 + dt.timedelta(seconds=5))
+    assert not codes.token_valid(8, now.token, t0 + dt.timedelta(seconds=30))
+    assert not codes.token_valid(7, f"{now.window}.AAAAAAAAAAAAAAAAAAAAAA", t0 + dt.timedelta(seconds=30))
+    # the codes change from window to window
+    assert len({codes.digits_for(7, w) for w in range(now.window, now.window + 20)}) >= 18
+
+
+def test_hours_count_with_check_in_and_out_for_at_least_the_share_of_the_shift(activity, settings):
+    from xinye.volunteering import codes
+
+    settings.XINYE_VOLUNTEER_MIN_SHARE = 0.5
+    shift = activity["shift"]  # tomorrow 09:00-11:00, 2 places
+    a, b = _volunteers(activity, 2)
+    _signed_up(shift, [a, b])
+    t_in = shift.starts_at + dt.timedelta(minutes=2)
+
+    def check(person, at):
+        return services.attendance_check(person=person, shift=shift, code=codes.current(shift.pk, at).digits, now=at)
+
+    att, action = check(a, t_in)
+    assert action == "in" and att.check_in_method == "code" and not att.counted
+    with pytest.raises(Refused):  # a second scan right away is not leaving
+        check(a, t_in + dt.timedelta(minutes=1))
+    att, action = check(a, shift.ends_at - dt.timedelta(minutes=10))
+    assert action == "out" and att.minutes == 108 and att.counted
+    with pytest.raises(Refused):
+        check(a, shift.ends_at)  # already out
+    check(b, shift.starts_at)
+    att, _ = check(b, shift.starts_at + dt.timedelta(minutes=50))
+    assert att.minutes == 50 and not att.counted  # under half of 120 minutes
+    # time outside the shift is not counted
+    assert Attendance.objects.get(pk=att.pk).minutes == 50
+    # no check-out: nothing counts
+    c = _volunteers(activity, 3)[2]
+    services.shift_capacity_set(scope=scope_for(activity["leader_user"]), actor=None, shift=shift, capacity=3)
+    _signed_up(shift, [c])
+    att, _ = check(c, t_in)
+    assert att.checked_out_at is None and att.minutes == 0 and not att.counted
+    with pytest.raises(IntegrityError), transaction.atomic():  # the database holds the rule too
+        Attendance.objects.filter(pk=att.pk).update(counted=True)
+
+
+def test_an_old_code_and_no_place_are_refused_at_check_in(activity):
+    from xinye.volunteering import codes
+
+    shift = activity["shift"]
+    a, b, c = _volunteers(activity, 3)
+    _signed_up(shift, [a, b, c])  # c waits
+    at = shift.starts_at
+    old = codes.current(shift.pk, at - dt.timedelta(minutes=2)).digits
+    with pytest.raises(Refused):
+        services.attendance_check(person=a, shift=shift, code=old, now=at)
+    with pytest.raises(Refused):  # on the waiting list: no place to check in to
+        services.attendance_check(person=c, shift=shift, code=codes.current(shift.pk, at).digits, now=at)
+    with pytest.raises(Refused):  # the day before: not open yet
+        day_before = at - dt.timedelta(days=1)
+        services.attendance_check(
+            person=a, shift=shift, code=codes.current(shift.pk, day_before).digits, now=day_before
+        )
+    assert not Attendance.objects.filter(shift=shift).exists()
+
+
+def test_check_in_within_a_distance_compares_the_location_and_keeps_none(activity):
+    from xinye.stations.models import Station
+    from xinye.volunteering import codes
+
+    station = Station.objects.filter(division__code__startswith=activity["community"].code[:6]).first() or (
+        Station.objects.first()
+    )
+    leader_user = activity["leader_user"]
+    scope = scope_for(leader_user)
+    a = services.activity_create(
+        scope=scope, actor=leader_user, title="驿站值守", kind="station_duty", team=activity["team"],
+        station=station, check_in_radius_m=200,
+    )  # fmt: skip
+    shift = services.shift_add(
+        scope=scope, actor=leader_user, activity=a, starts_at=_tomorrow(9), ends_at=_tomorrow(11), capacity=2
+    )
+    (p,) = _volunteers(activity, 1)
+    _signed_up(shift, [p])
+    at = shift.starts_at
+    code = codes.current(shift.pk, at).digits
+    with pytest.raises(Refused):  # no location given
+        services.attendance_check(person=p, shift=shift, code=code, now=at)
+    with pytest.raises(Refused):  # about 1.1 km away
+        services.attendance_check(person=p, shift=shift, code=code, lat=station.lat + 0.01, lon=station.lon, now=at)
+    att, action = services.attendance_check(
+        person=p, shift=shift, code=code, lat=station.lat + 0.001, lon=station.lon, now=at
+    )
+    assert action == "in"
+    stored = {f.name for f in Attendance._meta.get_fields()} | {f.name for f in Attendance.history.model._meta.fields}
+    assert not {n for n in stored if "lat" in n or "lon" in n or "location" in n}
+
+
+def test_a_member_who_served_is_in_touch_again(activity):
+    from xinye.volunteering import codes
+
+    shift = activity["shift"]
+    member = _member(activity["community"])
+    m = Membership.objects.filter(person=member, until__isnull=True).first()
+    m.last_contact_on = timezone.localdate() - dt.timedelta(days=400)
+    m.save()
+    _signed_up(shift, [member])
+    at = shift.starts_at
+    services.attendance_check(person=member, shift=shift, code=codes.current(shift.pk, at).digits, now=at)
+    m.refresh_from_db()
+    assert m.last_contact_on < timezone.localdate()  # checking in alone is not serving
+    out = shift.ends_at
+    services.attendance_check(person=member, shift=shift, code=codes.current(shift.pk, out).digits, now=out)
+    m.refresh_from_db()
+    assert m.last_contact_on == timezone.localdate(out)
+
+
+def test_a_leader_checks_someone_in_by_hand_with_a_reason(activity):
+    shift, leader_user = activity["shift"], activity["leader_user"]
+    (p,) = _volunteers(activity, 1)
+    _signed_up(shift, [p])
+    scope = scope_for(leader_user)
+    now = shift.ends_at + dt.timedelta(minutes=30)
+    with pytest.raises(Refused):
+        services.attendance_manual(
+            scope=scope, actor=leader_user, shift=shift, person=p, action="in", reason="", now=now
+        )
+    with pytest.raises(NotAllowed):
+        services.attendance_manual(
+            scope=scope_for(activity["org_b"]), actor=activity["org_b"], shift=shift, person=p, action="in",
+            reason="手机没电", at=shift.starts_at, now=now,
+        )  # fmt: skip
+    att = services.attendance_manual(
+        scope=scope, actor=leader_user, shift=shift, person=p, action="in", reason="手机没电", at=shift.starts_at,
+        now=now,
+    )  # fmt: skip
+    assert att.check_in_method == "manual" and att.check_in_by == leader_user and att.check_in_reason == "手机没电"
+    att = services.attendance_manual(
+        scope=scope, actor=leader_user, shift=shift, person=p, action="out", reason="手机没电", at=shift.ends_at,
+        now=now,
+    )  # fmt: skip
+    assert att.minutes == 120 and att.counted
+    with pytest.raises(Refused):  # not in the future
+        services.attendance_manual(
+            scope=scope, actor=leader_user, shift=shift, person=p, action="out", reason="补录",
+            at=now + dt.timedelta(hours=1), now=now,
+        )  # fmt: skip
+
+
+def test_the_qr_code_page_and_the_scan_check_a_volunteer_in_on_a_phone(activity, client):
+    import re as _re
+
+    from xinye.volunteering import codes
+
+    shift = _running_shift(activity)
+    (p,) = _volunteers(activity, 1)
+    _signed_up(shift, [p])
+    client.force_login(activity["org_b"])
+    assert client.get(f"/volunteering/shifts/{shift.pk}/code/").status_code == 404
+    client.force_login(activity["leader_user"])
+    before = codes.current(shift.pk, timezone.now()).digits
+    html = client.get(f"/volunteering/shifts/{shift.pk}/code/").content.decode()
+    after = codes.current(shift.pk, timezone.now()).digits
+    assert "<svg" in html and 'http-equiv="refresh"' in html
+    shown = _re.search(r'class="code-huge"[^>]*>(\d{3}) (\d{3})<', html)
+    assert shown.group(1) + shown.group(2) in (before, after)
+    volunteer = _user("scanner", person=p)
+    client.force_login(volunteer)
+    # an old QR code opens the page but gives no ticket
+    old = codes.token_for(shift.pk, codes.window_of(timezone.now()) - 5)
+    html = client.get(f"/volunteering/shifts/{shift.pk}/check/?t={old}").content.decode()
+    assert 'name="ticket"' not in html
+    token = codes.current(shift.pk, timezone.now()).token
+    html = client.get(f"/volunteering/shifts/{shift.pk}/check/?t={token}").content.decode()
+    ticket = _re.search(r'name="ticket" value="([^"]+)"', html).group(1)
+    r = client.post(f"/volunteering/shifts/{shift.pk}/check/", {"ticket": ticket})
+    assert r.status_code == 302
+    att = Attendance.objects.get(shift=shift, person=p)
+    assert att.check_in_method == "qr"
+    # the ticket is the volunteer's own: another person cannot use it
+    (q,) = _volunteers(activity, 1)  # p has an account now: another worker
+    _signed_up(shift, [q])
+    client.force_login(_user("other-scanner", person=q))
+    client.post(f"/volunteering/shifts/{shift.pk}/check/", {"ticket": ticket})
+    assert not Attendance.objects.filter(shift=shift, person=q).exists()
+    # the leader's page lists the attendance
+    client.force_login(activity["leader_user"])
+    html = client.get(f"/volunteering/shifts/{shift.pk}/").content.decode()
+    assert p.name in html and "/by-hand/" in html
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+def test_every_volunteering_page_reads_chinese_for_a_leader_and_an_organizer(activity, client):
+    from tests.test_i18n_pages import _data_words, english_words, visible_text
+
+    shift = _running_shift(activity)
+    people = _volunteers(activity, 2)
+    _signed_up(shift, people)
+    services.attendance_manual(
+        scope=scope_for(activity["leader_user"]), actor=activity["leader_user"], shift=shift, person=people[0],
+        action="in", reason="手机没电",
+    )  # fmt: skip
+    member = _member(activity["community"])
+    post = services.vanguard_post_create(
+        scope=scope_for(activity["org_a"]), actor=activity["org_a"], kind="vanguard", title="党员先锋岗",
+        duty="路口安全", starts_on=timezone.localdate(), person=member, community=activity["community"],
+    )  # fmt: skip
+    team, a = activity["team"], activity["activity"]
+    urls = [
+        "/volunteering/", "/volunteering/teams/", "/volunteering/teams/new/", f"/volunteering/teams/{team.pk}/",
+        "/volunteering/posts/", "/volunteering/posts/new/", f"/volunteering/posts/{post.pk}/",
+        "/volunteering/activities/", "/volunteering/activities/new/", f"/volunteering/activities/{a.pk}/",
+        f"/volunteering/shifts/{shift.pk}/", f"/volunteering/shifts/{activity['shift'].pk}/",
+        f"/volunteering/shifts/{shift.pk}/code/", f"/volunteering/shifts/{shift.pk}/check/",
+        f"/volunteering/teams/{team.pk}/calendar/", "/volunteering/calendar/",
+    ]  # fmt: skip
+    # a worker leading a team sets up no team and no post, and sees no member's post; an organizer without a
+    # person on record has no shifts of their own
+    not_theirs = {
+        (activity["leader_user"], "/volunteering/teams/new/"),
+        (activity["leader_user"], "/volunteering/posts/new/"),
+        (activity["leader_user"], f"/volunteering/posts/{post.pk}/"),
+        (activity["org_a"], "/volunteering/calendar/"),
+    }
+    data_words = _data_words() | {u.username.lower() for u in User.objects.all()}
+    client.cookies["django_language"] = "zh-hans"
+    found = {}
+    for user in (activity["leader_user"], activity["org_a"]):
+        client.force_login(user)
+        for url in urls:
+            r = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+            if (user, url) in not_theirs:
+                assert r.status_code == 404, url
+                continue
+            assert r.status_code == 200, (user.username, url)
+            bad = english_words(visible_text(r.content.decode()), data_words)
+            if bad:
+                found[(user.username, url)] = bad
+    assert found == {}

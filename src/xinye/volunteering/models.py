@@ -426,3 +426,57 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"feed {self.pk} ({'person' if self.person_id else 'team'})"
+
+
+# ---------------------------------------------------------------------------------------------- attendance
+
+
+class CheckMethod(models.TextChoices):
+    CODE = "code", _("6-digit code")
+    QR = "qr", _("QR code")
+    MANUAL = "manual", _("By hand, by a leader")
+
+
+class Attendance(TimestampedModel):
+    """A volunteer's check-in and check-out on a shift ("whoever records the service certifies it").
+
+    `minutes` is the time recorded within the shift (check-in to check-out, the part inside the shift's start
+    and end); `counted` says whether it counts as service hours: only with both a check-in and a check-out and
+    at least XINYE_VOLUNTEER_MIN_SHARE of the shift. No location is stored: a distance check reads the
+    coordinates the browser sends and forgets them."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="attendances")
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="attendances")
+    checked_in_at = models.DateTimeField(_("checked in"))
+    check_in_method = models.CharField(_("checked in by"), max_length=8, choices=CheckMethod.choices)
+    check_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    check_in_reason = models.CharField(_("reason (by hand)"), max_length=300, blank=True)
+    checked_out_at = models.DateTimeField(_("checked out"), null=True, blank=True)
+    check_out_method = models.CharField(_("checked out by"), max_length=8, choices=CheckMethod.choices, blank=True)
+    check_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    check_out_reason = models.CharField(_("reason (by hand)"), max_length=300, blank=True)
+    minutes = models.PositiveIntegerField(_("recorded minutes"), default=0)
+    counted = models.BooleanField(_("counts as service hours"), default=False)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["shift", "checked_in_at", "pk"]
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "person"], name="one_attendance_per_shift"),
+            models.CheckConstraint(
+                condition=Q(checked_out_at__isnull=True) | Q(checked_out_at__gte=models.F("checked_in_at")),
+                name="attendance_out_after_in",
+            ),
+            models.CheckConstraint(
+                condition=Q(counted=False) | Q(checked_out_at__isnull=False), name="counted_needs_out"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.shift}"

@@ -28,7 +28,9 @@ from .models import (
     OPEN_TEAM_STATUSES,
     Activity,
     ActivityKind,
+    Attendance,
     CalendarFeed,
+    CheckMethod,
     PostKind,
     Shift,
     Signup,
@@ -606,3 +608,197 @@ def feed_revoke(*, person=None, team: Team | None = None, now: dt.datetime | Non
     now = now or timezone.now()
     with transaction.atomic():
         return CalendarFeed.objects.filter(person=person, team=team, revoked_at__isnull=True).update(revoked_at=now)
+
+
+# ---------------------------------------------------------------------------------------------- check-in
+
+#: the code is shown, and check-in and check-out are open, from this long before a shift starts ...
+CHECK_OPENS = dt.timedelta(minutes=30)
+#: ... until this long after it ends
+CHECK_CLOSES = dt.timedelta(hours=2)
+#: a second scan this soon after checking in is taken for a repeat, not for leaving
+MIN_STAY = dt.timedelta(minutes=5)
+#: how long the confirmation page opened by scanning the QR code stays good
+SCAN_TICKET_SECONDS = 120
+SCAN_SALT = "xinye.volunteering.scan"
+
+
+def check_open(shift: Shift, now: dt.datetime) -> bool:
+    return shift.starts_at - CHECK_OPENS <= now <= shift.ends_at + CHECK_CLOSES
+
+
+def scan_ticket(*, shift: Shift, person) -> str:
+    """Given when a volunteer opens the QR code's address with a valid token: a short-lived signed ticket that the
+    confirmation button sends back (the window may have turned by the time they press it)."""
+    from django.core import signing
+
+    return signing.dumps({"s": shift.pk, "p": person.pk}, salt=SCAN_SALT, compress=False)
+
+
+def _ticket_valid(ticket: str, shift: Shift, person) -> bool:
+    from django.core import signing
+
+    try:
+        data = signing.loads(ticket, salt=SCAN_SALT, max_age=SCAN_TICKET_SECONDS)
+    except signing.BadSignature:
+        return False
+    return data == {"s": shift.pk, "p": person.pk}
+
+
+def _record(att: Attendance, shift: Shift) -> None:
+    """Recorded minutes: the part of check-in..check-out inside the shift; counted when both exist and it is at
+    least XINYE_VOLUNTEER_MIN_SHARE of the shift."""
+    if att.checked_out_at is None:
+        att.minutes, att.counted = 0, False
+        return
+    start = max(att.checked_in_at, shift.starts_at)
+    end = min(att.checked_out_at, shift.ends_at)
+    att.minutes = max(0, int((end - start).total_seconds() // 60))
+    share = float(getattr(settings, "XINYE_VOLUNTEER_MIN_SHARE", 0.5))
+    att.counted = shift.minutes > 0 and att.minutes >= share * shift.minutes
+
+
+def _heard_from(att: Attendance) -> None:
+    """A member who served is in touch with the Party (issue 12, item 6): their last contact moves up."""
+    if att.counted:
+        from xinye.people.services import member_heard_from
+
+        member_heard_from(att.person_id, timezone.localdate(att.checked_out_at))
+
+
+def _distance_check(activity: Activity, lat, lon) -> None:
+    """Within the activity's check-in distance of its place, when it has one and the place has coordinates. The
+    coordinates are read here and forgotten: never stored, never logged."""
+    from xinye.algorithms.geo import haversine_m
+
+    radius = activity.check_in_radius_m
+    where = activity.location
+    if not radius or where is None:
+        return
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError):
+        raise Refused(
+            _("Share your location to check in here (it is only compared, never kept)."), field="location"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise Refused(_("Share your location to check in here (it is only compared, never kept)."), field="location")
+    metres = haversine_m(lat, lon, where[0], where[1])
+    if metres > radius:
+        far = {"m": int(round(metres)), "r": radius}
+        raise Refused(_("You are %(m)s m from the place; check in within %(r)s m of it.") % far, field="location")
+
+
+def attendance_check(
+    *,
+    person,
+    shift: Shift,
+    code: str = "",
+    token: str = "",
+    ticket: str = "",
+    lat=None,
+    lon=None,
+    now: dt.datetime | None = None,
+) -> tuple[Attendance, str]:
+    """Check in, or out if already in, with the shift's current code: the 6 digits typed (`code`), the QR code's
+    token (`token`), or the ticket of the page the QR code opened (`ticket`). Returns the attendance and "in" or
+    "out". Refused: no place on the shift, outside the check-in period, an old or wrong code, too far from the
+    place, already checked out, or a second scan within MIN_STAY of checking in."""
+    from xinye.volunteering import codes
+
+    now = now or timezone.now()
+    if person is None:
+        raise Refused(_("Only someone on record can sign up."))
+    activity = shift.activity
+    if shift.cancelled_at is not None or activity.cancelled_at is not None:
+        raise Refused(_("This shift was cancelled."))
+    if not Signup.objects.filter(shift=shift, person=person, status=SignupStatus.CONFIRMED).exists():
+        raise Refused(_("You have no place on this shift."))
+    if not check_open(shift, now):
+        raise Refused(_("Check-in is open from 30 minutes before the shift until 2 hours after it."))
+    if token:
+        ok, method = codes.token_valid(shift.pk, token, now), CheckMethod.QR
+    elif ticket:
+        ok, method = _ticket_valid(ticket, shift, person), CheckMethod.QR
+    else:
+        ok, method = codes.digits_valid(shift.pk, code, now), CheckMethod.CODE
+    if not ok:
+        raise Refused(_("This code is not valid (any more): use the code shown now."), field="code")
+    _distance_check(activity, lat, lon)
+    with transaction.atomic():
+        Shift.objects.select_for_update().filter(pk=shift.pk).first()  # one check at a time per shift
+        att = Attendance.objects.filter(shift=shift, person=person).first()
+        if att is None:
+            att = Attendance.objects.create(
+                shift=shift, person=person, checked_in_at=now, check_in_method=method, check_in_by=person.user
+            )
+            return att, "in"
+        if att.checked_out_at is not None:
+            raise Refused(_("You have already checked out of this shift."))
+        if now - att.checked_in_at < MIN_STAY:
+            raise Refused(
+                _("You checked in at %(time)s; use the code again when you leave.")
+                % {"time": f"{timezone.localtime(att.checked_in_at):%H:%M}"}
+            )
+        att.checked_out_at = now
+        att.check_out_method = method
+        att.check_out_by = person.user
+        _record(att, shift)
+        att.save()
+        _heard_from(att)
+    return att, "out"
+
+
+def attendance_manual(
+    *,
+    scope: Scope,
+    actor,
+    shift: Shift,
+    person,
+    action: str,
+    reason: str,
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Attendance:
+    """A leader checks someone in or out by hand (a phone without battery, a late record), with a reason; `at`
+    the time it happened (default now). Only for people signed up for the shift (with a place or waiting)."""
+    if not policy.may_run_activity(scope, shift.activity):
+        raise NotAllowed(_("Only those who run the activity check people in by hand."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused(_("Say why you check them in or out by hand."), field="reason")
+    now = now or timezone.now()
+    at = at or now
+    if at > now + dt.timedelta(minutes=1):
+        raise Refused(_("A check-in or check-out by hand cannot be in the future."), field="at")
+    if not (shift.starts_at - CHECK_OPENS <= at <= shift.ends_at + CHECK_CLOSES):
+        raise Refused(_("The time must be within the shift (from 30 minutes before to 2 hours after)."), field="at")
+    if not Signup.objects.filter(shift=shift, person=person, status__in=OPEN_SIGNUP_STATUSES).exists():
+        raise Refused(_("This person is not signed up for the shift."))
+    if action not in ("in", "out"):
+        raise ValueError(action)
+    with transaction.atomic():
+        Shift.objects.select_for_update().filter(pk=shift.pk).first()
+        att = Attendance.objects.filter(shift=shift, person=person).first()
+        if action == "in":
+            if att is None:
+                att = Attendance(shift=shift, person=person)
+            elif att.checked_out_at is not None and at > att.checked_out_at:
+                raise Refused(_("The check-in must be before the check-out."), field="at")
+            att.checked_in_at = at
+            att.check_in_method = CheckMethod.MANUAL
+            att.check_in_by = actor
+            att.check_in_reason = reason[:300]
+        else:
+            if att is None:
+                raise Refused(_("Check them in first."))
+            if at < att.checked_in_at:
+                raise Refused(_("The check-out must be after the check-in."), field="at")
+            att.checked_out_at = at
+            att.check_out_method = CheckMethod.MANUAL
+            att.check_out_by = actor
+            att.check_out_reason = reason[:300]
+        _record(att, shift)
+        att.save()
+        _heard_from(att)
+    return att

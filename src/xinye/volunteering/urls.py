@@ -30,3 +30,9 @@ urlpatterns += [
     path("teams/<int:pk>/calendar/", views.team_calendar, name="team_calendar"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]
+
+urlpatterns += [
+    path("shifts/<int:pk>/code/", views.shift_code, name="shift_code"),
+    path("shifts/<int:pk>/check/", views.shift_check, name="shift_check"),
+    path("shifts/<int:pk>/by-hand/", views.shift_manual, name="shift_manual"),
+]

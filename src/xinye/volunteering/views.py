@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -31,7 +32,7 @@ from xinye.places.models import Division, Level
 from xinye.stations.selectors import station_list
 
 from . import selectors, services
-from .models import ActivityKind, CalendarFeed, PostKind, SignupStatus, Team, TeamMembershipStatus
+from .models import ActivityKind, Attendance, CalendarFeed, PostKind, SignupStatus, Team, TeamMembershipStatus
 from .services import NotAllowed, Refused
 
 #: people offered in a picker at once (narrowed by a name search)
@@ -591,8 +592,24 @@ def shift_detail(request, pk: int):
 
 
 def _shift_attendance(request, scope, shift, own, runs) -> dict:
-    """What item 3 adds to a shift's page (check-in and check-out)."""
-    return {}
+    """Check-in and check-out on the shift's page: the volunteer's own (type the code), and for those who run the
+    activity everyone's, with check-in by hand."""
+    now = timezone.now()
+    mine = Attendance.objects.filter(shift=shift, person_id=scope.person_id).first() if scope.person_id else None
+    rows = []
+    if runs:
+        atts = {a.person_id: a for a in shift.attendances.all()}
+        roster = selectors.shift_roster(shift=shift)
+        rows = [(s, atts.get(s.person_id)) for s in roster["confirmed"] + roster["waiting"]]
+    return {
+        "attendance_panel": bool((own is not None and own.status == SignupStatus.CONFIRMED) or mine or runs),
+        "mine": mine,
+        "check_open": services.check_open(shift, now),
+        "needs_location": bool(shift.activity.check_in_radius_m and shift.activity.location),
+        "attendance_rows": rows,
+        "min_share": int(round(100 * float(settings.XINYE_VOLUNTEER_MIN_SHARE))),
+        "now_local": timezone.localtime(now),
+    }
 
 
 @login_required
@@ -707,3 +724,122 @@ def calendar_feed(request, token: str):
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="xinye.ics"'
     return response
+
+
+# ---------------------------------------------------------------------------------------------- check-in
+
+
+@login_required
+def shift_code(request, pk: int):
+    """The rotating code of a shift, for a leader's phone or a station's screen: a QR code and 6 digits of the
+    same window; the page reloads itself when the window ends (a meta refresh: no script)."""
+    import segno
+    from django.urls import reverse
+
+    from . import codes
+
+    scope = request_scope(request)
+    shift = get_or_404(selectors.shift_get, scope=scope, pk=pk)
+    if not policy.may_run_activity(scope, shift.activity):
+        raise Http404
+    now = timezone.now()
+    context = {"shift": shift, "activity": shift.activity, "open": services.check_open(shift, now)}
+    if context["open"]:
+        code = codes.current(shift.pk, now)
+        address = request.build_absolute_uri(reverse("shift_check", args=[shift.pk])) + f"?t={code.token}"
+        qr = segno.make(address, error="m").svg_inline(
+            scale=6, border=2, dark="#111", light="#fff", svgclass="qr", title=_("Scan to check in or out")
+        )
+        context.update({"code": code, "qr": qr})
+    return render(request, "volunteering/shift_code.html", context)
+
+
+@login_required
+def shift_check(request, pk: int):
+    """GET: the page the QR code opens (its token checked now; a confirmation button carries a short-lived
+    ticket), or the form to type the 6 digits. POST: check in, or out."""
+    scope = request_scope(request)
+    shift = get_or_404(selectors.shift_get, scope=scope, pk=pk)
+    person = _person(request)
+    now = timezone.now()
+    ticket = ""
+    error = None
+    if request.method == "POST":
+        try:
+            att, action = services.attendance_check(
+                person=person,
+                shift=shift,
+                code=request.POST.get("code", ""),
+                ticket=request.POST.get("ticket", ""),
+                lat=request.POST.get("lat") or None,
+                lon=request.POST.get("lon") or None,
+            )
+        except Refused as exc:
+            error = exc.message
+        else:
+            if action == "in":
+                messages.success(request, _("Checked in at %(time)s.") % {"time": f"{timezone.localtime(now):%H:%M}"})
+            elif att.counted:
+                messages.success(request, _("Checked out: %(minutes)s minutes recorded.") % {"minutes": att.minutes})
+            else:
+                messages.success(
+                    request,
+                    _("Checked out: %(minutes)s minutes, less than the share of the shift that counts.")
+                    % {"minutes": att.minutes},
+                )
+            return redirect("shift_detail", pk=shift.pk)
+    else:
+        from . import codes
+
+        token = request.GET.get("t", "")
+        if token and person is not None:
+            if codes.token_valid(shift.pk, token, now):
+                ticket = services.scan_ticket(shift=shift, person=person)
+            else:
+                error = _("This code is not valid (any more): use the code shown now.")
+    return render(
+        request,
+        "volunteering/shift_check.html",
+        {
+            "shift": shift,
+            "activity": shift.activity,
+            "ticket": ticket,
+            "error": error,
+            "needs_location": bool(shift.activity.check_in_radius_m and shift.activity.location),
+            "mine": Attendance.objects.filter(shift=shift, person=person).first() if person else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def shift_manual(request, pk: int):
+    """A leader checks someone in or out by hand, with a reason."""
+    scope = request_scope(request)
+    shift = get_or_404(selectors.shift_get, scope=scope, pk=pk)
+    if not policy.may_run_activity(scope, shift.activity):
+        raise Http404
+    person = Person.objects.filter(pk=_int(request.POST.get("person")) or 0, shift_signups__shift=shift).first()
+    if person is None:
+        raise Http404
+    at = None
+    clock = request.POST.get("time", "").strip()
+    try:
+        if clock:
+            at = _aware(request.POST.get("day", "") or f"{timezone.localtime(shift.starts_at):%Y-%m-%d}", clock)
+        services.attendance_manual(
+            scope=scope,
+            actor=request.user,
+            shift=shift,
+            person=person,
+            action="out" if request.POST.get("action") == "out" else "in",
+            reason=request.POST.get("reason", ""),
+            at=at,
+        )
+    except NotAllowed as exc:
+        raise Http404 from exc
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Recorded."))
+    return redirect("shift_detail", pk=shift.pk)
