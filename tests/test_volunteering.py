@@ -766,3 +766,16 @@ def test_every_volunteering_page_reads_chinese_for_a_leader_and_an_organizer(act
             if bad:
                 found[(user.username, url)] = bad
     assert found == {}
+
+
+def test_a_person_who_withdrew_consent_has_no_feed_and_joins_nothing(activity, client):
+    (p,) = _volunteers(activity, 1)
+    token = services.feed_create(actor=None, person=p)
+    assert client.get(f"/volunteering/calendar/{token}.ics").status_code == 200
+    p.consent_withdrawn_at = timezone.now()
+    p.save(update_fields=["consent_withdrawn_at"])
+    assert client.get(f"/volunteering/calendar/{token}.ics").status_code == 404
+    with pytest.raises(Refused):
+        services.team_join_request(person=p, team=activity["team"])
+    with pytest.raises(Refused):
+        services.signup_create(person=p, shift=activity["shift"])

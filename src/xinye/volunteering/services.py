@@ -146,7 +146,7 @@ def _active(team: Team) -> None:
 def team_join_request(*, person, team: Team, note: str = "") -> TeamMembership:
     """The person asks to join (a worker or a member). Asking again while a request is open returns it."""
     _active(team)
-    if person is None:
+    if person is None or not person.is_processable:
         raise Refused(_("Only someone on record can join a team."))
     with transaction.atomic():
         existing = (

@@ -712,8 +712,8 @@ def calendar_feed(request, token: str):
     from xinye.volunteering import ical
 
     feed = selectors.feed_by_token(token)
-    if feed is None:
-        raise Http404
+    if feed is None or (feed.person_id and not feed.person.is_processable):
+        raise Http404  # unknown, revoked, or of a person who withdrew consent or was erased
     base = request.build_absolute_uri("/").rstrip("/")
     host = request.get_host().split(":")[0] or "xinye"
     if feed.person_id:
