@@ -443,7 +443,7 @@ def signup_create(*, person, shift: Shift, now: dt.datetime | None = None) -> Si
         raise Refused(_("Only someone on record can sign up."))
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Shift.objects.select_for_update().select_related("activity__team").get(pk=shift.pk)
+        locked = Shift.objects.select_for_update(of=("self",)).select_related("activity__team").get(pk=shift.pk)
         _open_for_signup(locked, now)
         existing = Signup.objects.filter(shift=locked, person=person, status__in=OPEN_SIGNUP_STATUSES).first()
         if existing is not None:
@@ -483,7 +483,7 @@ def signup_cancel(*, signup: Signup, now: dt.datetime | None = None) -> tuple[Si
     the waiting list, who is told by text message. Returns the sign-up and whoever moved up."""
     now = now or timezone.now()
     with transaction.atomic():
-        shift = Shift.objects.select_for_update().select_related("activity").get(pk=signup.shift_id)
+        shift = Shift.objects.select_for_update(of=("self",)).select_related("activity").get(pk=signup.shift_id)
         s = Signup.objects.select_for_update().get(pk=signup.pk)
         if s.status == SignupStatus.CANCELLED:
             return s, []
