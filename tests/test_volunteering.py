@@ -779,3 +779,22 @@ def test_a_person_who_withdrew_consent_has_no_feed_and_joins_nothing(activity, c
         services.team_join_request(person=p, team=activity["team"])
     with pytest.raises(Refused):
         services.signup_create(person=p, shift=activity["shift"])
+
+
+def test_the_remind_command_sends_the_reminders_due_once(activity, sms_outbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    shift = activity["shift"]
+    shift.starts_at = timezone.now() + dt.timedelta(hours=2)
+    shift.ends_at = shift.starts_at + dt.timedelta(hours=2)
+    shift.save()
+    (p,) = _volunteers(activity, 1)
+    services.signup_create(person=p, shift=shift)
+    out = StringIO()
+    call_command("volunteering", "remind", stdout=out)
+    assert out.getvalue().strip() == "1 reminder(s) sent" and [x for x, _t in sms_outbox] == [p.phone]
+    out = StringIO()
+    call_command("volunteering", "remind", stdout=out)
+    assert out.getvalue().strip() == "0 reminder(s) sent"
