@@ -732,7 +732,8 @@ def calendar_feed(request, token: str):
 @login_required
 def shift_code(request, pk: int):
     """The rotating code of a shift, for a leader's phone or a station's screen: a QR code and 6 digits of the
-    same window; the page reloads itself when the window ends (a meta refresh: no script)."""
+    same window. When the window ends, app.js fetches the new code (`?fragment=1`) into the page; without script
+    a button shows the current code."""
     import segno
     from django.urls import reverse
 
@@ -750,7 +751,11 @@ def shift_code(request, pk: int):
         qr = segno.make(address, error="m").svg_inline(
             scale=6, border=2, dark="#111", light="#fff", svgclass="qr", title=_("Scan to check in or out")
         )
-        context.update({"code": code, "qr": qr})
+        context.update({"code": code, "qr": qr, "window": codes.window_seconds()})
+    if request.GET.get("fragment") == "1":  # app.js swaps the new code in when the window ends
+        if not context["open"]:
+            raise Http404
+        return render(request, "volunteering/_code_box.html", context)
     return render(request, "volunteering/shift_code.html", context)
 
 
