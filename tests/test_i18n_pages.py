@@ -201,7 +201,8 @@ def test_opening_hours_read_in_both_languages_from_the_same_value():
 
 
 _DETAIL = re.compile(
-    r'href="(/(?:demands|stations|organizations|companies|people|proposals|jobs|structure|members)/[^"?#]*\d+/)"'
+    r'href="(/(?:demands|stations|organizations|companies|people|proposals|jobs|structure|members|volunteering)/'
+    r'[^"?#]*\d+/)"'
 )
 
 

@@ -48,6 +48,19 @@ def has_own_workers(scope: Scope) -> bool:
     return LiaisonPair.objects.filter(member_id=scope.person_id, until__isnull=True).exists()
 
 
+def volunteers(scope: Scope) -> bool:
+    """Volunteering (issue 14): anyone with a person on record (sign up, join a team), and everyone who sets up
+    teams and posts (the rule of volunteering.selectors.may_set_up)."""
+    return bool(
+        scope.person_id
+        or scope.is_admin
+        or scope.division_prefixes
+        or scope.org_ids
+        or scope.operator_names
+        or scope.staff_company_ids
+    )
+
+
 def _any_organization(scope: Scope) -> bool:
     from xinye.organizations.models import Organization
     from xinye.organizations.selectors import organization_q
@@ -92,6 +105,8 @@ def main_menu(scope: Scope, path: str = "") -> list[NavItem]:
         items.append(("stations", _("Stations"), "station_index"))
     if handles_demands(scope):
         items.append(("demands", _("Demands"), "demand_queue"))
+    if volunteers(scope):
+        items.append(("volunteering", _("Volunteering"), "volunteering_index"))
     items.append(("places", _("Places"), "division_index"))
     from .policy import assignable_kinds
 

@@ -90,6 +90,42 @@ Functions
     deactivate, reactivate, send a new sign-in link: only for another user, not a superuser, every one of
     whose roles the viewer may assign (and, for a user with no role, administrators only).
 
+Volunteering (issue 14)
+`teams_q(scope) -> Q`
+    the volunteer teams (volunteering.Team) a viewer may see: administrators all; organizers those located
+    in their divisions; organization staff and secretaries the teams of their organization subtree; members
+    those of their branch; a platform's staff and station operators the teams of their stations; a person
+    the teams they are or were in, and the teams in the district (county) where they work, so that a worker
+    or member can find one near them and ask to join.
+`may_manage_team(scope, team) -> bool`
+    create a team there, dissolve it, appoint and remove leaders: administrators; organizers for a team in
+    their divisions; organization staff and secretaries for a team of their organization subtree; a
+    platform's staff and a station's operator for a team of the station.
+`may_lead_team(scope, team) -> bool`
+    answer requests to join, run the team's activities, check people in by hand: whoever may manage it, and
+    the team's own leaders (an approved membership marked leader).
+`vanguard_posts_q(scope) -> Q`, `may_manage_post(scope, post) -> bool`
+    a vanguard post names its holder as a Party member, so a post held by a person is seen by those who may
+    see that person's party status (`party_status_q`) and by organizers of the post's place; a post held by
+    a team by those who see the team. Posts are appointed and ended by administrators, organizers of the
+    place, organization staff and secretaries of the holder's organization (for a team: who manages it).
+`activities_q(scope) -> Q`
+    the volunteer activities a viewer may see (and, having a person on record, sign up for): administrators
+    all; organizers those located in their divisions; organization staff, secretaries and members those their
+    organization organizes, and staff and secretaries those of their organizations' teams; a platform's staff
+    and station operators those at or of their stations; a person the activities of teams they are in, those
+    they signed up for, and those open to volunteers nearby in the district (county) where they work.
+`may_organize_for(scope, *, team=None, organization=None) -> bool`
+    set up an activity in the name of this team (whoever leads it) or organization (administrators, organizers
+    of its place, its staff and secretaries).
+`may_run_activity(scope, activity) -> bool`
+    set up an activity like this one (saved or not), add shifts, see who signed up, show the check-in code,
+    check someone in by hand: administrators; organizers of the place; staff and secretaries of the organizing
+    organization; whoever leads the organizing team; the station's operator and its platform's staff.
+`party_members_among(scope, person_ids) -> set[int]`
+    which of these people the viewer may see marked as Party members (a team's roster): a current membership
+    visible through `party_status_q`; shown outside the viewer's own organizations, the read is audited.
+
 Audit: the functions above record a sensitive read (`accounts.audit`) whenever they return the unmasked
 value inside a request; one `AuditEvent` per request and field names how many subjects were read.
 """
@@ -546,3 +582,214 @@ def floating_request_q(scope: Scope) -> Q:
     if scope.is_admin:
         return Q()
     return division_q(scope, "person__work_community") | Q(home_org_id__in=scope.org_ids)
+
+
+# ---------------------------------------------------------------- volunteering (issue 14)
+
+
+def _team_division_code(team) -> str:
+    """The code of the division a team (saved or not) lies in: its own `division`, or its place's."""
+    if getattr(team, "division_id", None):
+        return team.division.code
+    place = None
+    if team.community_id:
+        place = team.community
+    elif team.station_id:
+        place = team.station.division if team.station.division_id else None
+    elif team.organization_id:
+        place = team.organization.division if team.organization.division_id else None
+    return place.code if place is not None else ""
+
+
+def _work_county_code(scope: Scope) -> str:
+    """The district (county, 6 digits) where the viewer's own person works, or ""."""
+    if not scope.person_id:
+        return ""
+    from xinye.people.models import Person
+
+    code = Person.objects.filter(pk=scope.person_id).values_list("work_community__code", flat=True).first()
+    return code[:6] if code and len(code) >= 6 else ""
+
+
+def teams_q(scope: Scope) -> Q:
+    """The volunteer teams the viewer may see (see the module's documentation)."""
+    from xinye.places.selectors import division_q
+    from xinye.volunteering.models import TeamMembership
+
+    if scope.is_admin:
+        return Q()
+    q = division_q(scope, "division")
+    if scope.org_ids:
+        q |= Q(organization_id__in=scope.org_ids)
+    if scope.member_org_ids:
+        q |= Q(organization_id__in=scope.member_org_ids)
+    if scope.staff_company_ids:
+        q |= Q(station__operator_company_id__in=scope.staff_company_ids)
+    if scope.operator_names:
+        q |= Q(station__operator_name__in=scope.operator_names)
+    if scope.person_id:
+        q |= Q(pk__in=TeamMembership.objects.filter(person_id=scope.person_id).values("team_id"))
+        county = _work_county_code(scope)
+        if county:
+            q |= Q(division__code__startswith=county)
+    return q
+
+
+def may_manage_team(scope: Scope, team) -> bool:
+    """Create a team like this one (saved or not), dissolve it, appoint leaders (see the module's documentation)."""
+    if scope.user_id is None:
+        return False
+    if scope.is_admin:
+        return True
+    if _in_divisions(scope, _team_division_code(team)):
+        return True
+    if team.organization_id and team.organization_id in scope.org_ids:
+        return True
+    if team.station_id:
+        station = team.station
+        if station.operator_name and station.operator_name in scope.operator_names:
+            return True
+        if station.operator_company_id and station.operator_company_id in scope.staff_company_ids:
+            return True
+    return False
+
+
+def is_team_leader(scope: Scope, team) -> bool:
+    """The viewer's own person leads the team (an approved membership marked leader)."""
+    from xinye.volunteering.models import TeamMembership, TeamMembershipStatus
+
+    if not (scope.person_id and team.pk):
+        return False
+    return TeamMembership.objects.filter(
+        team_id=team.pk, person_id=scope.person_id, status=TeamMembershipStatus.APPROVED, leader=True
+    ).exists()
+
+
+def may_lead_team(scope: Scope, team) -> bool:
+    """Answer requests to join, run the team's activities, check people in by hand."""
+    return may_manage_team(scope, team) or is_team_leader(scope, team)
+
+
+def vanguard_posts_q(scope: Scope) -> Q:
+    """The vanguard and model posts the viewer may see (see the module's documentation)."""
+    from xinye.people.models import Membership
+    from xinye.places.selectors import division_q
+    from xinye.volunteering.models import Team
+
+    if scope.is_admin:
+        return Q()
+    holders = Membership.objects.filter(party_status_q(scope), until__isnull=True).values("person_id")
+    q = Q(person_id__in=holders) | division_q(scope, "division")
+    q |= Q(team__in=Team.objects.filter(teams_q(scope)).values("pk"))
+    return q
+
+
+def may_manage_post(scope: Scope, post) -> bool:
+    """Appoint or end a vanguard or model post like this one (saved or not)."""
+    from xinye.people.models import Membership
+
+    if scope.user_id is None:
+        return False
+    if scope.is_admin:
+        return True
+    place = post.community or (post.station.division if post.station_id else None)
+    if place is None and post.business_unit_id:
+        place = post.business_unit.division
+    code = post.division.code if post.division_id else (place.code if place is not None else "")
+    if _in_divisions(scope, code):
+        return True
+    if post.team_id:
+        return may_manage_team(scope, post.team)
+    if post.person_id and scope.org_ids:
+        return Membership.objects.filter(
+            person_id=post.person_id, until__isnull=True, organization_id__in=scope.org_ids
+        ).exists()
+    return False
+
+
+def party_members_among(scope: Scope, person_ids: Iterable[int]) -> set[int]:
+    """Which of these people the viewer may see marked as Party members (see the module's documentation)."""
+    from xinye.people.models import Membership
+
+    ids = list({int(i) for i in person_ids})
+    if not ids:
+        return set()
+    current = Membership.objects.filter(person_id__in=ids, until__isnull=True)
+    visible = current if scope.is_admin else current.filter(party_status_q(scope))
+    shown = set(visible.values_list("person_id", flat=True))
+    if scope.is_admin:
+        outside = shown - {scope.person_id}
+    else:
+        own = set(
+            current.filter(_own_org_q(scope, "organization") | Q(person_id=scope.person_id or 0)).values_list(
+                "person_id", flat=True
+            )
+        )
+        outside = shown - own
+    for pid in sorted(outside):
+        audit.read(scope, PARTY_STATUS, "people.person", pid)
+    return shown
+
+
+def activities_q(scope: Scope) -> Q:
+    """The volunteer activities the viewer may see (see the module's documentation)."""
+    from xinye.places.selectors import division_q
+    from xinye.volunteering.models import Signup, TeamMembership, TeamMembershipStatus
+
+    if scope.is_admin:
+        return Q()
+    q = division_q(scope, "division")
+    if scope.org_ids:
+        q |= Q(organization_id__in=scope.org_ids) | Q(team__organization_id__in=scope.org_ids)
+    if scope.member_org_ids:
+        q |= Q(organization_id__in=scope.member_org_ids)
+    if scope.staff_company_ids:
+        q |= Q(station__operator_company_id__in=scope.staff_company_ids)
+        q |= Q(team__station__operator_company_id__in=scope.staff_company_ids)
+    if scope.operator_names:
+        q |= Q(station__operator_name__in=scope.operator_names)
+        q |= Q(team__station__operator_name__in=scope.operator_names)
+    if scope.person_id:
+        teams = TeamMembership.objects.filter(person_id=scope.person_id, status=TeamMembershipStatus.APPROVED)
+        q |= Q(team_id__in=teams.values("team_id"))
+        q |= Q(pk__in=Signup.objects.filter(person_id=scope.person_id).values("shift__activity_id"))
+        county = _work_county_code(scope)
+        if county:
+            q |= Q(open_nearby=True, division__code__startswith=county)
+    return q
+
+
+def may_run_activity(scope: Scope, activity) -> bool:
+    """Set up, add shifts, see the roster, show the check-in code, check in by hand (module documentation)."""
+    if scope.user_id is None:
+        return False
+    if scope.is_admin:
+        return True
+    place = activity.community or (activity.station.division if activity.station_id else None)
+    code = activity.division.code if activity.division_id else (place.code if place is not None else "")
+    if _in_divisions(scope, code):
+        return True
+    if activity.organization_id and activity.organization_id in scope.org_ids:
+        return True
+    if activity.team_id and may_lead_team(scope, activity.team):
+        return True
+    if activity.station_id:
+        station = activity.station
+        if station.operator_name and station.operator_name in scope.operator_names:
+            return True
+        if station.operator_company_id and station.operator_company_id in scope.staff_company_ids:
+            return True
+    return False
+
+
+def may_organize_for(scope: Scope, *, team=None, organization=None) -> bool:
+    """Set up an activity in the name of `team` or `organization` (see the module's documentation)."""
+    if scope.user_id is None or (team is None and organization is None):
+        return False
+    if team is not None and not may_lead_team(scope, team):
+        return False
+    if organization is not None and not scope.is_admin:
+        code = organization.division.code if organization.division_id else ""
+        if not (_in_divisions(scope, code) or organization.pk in scope.org_ids):
+            return False
+    return True

@@ -40,6 +40,13 @@ def planned() -> list[Planned]:
             _("Escalate demands past their due date one level up"),
         ),
         Planned(
+            "xinye: remind volunteers of their shifts",
+            "xinye.volunteering.services.shift_reminders_send",
+            Schedule.MINUTES,
+            15,
+            _("Send volunteers a text message before their shift (once, XINYE_VOLUNTEER_REMINDER_HOURS ahead)"),
+        ),
+        Planned(
             "xinye: member flags and term reminders",
             "xinye.organizations.reminders.reminders_refresh",
             Schedule.DAILY,

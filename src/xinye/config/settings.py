@@ -32,6 +32,12 @@ Environment variables:
     XINYE_IMPORT_MAX_BYTES size of an imported file, an .xlsx uncompressed (default 52428800, 50 MB)
     XINYE_MAX_BODY_BYTES   request body without uploaded files (default 2621440); more is a 413
     XINYE_MAX_FORM_FIELDS  fields in one form or query string (default 2000); more is a 400
+    XINYE_VOLUNTEER_MIN_SHARE  volunteer hours count when checked in and out for at least this share of the
+                          shift (default 0.5; more than 0, at most 1)
+    XINYE_VOLUNTEER_REMINDER_HOURS  a volunteer is reminded this many hours before their shift (default 24)
+    XINYE_CHECKIN_WINDOW_SECONDS  the check-in code changes this often (default 60)
+    XINYE_CHECKIN_GRACE_SECONDS   the previous window's code is still taken this long (default 10; less than
+                          the window)
 """
 
 from __future__ import annotations
@@ -132,6 +138,7 @@ INSTALLED_APPS = [
     "xinye.people",
     "xinye.stations",
     "xinye.demands",
+    "xinye.volunteering",  # vanguard posts, volunteer teams, activities and shifts (issue 14)
     "xinye.reports",
     "xinye.demo",
 ]
@@ -458,6 +465,18 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = _int("XINYE_MAX_FORM_FIELDS", "2000")
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- volunteering (issue 14) ---
+XINYE_VOLUNTEER_MIN_SHARE = _float("XINYE_VOLUNTEER_MIN_SHARE", "0.5")
+XINYE_VOLUNTEER_REMINDER_HOURS = _float("XINYE_VOLUNTEER_REMINDER_HOURS", "24")
+XINYE_CHECKIN_WINDOW_SECONDS = _int("XINYE_CHECKIN_WINDOW_SECONDS", "60")
+XINYE_CHECKIN_GRACE_SECONDS = _int("XINYE_CHECKIN_GRACE_SECONDS", "10")
+if not 0 < XINYE_VOLUNTEER_MIN_SHARE <= 1:
+    raise ImproperlyConfigured(f"XINYE_VOLUNTEER_MIN_SHARE={XINYE_VOLUNTEER_MIN_SHARE} must be more than 0, at most 1")
+if XINYE_CHECKIN_WINDOW_SECONDS < 15 or not 0 <= XINYE_CHECKIN_GRACE_SECONDS < XINYE_CHECKIN_WINDOW_SECONDS:
+    raise ImproperlyConfigured(
+        "XINYE_CHECKIN_WINDOW_SECONDS must be at least 15 and XINYE_CHECKIN_GRACE_SECONDS from 0 to less than it"
+    )
 
 # --- durable jobs and schedules (issue 11): django-q2 on the project's own database ---
 # `xinye worker` runs them. A job's time limit is set per kind (@job(..., timeout=)); the queue's

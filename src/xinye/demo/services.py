@@ -322,7 +322,11 @@ def demo_reset() -> None:
     """Delete everything the demo built (people, organizations, companies, stations, demo users);
     divisions stay."""
     from xinye.people.models import CommunityReport, ConsentRecord
+    from xinye.volunteering.models import Activity, Team, VanguardPost
 
+    VanguardPost.objects.all().delete()
+    Activity.objects.all().delete()
+    Team.objects.all().delete()  # their memberships, activities, shifts and sign-ups go with them
     for model in (Demand, RoutingRule, ResponsibleBody, LiaisonPair, Contact, LiaisonQuota, CommunityReport):
         model.objects.all().delete()
     Post.objects.all().delete()

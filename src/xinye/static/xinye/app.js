@@ -224,3 +224,34 @@
     for (var i = 0; i < nodes.length; i++) nodes[i].open = open;
   });
 })();
+
+/* == hB: the rotating check-in code of a volunteer shift (issue 14) ==
+ *   <div data-code-refresh="URL">             when the code inside ends (its [data-code-seconds] element says
+ *                                             in how many seconds), fetches URL (same origin; the next code,
+ *                                             rendered and escaped by the server) into the div, and again
+ */
+(function () {
+  'use strict';
+
+  function schedule(box) {
+    var inner = box.querySelector('[data-code-seconds]');
+    var seconds = inner ? parseInt(inner.getAttribute('data-code-seconds'), 10) : 60;
+    if (!(seconds > 0)) seconds = 60;
+    window.setTimeout(function () { refresh(box); }, seconds * 1000 + 300);
+  }
+
+  function refresh(box) {
+    if (!window.fetch) return;
+    fetch(box.getAttribute('data-code-refresh'), { credentials: 'same-origin', headers: { 'X-Requested-With': 'fetch' } })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.text(); })
+      .then(function (html) { box.innerHTML = html; schedule(box); })
+      .catch(function () { window.setTimeout(function () { refresh(box); }, 5000); });
+  }
+
+  function init() {
+    var boxes = document.querySelectorAll('[data-code-refresh]');
+    for (var i = 0; i < boxes.length; i++) schedule(boxes[i]);
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

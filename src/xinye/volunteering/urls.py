@@ -1,0 +1,38 @@
+"""Addresses of volunteering (issue 14), under /volunteering/."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.volunteering_index, name="volunteering_index"),
+    path("teams/", views.team_index, name="team_index"),
+    path("teams/new/", views.team_new, name="team_new"),
+    path("teams/<int:pk>/", views.team_detail, name="team_detail"),
+    path("teams/<int:pk>/join/", views.team_join, name="team_join"),
+    path("teams/<int:pk>/leave/", views.team_leave, name="team_leave"),
+    path("teams/<int:pk>/dissolve/", views.team_dissolve, name="team_dissolve"),
+    path("team-members/<int:pk>/decide/", views.team_request_decide, name="team_request_decide"),
+    path("team-members/<int:pk>/leader/", views.team_leader, name="team_leader"),
+    path("posts/", views.post_index, name="post_index"),
+    path("posts/new/", views.post_new, name="post_new"),
+    path("posts/<int:pk>/", views.post_detail, name="post_detail"),
+]
+
+urlpatterns += [
+    path("activities/", views.activity_index, name="activity_index"),
+    path("activities/new/", views.activity_new, name="activity_new"),
+    path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
+    path("shifts/<int:pk>/", views.shift_detail, name="shift_detail"),
+    path("shifts/<int:pk>/sign-up/", views.shift_signup, name="shift_signup"),
+    path("shifts/<int:pk>/cancel/", views.shift_cancel, name="shift_cancel"),
+    path("calendar/", views.my_calendar, name="my_calendar"),
+    path("teams/<int:pk>/calendar/", views.team_calendar, name="team_calendar"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+]
+
+urlpatterns += [
+    path("shifts/<int:pk>/code/", views.shift_code, name="shift_code"),
+    path("shifts/<int:pk>/check/", views.shift_check, name="shift_check"),
+    path("shifts/<int:pk>/by-hand/", views.shift_manual, name="shift_manual"),
+]
