@@ -30,6 +30,7 @@ Environment variables:
     XINYE_RATE_TRACK_MISS wrong tracking codes per address (default 30/hour)
     XINYE_IMPORT_MAX_ROWS  data rows an imported CSV/.xlsx may hold (default 100000)
     XINYE_IMPORT_MAX_BYTES size of an imported file, an .xlsx uncompressed (default 52428800, 50 MB)
+    XINYE_DASHBOARD_CACHE_SECONDS  how often the dashboard counts a scope again (default 60; 0: every request)
     XINYE_MAX_BODY_BYTES   request body without uploaded files (default 2621440); more is a 413
     XINYE_MAX_FORM_FIELDS  fields in one form or query string (default 2000); more is a 400
     XINYE_VOLUNTEER_MIN_SHARE  volunteer hours count when checked in and out for at least this share of the
@@ -458,6 +459,8 @@ XINYE_RATES = {
 # sizes its zip declares.
 XINYE_IMPORT_MAX_ROWS = _int("XINYE_IMPORT_MAX_ROWS", "100000")
 XINYE_IMPORT_MAX_BYTES = _int("XINYE_IMPORT_MAX_BYTES", str(50 * 1024 * 1024))
+#: the dashboard counts each scope at most this often (seconds; 0: on every request)
+XINYE_DASHBOARD_CACHE_SECONDS = _int("XINYE_DASHBOARD_CACHE_SECONDS", "60")
 # Request bodies other than uploaded files (forms, JSON): over this size a 413; more fields or files: a 400
 # (xinye.common.middleware.RequestHygieneMiddleware turns Django's errors into those answers).
 DATA_UPLOAD_MAX_MEMORY_SIZE = _int("XINYE_MAX_BODY_BYTES", str(2_621_440))
