@@ -213,3 +213,25 @@ def test_the_demo_resets_although_some_units_were_merged_into_others(demo):
     services.demo_reset()
     assert not BusinessUnit.objects.exists() and not Organization.objects.exists()
     assert not CommunityReport.objects.exists() and not Contact.objects.exists()
+
+
+def test_volunteering_has_posts_teams_and_past_and_future_activities(demo, login):
+    """Issue 14, item 8: the demo city has posts, teams, past and future activities with check-ins and hours."""
+    from django.utils import timezone
+
+    from xinye.volunteering.models import Activity, Attendance, Shift, Signup, Team, VanguardPost
+
+    assert Team.objects.count() >= 2 and VanguardPost.objects.filter(kind="vanguard").exists()
+    assert VanguardPost.objects.filter(kind="model", team__isnull=False).exists()
+    now = timezone.now()
+    assert Shift.objects.filter(ends_at__lt=now).exists() and Shift.objects.filter(starts_at__gt=now).exists()
+    counted = Attendance.objects.filter(counted=True)
+    assert counted.exists() and all(a.minutes > 0 for a in counted)
+    assert Attendance.objects.filter(checked_out_at__isnull=True, counted=False).exists()  # in, never out
+    assert Attendance.objects.filter(check_in_method="manual").exclude(check_in_reason="").exists()
+    assert Signup.objects.filter(status="waitlisted").exists()
+    assert Activity.objects.values("kind").distinct().count() >= 3
+    # the member sees their team and shifts on a phone-sized page
+    page = login("member").get("/volunteering/")
+    assert page.status_code == 200
+    assert any(t.name in page.content.decode() for t in Team.objects.all())

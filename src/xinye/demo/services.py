@@ -255,6 +255,10 @@ def demo_build(
         focus=list(focus.select_related("work_community")),
     )
     progress("demands", demands, demands)
+    from .volunteering_demo import volunteering_story
+
+    volunteering = volunteering_story(today=today, seed=seed)
+    progress("volunteer activities", volunteering["activities"], volunteering["activities"])
     summary = {
         "companies": len(companies),
         "business_units": len(units),
@@ -270,6 +274,7 @@ def demo_build(
             "organizations": org_story,
             "liaisons": liaisons,
             "reports": reports,
+            "volunteering": volunteering,
         },
     }
     from xinye.organizations.lines import link_upward
