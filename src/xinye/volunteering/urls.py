@@ -36,3 +36,7 @@ urlpatterns += [
     path("shifts/<int:pk>/check/", views.shift_check, name="shift_check"),
     path("shifts/<int:pk>/by-hand/", views.shift_manual, name="shift_manual"),
 ]
+
+from . import overview_views  # noqa: E402
+
+urlpatterns += [path("overview/", overview_views.volunteering_overview, name="volunteering_overview")]

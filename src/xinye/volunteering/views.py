@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinye.accounts import policy
+from xinye.accounts.navigation import oversees
 from xinye.accounts.scope import request_scope
 from xinye.common.forms import IsoDateField
 from xinye.common.views import get_or_404, paginate
@@ -76,6 +77,7 @@ def volunteering_index(request):
         "may_set_up": selectors.may_set_up(scope),
         "teams_count": selectors.team_list(scope=scope).count() if selectors.may_set_up(scope) else 0,
         "posts": selectors.post_list(scope=scope)[:10],
+        "oversees": oversees(scope),
     }
     context.update(_index_activities(request, scope))
     return render(request, "volunteering/index.html", context)

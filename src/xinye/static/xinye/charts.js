@@ -86,6 +86,19 @@
                   itemStyle: {color: '#1e7a3c'}}]
       };
     },
+    /* Vanguard and model posts, and volunteer activities (volunteering/overview.html). */
+    volunteering: function (d) {
+      if (!hasFeatures(d.geo)) return null;
+      echarts.registerMap('volunteering', d.geo);
+      return {
+        tooltip: tooltip(),
+        geo: {map: 'volunteering', roam: true, itemStyle: AREA},
+        series: [{type: 'scatter', coordinateSystem: 'geo', data: d.posts, symbolSize: 10,
+                  itemStyle: {color: '#1e7a3c'}},
+                 {type: 'scatter', coordinateSystem: 'geo', data: d.activities, symbolSize: 8,
+                  itemStyle: {color: '#e67e22'}}]
+      };
+    },
     /* Existing stations and the chosen new sites (stations/placement.html). */
     placement: function (d) {
       if (!hasFeatures(d.geo)) return null;
