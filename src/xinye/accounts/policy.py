@@ -793,3 +793,55 @@ def may_organize_for(scope: Scope, *, team=None, organization=None) -> bool:
         if not (_in_divisions(scope, code) or organization.pk in scope.org_ids):
             return False
     return True
+
+
+# ------------------------------------------------------------------------------------------- commendations
+
+
+def commendations_q(scope: Scope) -> Q:
+    """The commendations the viewer may see: administrators all; organizers those of their divisions (where the
+    holder works, or the awarding organization's); staff and secretaries those their organizations award; a
+    person their own approved ones. An "outstanding member" one is further limited by `commendation_visible`."""
+    from xinye.places.selectors import division_q
+
+    if scope.is_admin:
+        return Q()
+    q = division_q(scope, "division") | division_q(scope, "organization__division")
+    if scope.org_ids:
+        q |= Q(organization_id__in=scope.org_ids)
+    if scope.person_id:
+        q |= Q(person_id=scope.person_id, status="approved")
+    return q
+
+
+def commendation_visible(scope: Scope, commendation) -> bool:
+    """One the viewer sees (`commendations_q`) that says no more than they may know: a commendation of a kind
+    that tells Party membership only where the holder's party status may be seen."""
+    from xinye.volunteering.recognition import PARTY_KINDS
+
+    if commendation.kind not in PARTY_KINDS or commendation.person_id is None:
+        return True
+    if commendation.person_id == scope.person_id:
+        return True
+    return bool(party_status_for(scope, commendation.person))
+
+
+def may_nominate(scope: Scope, organization) -> bool:
+    """Nominate someone for a commendation awarded by `organization`: administrators, organizers of its
+    division, its staff and the secretaries of it or of an organization under it."""
+    if scope.is_admin:
+        return True
+    code = organization.division.code if organization.division_id else None
+    return _in_divisions(scope, code) or organization.pk in scope.org_ids
+
+
+def may_decide_commendation(scope: Scope, commendation, user=None) -> bool:
+    """Approve or decline: the awarding organization decides, through its staff or the organizers of its
+    division (administrators too), and never the person who nominated."""
+    if user is not None and commendation.nominated_by_id == getattr(user, "pk", None) and not scope.is_admin:
+        return False
+    if scope.is_admin:
+        return True
+    org = commendation.organization
+    code = org.division.code if org.division_id else None
+    return _in_divisions(scope, code) or org.pk in scope.staff_org_ids

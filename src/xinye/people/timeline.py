@@ -10,7 +10,9 @@ same rules as its own page (accounts.policy and the selectors):
   on those pairs by date and channel (never the member's note);
 - demands: those the viewer may see (`demand_list`) that name this person, except anonymous ones and those
   whose identity is hidden from the viewer (listing it here would tell who submitted it);
-- union membership and consents; changes to the record itself (its history, with the reason).
+- union membership and consents; changes to the record itself (its history, with the reason);
+- commendations approved by an organization the viewer sees (`commendations_q`; an "outstanding member" one
+  only where party status may be seen: `commendation_visible`).
 """
 
 from __future__ import annotations
@@ -122,6 +124,15 @@ def person_timeline(scope: Scope, person, memberships=None) -> list[Entry]:
         )
     if person.union_name and person.union_since:
         out.append(Entry(person.union_since, "union", _("Joined the trade union"), person.union_name))
+    # commendations: approved ones the viewer may see (an "outstanding member" one only with party status)
+    from xinye.volunteering.models import Commendation
+
+    for c in Commendation.objects.filter(
+        policy.commendations_q(scope), person=person, status="approved"
+    ).select_related("organization")[:PER_KIND]:
+        if policy.commendation_visible(scope, c):
+            day = _day(c.decided_at) if c.decided_at else _day(c.created_at)
+            out.append(Entry(day, "commendation", _("Commended"), f"{c.title} · {c.organization.name}"))
     for c in person.consents.all()[:PER_KIND]:
         out.append(Entry(_day(c.given_at), "consent", _("Consent given"), ""))
         if c.withdrawn_at:

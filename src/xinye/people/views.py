@@ -52,5 +52,12 @@ def person_detail(request, pk: int):
             "recruit_branches": branches_for(scope) if memberships == [] else [],
             "platforms": person.platforms.all(),
             "consents": person.consents.all(),
+            "may_nominate": _may_nominate_any(scope),
         },
     )
+
+
+def _may_nominate_any(scope) -> bool:
+    """Whether the viewer may nominate people for commendations (the rule of accounts.policy.may_nominate, for
+    some organization: the form lists which)."""
+    return bool(scope.is_admin or scope.division_prefixes or scope.org_ids)

@@ -480,3 +480,7 @@ class Attendance(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.shift}"
+
+
+# commendations (issue 14, item 6) live in their own module with their services
+from .recognition import Commendation, CommendationKind, CommendationStatus  # noqa: E402, F401

@@ -40,3 +40,11 @@ urlpatterns += [
 from . import overview_views  # noqa: E402
 
 urlpatterns += [path("overview/", overview_views.volunteering_overview, name="volunteering_overview")]
+
+from . import recognition_views  # noqa: E402
+
+urlpatterns += [
+    path("commendations/", recognition_views.commendation_index, name="commendation_index"),
+    path("commendations/new/", recognition_views.commendation_new, name="commendation_new"),
+    path("commendations/<int:pk>/decide/", recognition_views.commendation_decision, name="commendation_decide"),
+]
