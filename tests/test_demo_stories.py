@@ -184,6 +184,9 @@ def test_names_look_like_real_places_and_stations(demo):
     assert Station.objects.filter(name__endswith="骑手之家").exists()
     assert Station.objects.filter(name__endswith="户外劳动者服务站").exists()
     assert Station.objects.filter(name__endswith="暖心驿站").exists()
+    # every station has a street address a rider can follow (issue 16, item 4)
+    addresses = list(Station.objects.values_list("address", flat=True))
+    assert all(re.search(r"(路|大道)\d+号", a) for a in addresses), [a for a in addresses if not a][:3]
     places = _division_names()
     names = list(Organization.objects.values_list("name", flat=True))
     names += list(Membership.objects.exclude(home_organization="").values_list("home_organization", flat=True))

@@ -144,6 +144,7 @@ class Station:
     capacity: int
     contact_phone: str
     verified_on: date
+    address: str = ""
 
 
 @dataclass
@@ -709,6 +710,18 @@ def _stations(
                 fake.phone_number(),
                 # most were checked this year; a few are overdue for a check (a to-do for their operator)
                 today - timedelta(days=int(rng.integers(0, 480))),
+                _address(name, county, street, cname),
             )
         )
     return out
+
+
+def _address(name: str, county: str, street: str, community: str) -> str:
+    """A plausible street address for a demo station ("宝安区沙井街道万丰东路128号"), the same for the same
+    station every time (drawn from its name, so the demo's other draws do not move)."""
+    import random
+
+    r = random.Random(name)
+    road = f"{community}{r.choice('东西南北中')}路" if r.random() < 0.6 else f"{street or community}大道"
+    where = f"{county}{street}街道" if street else county
+    return f"{where}{road}{r.randint(1, 399)}号" + (f"{r.randint(1, 30)}栋一楼" if r.random() < 0.3 else "")

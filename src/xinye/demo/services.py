@@ -213,6 +213,7 @@ def demo_build(
             capacity=s.capacity,
             contact_phone=s.contact_phone,
             verified_on=s.verified_on,
+            address=s.address,
         )
         for s in c.stations
     ]
