@@ -135,6 +135,18 @@ def member_flag_list(
     if floating is not None:
         qs = qs.filter(floating=floating)
     out = []
+    # only members who may have a flag (a superset, by date in SQL: a few days' margin for month ends); each is
+    # then decided exactly by `membership_flags`
+    from datetime import timedelta
+
+    from xinye.algorithms.membership import add_months
+
+    margin = timedelta(days=4)
+    qs = qs.filter(
+        Q(floating=True, since__lte=add_months(today, -6) + margin)
+        | Q(last_contact_on__lte=add_months(today, -6) + margin)
+        | Q(floating=True, certificate_until__lte=today + timedelta(days=31))
+    )
     # the dates only (a flag needs nothing else); a page's memberships are loaded by `with_memberships`
     dates = qs.order_by("person__name", "pk").values_list(
         "pk", "floating", "since", "last_contact_on", "certificate_until"
