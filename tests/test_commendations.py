@@ -95,3 +95,18 @@ def test_nominations_only_within_scope_and_from_the_pages():
     assert other.post(f"/volunteering/commendations/{c.pk}/decide/", {"decision": "approve"}).status_code == 404
     c.refresh_from_db()
     assert c.status == "nominated"
+
+
+def test_nominations_wait_on_the_deciders_home_page_not_the_nominators():
+    branch, person = _branch_member()
+    secretary = _user("secretary")
+    commendation_nominate(scope=scope_for(secretary), user=secretary, kind="star_rider", title="星级骑手",
+                          year=2026, organization=branch, reason="x", person=person)  # fmt: skip
+    from xinye.reports.todos import role_todos
+
+    def waiting(name):
+        items = {i["key"]: i for i in role_todos(scope=scope_for(_user(name)))}
+        return items["commendations"]["count"] if "commendations" in items else None
+
+    assert waiting("organizer") == 1
+    assert waiting("secretary") in (None, 0)

@@ -838,7 +838,8 @@ def may_nominate(scope: Scope, organization) -> bool:
 def may_decide_commendation(scope: Scope, commendation, user=None) -> bool:
     """Approve or decline: the awarding organization decides, through its staff or the organizers of its
     division (administrators too), and never the person who nominated."""
-    if user is not None and commendation.nominated_by_id == getattr(user, "pk", None) and not scope.is_admin:
+    who = getattr(user, "pk", None) if user is not None else scope.user_id
+    if who is not None and commendation.nominated_by_id == who and not scope.is_admin:
         return False
     if scope.is_admin:
         return True

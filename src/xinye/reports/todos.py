@@ -139,6 +139,37 @@ def role_todos(*, scope: Scope, now=None) -> list[dict]:
                 urgent=True,
             )
         )
+    if scope.is_admin or scope.division_prefixes or scope.staff_org_ids:
+        from xinye.accounts.policy import commendations_q, may_decide_commendation
+        from xinye.volunteering.models import Commendation
+
+        # nominations this viewer may decide (the awarding organization decides; never the nominator)
+        waiting = [
+            c
+            for c in Commendation.objects.filter(commendations_q(scope), status="nominated").select_related(
+                "organization__division"
+            )[:200]
+            if may_decide_commendation(scope, c)
+        ]
+        items.append(
+            _item(
+                "commendations",
+                _("Nominations for commendations to decide"),
+                len(waiting),
+                reverse("commendation_index") + "?status=nominated",
+                urgent=True,
+            )
+        )
+    if scope.person_id:
+        from xinye.volunteering.models import Signup
+
+        coming = Signup.objects.filter(
+            person_id=scope.person_id, status="confirmed", shift__starts_at__gte=timezone.now()
+        ).count()
+        if coming:
+            items.append(
+                _item("my_shifts", _("Volunteer shifts you signed up for"), coming, reverse("volunteering_index"))
+            )
     if scope.org_ids and not scope.is_admin:
         top = (
             Organization.objects.filter(pk__in=scope.org_ids, dissolved_on__isnull=True)
