@@ -30,6 +30,7 @@ KEYS = {
     "/stations/": "stations",
     "/demands/": "demands",
     "/places/": "places",
+    "/volunteering/": "volunteering",
     "/audit/": "audit",
     "/api/docs/": "api",
 }
@@ -71,9 +72,10 @@ def test_menu_and_the_links_of_its_pages_never_lead_to_a_missing_page(login, rol
 
 
 def test_menu_leaves_out_pages_that_hold_nothing_for_the_role(login):
-    # an operator manages stations: no organizations, people, members or companies lead to empty pages
+    # an operator manages stations (and their volunteer teams): no organizations, people, members or companies
+    # lead to empty pages
     operator = _menu(login("operator"))
-    assert set(operator) == {"dashboard", "stations", "places"}
+    assert set(operator) == {"dashboard", "stations", "volunteering", "places"}
     # every organization and company list the menu offers holds something
     for role in ROLES:
         client = login(role)
