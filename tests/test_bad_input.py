@@ -240,7 +240,7 @@ def test_station_import_of_a_gbk_csv_and_of_a_huge_field(login):
     before = Station.objects.count()
     text += "x" * 140_000 + f",union,{op},22.5,114\n"
     r = client.post("/stations/import/", {"file": SimpleUploadedFile("s.csv", text.encode()), "crs": "wgs84"})
-    assert r.status_code == 400 and "s.csv, row 3" in r.content.decode()
+    assert r.status_code == 400 and "s.csv 第 3 行" in r.content.decode()  # the page's language: zh-hans
     assert Station.objects.count() == before
 
 

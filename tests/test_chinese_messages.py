@@ -159,7 +159,29 @@ def test_a_station_import_names_file_row_column_and_value_with_the_problem_in_ch
     body = r.content.decode()
     assert r.status_code == 400
     assert "驿站.csv 中有 3 处错误；未导入任何内容" in body
-    assert "row 2, column &#x27;capacity&#x27;: 座位数应为整数" in body and "many" in body
-    assert "row 3, column &#x27;kind&#x27;: 未知的类型" in body and "spaceship" in body
-    assert "row 4, column &#x27;opening_hours&#x27;: 不是有效的营业时间" in body and "9 to 5" in body
+    # where each problem is, in Chinese too (issue 16: "row" and "column" were English)
+    assert "驿站.csv 第 2 行 “capacity”列：座位数应为整数" in body and "many" in body
+    assert "驿站.csv 第 3 行 “kind”列：未知的类型" in body and "spaceship" in body
+    assert "驿站.csv 第 4 行 “opening_hours”列：不是有效的营业时间" in body and "9 to 5" in body
     assert "whole number" not in body and "unknown kind" not in body
+    assert "row 2" not in body and "column &#x27;" not in body and "(value" not in body
+
+
+@pytest.mark.django_db
+def test_file_errors_of_every_import_are_in_chinese(login):
+    """A file that cannot be read at all: the reader's English message and its place, shown in Chinese."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = SimpleUploadedFile("坏文件.csv", "名称,经度\n".encode() + bytes([0xFF, 0xFE, 0xFA]) + b"\n")
+    r = login("operator").post("/stations/import/", {"file": bad, "crs": "wgs84"}, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    body = r.content.decode()
+    assert r.status_code == 400 and "不是 UTF-8 或 GB18030（GBK）编码的文本" in body and "第 2 行" in body
+    assert "not UTF-8" not in body and "row 2" not in body
+    from django.utils import translation
+
+    from xinye.common.input_errors import localized_message
+
+    with translation.override("en"):
+        assert localized_message("no sheet named 'members'") == "no sheet named “members”"
+    with translation.override("zh-hans"):
+        assert localized_message("no sheet named 'members'") == "没有名为“members”的工作表"

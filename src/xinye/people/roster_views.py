@@ -13,6 +13,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xinye.accounts.scope import request_scope
+from xinye.algorithms.errors import InputError, RowError
+from xinye.common.input_errors import localized_errors
 from xinye.common.jobs import job_submit
 from xinye.common.models import Job
 from xinye.common.views import get_or_404
@@ -102,7 +104,20 @@ def roster_result(request, pk: int):
     if not result:
         return redirect("job_detail", pk=j.pk)
     may_import_now = result.get("ok") and result.get("dry_run") and Path(j.params["path"]).exists()
-    return render(request, "people/roster_result.html", {"job": j, "result": result, "may_import": may_import_now})
+    shown_errors, summary = [], ""
+    if not result.get("ok"):
+        # the errors as the reader wrote them, shown in the page's language (the job ran in the worker's)
+        found = InputError(
+            [RowError(e["file"], e["row"], e["column"], e["value"], e["message"]) for e in result.get("errors", [])],
+            summary=result.get("summary", ""),
+        )
+        shown = localized_errors(found)
+        shown_errors, summary = shown["errors"], shown["summary"]
+    return render(
+        request,
+        "people/roster_result.html",
+        {"job": j, "result": result, "may_import": may_import_now, "errors": shown_errors, "summary": summary},
+    )
 
 
 @login_required

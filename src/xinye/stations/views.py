@@ -23,10 +23,11 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from xinye.accounts.scope import request_scope
 from xinye.algorithms import geo
-from xinye.algorithms.errors import XinyeError
+from xinye.algorithms.errors import InputError, XinyeError
 from xinye.algorithms.tabular import csv_writer
 from xinye.common import ratelimit
 from xinye.common.concurrency import Conflict, conflict_in_form, save_versioned
+from xinye.common.input_errors import localized_errors
 from xinye.common.jobs import job_submit
 from xinye.common.uploads import uploaded_path
 from xinye.common.views import get_or_404, paginate
@@ -335,6 +336,11 @@ def station_import(request):
                         name=upload.name,
                         seen=registry.unsign_seen(token) if token else None,
                     )
+                except InputError as exc:
+                    # in the page's language: where each problem is, and what (xinye.common.input_errors)
+                    shown = localized_errors(exc)
+                    context["error"] = shown["summary"]
+                    context["errors"] = shown["errors"]
                 except XinyeError as exc:
                     context["error"] = str(exc)
         status = 400 if context["error"] else 200
