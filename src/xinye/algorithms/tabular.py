@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from .errors import InputError, RowError
 
 
@@ -80,8 +82,16 @@ def read_text(path) -> str:
 
 
 def read_json(path):
-    """A JSON file's data (UTF-8, or GB18030), capped like every import; errors name the line and column."""
+    """A JSON file's data (UTF-8, or GB18030), capped like every import; errors name the line and column.
+
+    orjson parses it (a 77 MB business file in one second rather than several); whatever orjson refuses
+    (NaN, integers over 64 bits, lone surrogates, malformed text) goes to the standard library's parser, which
+    either reads it as before or names the line and column of the error."""
     text = read_text(path)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
