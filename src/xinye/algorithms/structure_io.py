@@ -24,6 +24,7 @@ import orjson
 
 from .errors import InputError, RowError
 from .structure import Business, Member, Org, Unit
+from .structure.model import _no_gc
 from .tabular import new_workbook, read_csv_rows, read_json, read_xlsx_rows
 
 UNIT_COLUMNS = ["id", "parent", "name", "kind", "division", "status", "merged_into"]
@@ -120,15 +121,18 @@ def _text_columns(recs: list[dict], columns: Sequence[str], required: Sequence[s
                 out[col] = [""] * len(recs)
             continue
         values = list(map(dict.get, recs, repeat(col)))
-        types = set(map(type, values))
-        if not types <= {str, NoneType}:
-            return None
-        strings = [v for v in values if v is not None] if NoneType in types else values
+        try:
+            text = list(map(str.strip, values))  # TypeError: a value that is not a string (null among them)
+            strings = values
+        except TypeError:
+            if not set(map(type, values)) <= {str, NoneType}:
+                return None
+            strings = [v for v in values if v is not None]
+            text = ["" if v is None else v.strip() for v in values]
         if strings and (max(map(len, strings)) > limit or "\x00" in "".join(strings)):
             return None
         if col not in columns:
             continue
-        text = ["" if v is None else v.strip() for v in values] if NoneType in types else list(map(str.strip, values))
         if col in required and not all(text):
             return None
         out[col] = text
@@ -189,6 +193,23 @@ def _units(file: str, recs: list[dict], where: Callable[[], Sequence[int | str]]
     return units
 
 
+def _member_columns(
+    file: str, recs: list[dict], where: Callable[[], Sequence[int | str]], member_rows: dict | None
+) -> tuple[list[str], list[str], list[str]] | None:
+    """The members' ids, units and statuses, when no record holds a row error (else None)."""
+    cols = _text_columns(recs, MEMBER_COLUMNS, ("id", "unit"))
+    if cols is None:
+        return None
+    ids, status = cols["id"], cols["status"]
+    # a handful of statuses among a million members: each distinct text lower-cased once, and shared
+    text = {s: (s or "formal").lower() for s in set(status)}
+    status = list(map(text.__getitem__, status))
+    if member_rows is not None:
+        for mid, w in zip(ids, where(), strict=True):
+            member_rows.setdefault(mid, (file, w))
+    return ids, cols["unit"], status
+
+
 def _members(
     file: str,
     recs: list[dict],
@@ -196,14 +217,7 @@ def _members(
     errors: list[RowError],
     member_rows: dict | None,
 ) -> list[Member]:
-    cols = _text_columns(recs, MEMBER_COLUMNS, ("id", "unit"))
-    if cols is not None:  # no row error: a column at a time
-        ids, status = cols["id"], cols["status"]
-        status = list(map(str.lower, status)) if all(status) else [(s or "formal").lower() for s in status]
-        if member_rows is not None:
-            for mid, w in zip(ids, where(), strict=True):
-                member_rows.setdefault(mid, (file, w))
-        return list(map(Member, ids, cols["unit"], status))
+    """The members, record by record, naming each row error."""
     members = []
     for w, rec in zip(where(), recs, strict=True):
         _check_texts(file, w, rec, errors)
@@ -221,7 +235,11 @@ def load_business(path: Path, *, members_path: Path | None = None, member_rows: 
 
     Records without a row error (the usual case) are read a column at a time; otherwise record by record,
     naming each error. Either way the same units and members, or the same errors."""
-    path = Path(path)
+    with _no_gc():  # a million small acyclic objects: nothing for the cyclic collector to find
+        return _load_business(Path(path), members_path, member_rows)
+
+
+def _load_business(path: Path, members_path: Path | None, member_rows: dict | None) -> Business:
     file = str(path)
     errors: list[RowError] = []
     data = read_json(path) if path.suffix.lower() == ".json" else None
@@ -233,11 +251,14 @@ def load_business(path: Path, *, members_path: Path | None = None, member_rows: 
         mfile, recs, where = str(members_path), *_table(Path(members_path), "members")
     else:
         mfile, recs, where = file, *_table(path, "members", data)
-    del data  # the records (a million dicts) go as soon as their members are made
-    members = _members(mfile, recs, where, errors, member_rows)
+    del data  # the records (a million dicts) go as soon as their columns are read
+    columns = _member_columns(mfile, recs, where, member_rows)
+    members = _members(mfile, recs, where, errors, member_rows) if columns is None else []
     del recs, where
     if errors:
         raise InputError(errors, summary=f"{len(errors)} error(s) in {file}; nothing was written")
+    if columns is not None:
+        return Business.build_columns(units, *columns, file=file)
     return Business.build(units, members, file=file)
 
 

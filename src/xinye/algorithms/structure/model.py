@@ -31,7 +31,7 @@ def _noop(stage: str, done: int, total: int) -> None:
 # ----------------------------------------------------------------------------------------------- data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """A business unit. `parent` is None for the root; `division` a division code (for nearness)."""
 
@@ -44,7 +44,7 @@ class Unit:
     merged_into: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     id: str
     unit: str
@@ -136,7 +136,10 @@ class Business:
         order: list[str],
         children: dict[str, list[str]],
         roots: list[str],
+        *,
+        _columns: tuple[list[str], list[str], list[bool]] | None = None,
     ):
+        """`_columns`: the members' ids, units and formal flags in the order of `members`, when known already."""
         self.units = units
         self.members = members
         self.order = order  # pre-order, children sorted by id
@@ -166,10 +169,13 @@ class Business:
             division[i] = x.division
         self._by_pos = (pos, parent_pos, depth_l, active, division, unit_l)
         # one pass per field in C rather than one Python step per member (a million members at national scale)
-        values = list(members.values())
-        ids = [m.id for m in values]
-        unit_of = [m.unit for m in values]
-        is_formal = [m.status == FORMAL for m in values]
+        if _columns is None:
+            values = list(members.values())
+            ids = [m.id for m in values]
+            unit_of = [m.unit for m in values]
+            is_formal = [m.status == FORMAL for m in values]
+        else:
+            ids, unit_of, is_formal = _columns
         members_of: dict[str, list[str]] = defaultdict(list)
         for mid, u in zip(ids, unit_of, strict=True):
             members_of[u].append(mid)
@@ -233,32 +239,52 @@ class Business:
         return cls(by_id, mems, order, children, roots)
 
     @classmethod
+    def build_columns(
+        cls, units: Iterable[Unit], ids: list[str], unit_of: list[str], status: list[str], *, file: str = "business"
+    ) -> Business:
+        """`build` with the members given as columns (ids, units, statuses), as `structure_io` reads them: the
+        same business, or the same errors, without going over a million `Member` objects again."""
+        units = list(units)
+        members = list(map(Member, ids, unit_of, status))
+        fast = cls._valid_columns(units, members, ids, unit_of, status)
+        return fast if fast is not None else cls.build(units, members, file=file)
+
+    @classmethod
     def _build_valid(cls, units: list[Unit], members: list[Member]) -> Business | None:
         """`build` for an input without errors, checking whole columns at once; None if anything is off (then
         `build` goes record by record and names each error)."""
+        ids = [m.id for m in members]
+        unit_of = [m.unit for m in members]
+        status = [m.status for m in members]
+        return cls._valid_columns(units, members, ids, unit_of, status)
+
+    @classmethod
+    def _valid_columns(
+        cls, units: list[Unit], members: list[Member], ids: list[str], unit_of: list[str], status: list[str]
+    ) -> Business | None:
+        """`_build_valid` with the members' columns at hand (in the order of `members`)."""
         try:
-            ids = [u.id for u in units]
-            by_id = dict(zip(ids, units, strict=True))
-            if len(by_id) < len(units) or not all(ids) or not {u.status for u in units} <= set(UNIT_STATUSES):
+            uids = [u.id for u in units]
+            by_id = dict(zip(uids, units, strict=True))
+            if len(by_id) < len(units) or not all(uids) or not {u.status for u in units} <= set(UNIT_STATUSES):
                 return None
             links = {u.parent for u in units} | {u.merged_into for u in units}
             links.discard(None)
             if not by_id.keys() >= links:
                 return None
-            mids = [m.id for m in members]
-            mems = dict(zip(mids, members, strict=True))
-            if len(mems) < len(members) or not all(mids):
+            mems = dict(zip(ids, members, strict=True))
+            if len(mems) < len(members) or not all(ids):
                 return None
-            if not by_id.keys() >= {m.unit for m in members}:
+            if not by_id.keys() >= set(unit_of):
                 return None
-            if not {m.status for m in members} <= set(MEMBER_STATUSES):
+            if not set(status) <= set(MEMBER_STATUSES):
                 return None
         except TypeError:  # an unhashable value: let the record-by-record checks say where
             return None
         children, roots, order = _tree(by_id)
         if len(order) < len(by_id):
             return None
-        return cls(by_id, mems, order, children, roots)
+        return cls(by_id, mems, order, children, roots, _columns=(ids, unit_of, list(map(FORMAL.__eq__, status))))
 
     def ancestors(self, u: str) -> list[str]:
         """u's ancestors, nearest first (u excluded). Cached: do not modify the list."""

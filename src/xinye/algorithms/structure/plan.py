@@ -33,13 +33,14 @@ class Plan:
     unplaced: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {
-            "organizations": [o.to_json() for o in self.organizations],
-            "findings": [f.to_json() for f in self.findings],
-            "remaining_findings": [f.to_json() for f in self.remaining],
-            "stats": self.stats,
-            "unplaced": self.unplaced,
-        }
+        with _no_gc():  # hundreds of thousands of small dicts at national scale
+            return {
+                "organizations": [o.to_json() for o in self.organizations],
+                "findings": [f.to_json() for f in self.findings],
+                "remaining_findings": [f.to_json() for f in self.remaining],
+                "stats": self.stats,
+                "unplaced": self.unplaced,
+            }
 
 
 class _Piece:
