@@ -23,7 +23,7 @@ from types import NoneType
 import orjson
 
 from .errors import InputError, RowError
-from .structure import Business, Member, Org, Unit
+from .structure import Business, Finding, Member, Org, Plan, Unit
 from .structure.model import _no_gc
 from .tabular import new_workbook, read_csv_rows, read_json, read_xlsx_rows
 
@@ -324,6 +324,9 @@ def _flag(value) -> bool | None:
 #: `default=str` as with json (orjson would write them its own way)
 _ORJSON = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
+#: items of a list written at a time: one orjson call per item would cost more than writing them
+_CHUNK = 4096
+
 
 def _dumps(value, indent: int = 0) -> bytes:
     """`value` as JSON indented by two spaces a level, every line after the first `indent` spaces further in.
@@ -333,35 +336,78 @@ def _dumps(value, indent: int = 0) -> bytes:
         out = orjson.dumps(value, default=str, option=_ORJSON)
     except orjson.JSONEncodeError:
         out = json.dumps(value, ensure_ascii=False, indent=2, default=str).encode()
+    return _indent(out, indent)
+
+
+def _indent(out: bytes, indent: int) -> bytes:
     return out.replace(b"\n", b"\n" + b" " * indent) if indent and b"\n" in out else out
 
 
-#: items of a list written at a time: one orjson call per item would cost more than writing them
-_CHUNK = 4096
+#: findings written from their dataclasses (dates, were there any, as `default=str` writes them)
+_FINDINGS = orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME
 
 
-def write_json(path: Path, data: dict) -> None:
-    """`data` as UTF-8 JSON (indented by two spaces), written to the file as it is made, `_CHUNK` items of a
-    top-level list at a time, so that a plan of a million members never stands in memory as one text."""
-    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
-        Path(path).write_bytes(_dumps(data) + b"\n")
-        return
+def _findings_json(findings: list[Finding]) -> bytes:
+    """Findings as `_dumps([f.to_json() for f in findings], 2)` writes them, from the dataclasses themselves:
+    orjson writes a dataclass's fields in order, as `Finding.to_json` lists them (a tuple as a list)."""
+    try:
+        return _indent(orjson.dumps(findings, default=str, option=_FINDINGS), 2)
+    except orjson.JSONEncodeError:
+        return _dumps([f.to_json() for f in findings], 2)
+
+
+def _write_sections(path: Path, sections: Sequence[tuple[str, object, Callable[[list], bytes]]]) -> None:
+    """A JSON object of `sections` (key, value, how to write a part of a list value), written to the file as it
+    is made: `_CHUNK` items of a list at a time, so that a plan of a million members never stands in memory as
+    one text. The same text as orjson's `OPT_INDENT_2` of the whole object."""
     with open(path, "wb") as fh:
         fh.write(b"{")
-        for k, (key, value) in enumerate(data.items()):
+        for k, (key, value, part_json) in enumerate(sections):
             fh.write((b",\n  " if k else b"\n  ") + _dumps(key) + b": ")
             if isinstance(value, list) and value:
                 fh.write(b"[")
                 for start in range(0, len(value), _CHUNK):
                     # b"[\n    {...},\n    {...}\n  ]": the items as the whole document would hold them
-                    part = _dumps(value[start : start + _CHUNK], 2)
+                    part = part_json(value[start : start + _CHUNK])
                     if start:
                         fh.write(b",")
                     fh.write(memoryview(part)[1:-4])
                 fh.write(b"\n  ]")
             else:
                 fh.write(_dumps(value, 2))
-        fh.write(b"\n}\n" if data else b"}\n")
+        fh.write(b"\n}\n" if sections else b"}\n")
+
+
+def _list_json(part: list) -> bytes:
+    return _dumps(part, 2)
+
+
+def write_json(path: Path, data: dict) -> None:
+    """`data` as UTF-8 JSON, indented by two spaces (a top-level object written a part at a time)."""
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        Path(path).write_bytes(_dumps(data) + b"\n")
+        return
+    _write_sections(path, [(key, value, _list_json) for key, value in data.items()])
+
+
+def write_plan(path: Path, plan: Plan) -> None:
+    """PLAN.json: the text `write_json(path, plan.to_json())` writes, without making every organization's and
+    finding's dict at once (a national plan has over a hundred thousand of each)."""
+
+    def organizations(part: list[Org]) -> bytes:
+        return _dumps([o.to_json() for o in part], 2)
+
+    with _no_gc():
+        _write_sections(
+            path,
+            [
+                ("organizations", plan.organizations, organizations),
+                ("findings", plan.findings, _findings_json),
+                ("remaining_findings", plan.remaining, _findings_json),
+                ("stats", plan.stats, _list_json),
+                ("unplaced", plan.unplaced, _list_json),
+            ],
+        )
 
 
 def write_template(path: Path) -> None:

@@ -88,7 +88,7 @@ class Command(BaseCommand):
             rules, business, orgs = self._load(o)
             with progress_bar(o["verbosity"] > 0 and len(business.members) > 50_000) as bar:
                 result = structure.plan(business, orgs, rules, today=timezone.localdate(), progress=bar)
-            structure_io.write_json(o["output"], result.to_json())
+            structure_io.write_plan(o["output"], result)
         s = result.stats
         self.stdout.write(
             f"{s['organizations']} organizations ({', '.join(f'{k} {v}' for k, v in s['by_kind'].items())}); "
