@@ -120,7 +120,8 @@ def _text_columns(recs: list[dict], columns: Sequence[str], required: Sequence[s
             if col in columns:
                 out[col] = [""] * len(recs)
             continue
-        values = list(map(dict.get, recs, repeat(col)))
+        values: list = list(map(dict.get, recs, repeat(col)))
+        strings: list[str]
         try:
             text = list(map(str.strip, values))  # TypeError: a value that is not a string (null among them)
             strings = values
@@ -170,10 +171,11 @@ def _table(path: Path, key: str, data=None) -> tuple[list[dict], Callable[[], Se
 def _units(file: str, recs: list[dict], where: Callable[[], Sequence[int | str]], errors: list[RowError]) -> list[Unit]:
     cols = _text_columns(recs, UNIT_COLUMNS, ("id",))
     if cols is not None:  # no row error: a column at a time
-        status = cols["status"]
-        status = list(map(str.lower, status)) if all(status) else [(s or "active").lower() for s in status]
+        # a handful of statuses among the units: each distinct text lower-cased once, and shared
+        text = {s: (s or "active").lower() for s in set(cols["status"])}
+        statuses = list(map(text.__getitem__, cols["status"]))
         parent, merged = ([x or None for x in cols[c]] for c in ("parent", "merged_into"))
-        return list(map(Unit, cols["id"], parent, cols["name"], cols["kind"], cols["division"], status, merged))
+        return list(map(Unit, cols["id"], parent, cols["name"], cols["kind"], cols["division"], statuses, merged))
     units = []
     for w, rec in zip(where(), recs, strict=True):
         _check_texts(file, w, rec, errors)
