@@ -24,7 +24,7 @@ import orjson
 
 from .errors import InputError, RowError
 from .structure import Business, Finding, Member, Org, Plan, Unit
-from .structure.model import _no_gc
+from .structure.model import no_gc
 from .tabular import new_workbook, read_csv_rows, read_json, read_xlsx_rows
 
 UNIT_COLUMNS = ["id", "parent", "name", "kind", "division", "status", "merged_into"]
@@ -237,7 +237,7 @@ def load_business(path: Path, *, members_path: Path | None = None, member_rows: 
 
     Records without a row error (the usual case) are read a column at a time; otherwise record by record,
     naming each error. Either way the same units and members, or the same errors."""
-    with _no_gc():  # a million small acyclic objects: nothing for the cyclic collector to find
+    with no_gc():  # a million small acyclic objects: nothing for the cyclic collector to find
         return _load_business(Path(path), members_path, member_rows)
 
 
@@ -399,7 +399,7 @@ def write_plan(path: Path, plan: Plan) -> None:
     def organizations(part: list[Org]) -> bytes:
         return _dumps([o.to_json() for o in part], 2)
 
-    with _no_gc():
+    with no_gc():
         _write_sections(
             path,
             [

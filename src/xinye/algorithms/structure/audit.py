@@ -15,7 +15,7 @@ import numpy as np
 
 from ..rules import RuleSet
 from .levels import _anchor_of, _branch_kind, _desired_uppers, _kept_committees, _kind_label
-from .model import Business, Finding, Org, _Listing, _no_gc, _segment_sums
+from .model import Business, Finding, Org, _Listing, _segment_sums, no_gc
 
 # ----------------------------------------------------------------------------------------------- audit
 
@@ -154,7 +154,7 @@ def _finding(
 
 def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None) -> list[Finding]:
     """Every finding about `orgs` against `business` under `rules`, most severe first."""
-    with _no_gc():
+    with no_gc():
         return _audit(business, orgs, rules, today=today)
 
 

@@ -503,9 +503,10 @@ def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _no_gc():
-    """The planner allocates millions of small acyclic objects; the cyclic collector would scan the heap
-    again and again for nothing, so it pauses while the planner runs."""
+def no_gc():
+    """The planner, and the reading and writing of its files, allocate millions of small acyclic objects; the
+    cyclic collector would scan the heap again and again for nothing, so it pauses meanwhile (nested: only the
+    outermost turns it back on)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

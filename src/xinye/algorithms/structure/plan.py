@@ -17,7 +17,7 @@ import numpy as np
 from ..rules import RuleSet
 from .audit import _audit
 from .levels import _anchor_of, _branch_kind, _fresh_id, _kind_label, _link_parents, _new_name, _upper_levels
-from .model import Business, Finding, Org, Progress, _Listing, _no_gc, _noop
+from .model import Business, Finding, Org, Progress, _Listing, _noop, no_gc
 from .regions import _regions
 from .validate import _validate_orgs
 
@@ -33,7 +33,7 @@ class Plan:
     unplaced: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        with _no_gc():  # hundreds of thousands of small dicts at national scale
+        with no_gc():  # hundreds of thousands of small dicts at national scale
             return {
                 "organizations": [o.to_json() for o in self.organizations],
                 "findings": [f.to_json() for f in self.findings],
@@ -103,7 +103,7 @@ def plan(
 
     `findings` may pass the audit of `orgs` already made (by `audit` with the same arguments), to save
     doing it twice."""
-    with _no_gc():
+    with no_gc():
         return _plan(business, orgs, rules, today=today, progress=progress, findings=findings)
 
 

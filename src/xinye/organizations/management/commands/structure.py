@@ -12,7 +12,7 @@ from django.utils import timezone
 from xinye.algorithms import structure, structure_io
 from xinye.algorithms.errors import XinyeError
 from xinye.algorithms.rules import RULE_SETS, RulesError, get_rules
-from xinye.algorithms.structure.model import _no_gc as no_gc
+from xinye.algorithms.structure.model import no_gc
 from xinye.common.progress import progress_bar
 
 
