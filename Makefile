@@ -53,6 +53,7 @@ test: setup
 ## bench: the measurements of docs/performance.md (minutes; not part of make test)
 bench: setup
 	cd benchmarks && ../$(VENV)/bin/python structure_bench.py --members 1000000 --units 200000
+	cd benchmarks && ../$(VENV)/bin/python structure_e2e.py --runs 3
 	cd benchmarks && ../$(VENV)/bin/python structure_exact.py
 	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
 	cd benchmarks && ../$(VENV)/bin/python branches_vs_spopt.py --sizes 2500 10000 --timeout 1200

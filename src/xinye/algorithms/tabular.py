@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from .errors import InputError, RowError
 
 
@@ -61,11 +63,18 @@ def _check_size(path) -> None:
 def read_text(path) -> str:
     """The file's text: UTF-8 (a byte-order mark is dropped), else GB18030/GBK. Raises InputError naming the
     file, the line and the bytes when it is neither."""
+    return _decode(path, _read_bytes(path))
+
+
+def _read_bytes(path) -> bytes:
     _check_size(path)
     try:
-        raw = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise _fail(path, f"cannot read: {exc.strerror}") from exc
+
+
+def _decode(path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as first:
@@ -79,9 +88,26 @@ def read_text(path) -> str:
             ) from first
 
 
+#: every digit byte as "0", every other byte as " ": nineteen zeros in a row mark a number that may not fit in
+#: 64 bits, which orjson would read as a float where json reads an integer
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+
+
 def read_json(path):
-    """A JSON file's data (UTF-8, or GB18030), capped like every import; errors name the line and column."""
-    text = read_text(path)
+    """A JSON file's data (UTF-8, or GB18030), capped like every import; errors name the line and column.
+
+    orjson parses it (a 77 MB business file in one second rather than several) unless the file holds a run of
+    19 digits or more (an integer over 64 bits, which orjson would make a float); whatever orjson refuses (NaN,
+    Infinity, lone surrogates, malformed text) goes to the standard library's parser too, which either reads it
+    as before or names the line and column of the error."""
+    raw = _read_bytes(path)
+    text = _decode(path, raw)
+    if raw.translate(_DIGITS).find(b"0" * 19) < 0:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    del raw
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

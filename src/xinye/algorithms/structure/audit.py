@@ -15,7 +15,7 @@ import numpy as np
 
 from ..rules import RuleSet
 from .levels import _anchor_of, _branch_kind, _desired_uppers, _kept_committees, _kind_label
-from .model import Business, Finding, Org, _Listing, _no_gc, _segment_sums
+from .model import Business, Finding, Org, _Listing, _segment_sums, no_gc
 
 # ----------------------------------------------------------------------------------------------- audit
 
@@ -154,7 +154,7 @@ def _finding(
 
 def audit(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today: date | None = None) -> list[Finding]:
     """Every finding about `orgs` against `business` under `rules`, most severe first."""
-    with _no_gc():
+    with no_gc():
         return _audit(business, orgs, rules, today=today)
 
 
@@ -638,8 +638,9 @@ def _audit_upper_levels(
     desired = _desired_uppers(business, anchors, sizes, kept, rules)
     ix = business._index()
     at_unit: dict[int, Org] = {}
+    upper_kinds = rules.upper_kinds
     for o in orgs:
-        if o.kind in rules.upper_kinds and len(o.units) == 1 and o.units[0] in ix.pos:
+        if o.kind in upper_kinds and len(o.units) == 1 and o.units[0] in ix.pos:
             at_unit.setdefault(ix.pos[o.units[0]], o)
     matched: set[str] = set()
     order = business.order
@@ -670,7 +671,7 @@ def _audit_upper_levels(
                 threshold=threshold,
             )
     for o in orgs:
-        if o.kind in rules.upper_kinds and o.id not in matched:
+        if o.kind in upper_kinds and o.id not in matched:
             add("upper_level_not_needed", "warning", "general_branch_at", "organization", o.id, org=_olabel(o))
 
 
@@ -730,10 +731,11 @@ def _misplaced(
     """(organization, the upper level that should lead it) for each organization whose parent is not the nearest
     upper level above its anchor (at or above, for a branch), among the upper levels on one active unit."""
     ix = business._index()
+    upper_kinds = rules.upper_kinds
     uppers = [
         o
         for o in orgs
-        if o.kind in rules.upper_kinds and len(o.units) == 1 and o.units[0] in ix.pos and business.is_active(o.units[0])
+        if o.kind in upper_kinds and len(o.units) == 1 and o.units[0] in ix.pos and business.is_active(o.units[0])
     ]
     if not uppers:
         return []

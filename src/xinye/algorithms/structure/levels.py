@@ -195,8 +195,9 @@ def _upper_levels(
     kept = _kept_committees(business, orgs, rules)
     order = business.order
     old_upper: dict[str, Org] = {}
+    upper_kinds = rules.upper_kinds
     for o in orgs:
-        if o.kind in rules.upper_kinds and len(o.units) == 1:
+        if o.kind in upper_kinds and len(o.units) == 1:
             old_upper.setdefault(o.units[0], o)
     out: list[Org] = []
     old_ids = {x.id: x for x in orgs}

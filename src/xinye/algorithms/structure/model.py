@@ -5,10 +5,11 @@ Part of `xinye.algorithms.structure` (see its docstring for the model and the pl
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain, compress, repeat
 
@@ -30,7 +31,7 @@ def _noop(stage: str, done: int, total: int) -> None:
 # ----------------------------------------------------------------------------------------------- data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """A business unit. `parent` is None for the root; `division` a division code (for nearness)."""
 
@@ -43,7 +44,7 @@ class Unit:
     merged_into: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     id: str
     unit: str
@@ -101,9 +102,28 @@ class Finding:
     params: dict = field(default_factory=dict, compare=False, hash=False)
 
     def to_json(self) -> dict:
-        d = asdict(self)
-        d["related"] = list(self.related)
-        return d
+        """The fields by name, as `dataclasses.asdict` gives them (params copied), `related` as a list; written
+        out field by field: a plan of a million members has a hundred thousand findings or more."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "rule": self.rule,
+            "source": self.source,
+            "subject": self.subject,
+            "subject_id": self.subject_id,
+            "message": self.message,
+            "suggestion": self.suggestion,
+            "related": list(self.related),
+            "text": self.text,
+            "params": _copy_params(self.params),
+        }
+
+
+def _copy_params(params: dict) -> dict:
+    """A copy of a finding's params, as deep as `dataclasses.asdict` makes it (params are texts: a dict copy)."""
+    if all(type(v) is str for v in params.values()):
+        return dict(params)
+    return copy.deepcopy(params)
 
 
 class Business:
@@ -116,7 +136,10 @@ class Business:
         order: list[str],
         children: dict[str, list[str]],
         roots: list[str],
+        *,
+        _columns: tuple[list[str], list[str], list[bool]] | None = None,
     ):
+        """`_columns`: the members' ids, units and formal flags in the order of `members`, when known already."""
         self.units = units
         self.members = members
         self.order = order  # pre-order, children sorted by id
@@ -146,10 +169,13 @@ class Business:
             division[i] = x.division
         self._by_pos = (pos, parent_pos, depth_l, active, division, unit_l)
         # one pass per field in C rather than one Python step per member (a million members at national scale)
-        values = list(members.values())
-        ids = [m.id for m in values]
-        unit_of = [m.unit for m in values]
-        is_formal = [m.status == FORMAL for m in values]
+        if _columns is None:
+            values = list(members.values())
+            ids = [m.id for m in values]
+            unit_of = [m.unit for m in values]
+            is_formal = [m.status == FORMAL for m in values]
+        else:
+            ids, unit_of, is_formal = _columns
         members_of: dict[str, list[str]] = defaultdict(list)
         for mid, u in zip(ids, unit_of, strict=True):
             members_of[u].append(mid)
@@ -213,32 +239,56 @@ class Business:
         return cls(by_id, mems, order, children, roots)
 
     @classmethod
+    def build_columns(
+        cls, units: Iterable[Unit], ids: list[str], unit_of: list[str], status: list[str], *, file: str = "business"
+    ) -> Business:
+        """`build` with the members given as columns (ids, units, statuses), as `structure_io` reads them: the
+        same business, or the same errors, without going over a million `Member` objects again."""
+        units = list(units)
+        members = list(map(Member, ids, unit_of, status))
+        fast = cls._valid_columns(units, members, ids, unit_of, status)
+        return fast if fast is not None else cls.build(units, members, file=file)
+
+    @classmethod
     def _build_valid(cls, units: list[Unit], members: list[Member]) -> Business | None:
         """`build` for an input without errors, checking whole columns at once; None if anything is off (then
         `build` goes record by record and names each error)."""
+        ids = [m.id for m in members]
+        unit_of = [m.unit for m in members]
+        status = [m.status for m in members]
+        return cls._valid_columns(units, members, ids, unit_of, status)
+
+    @classmethod
+    def _valid_columns(
+        cls, units: list[Unit], members: list[Member], ids: list[str], unit_of: list[str], status: list[str]
+    ) -> Business | None:
+        """`_build_valid` with the members' columns at hand (in the order of `members`)."""
         try:
-            ids = [u.id for u in units]
-            by_id = dict(zip(ids, units, strict=True))
-            if len(by_id) < len(units) or not all(ids) or not {u.status for u in units} <= set(UNIT_STATUSES):
+            uids = [u.id for u in units]
+            by_id = dict(zip(uids, units, strict=True))
+            if len(by_id) < len(units) or not all(uids) or not {u.status for u in units} <= set(UNIT_STATUSES):
                 return None
             links = {u.parent for u in units} | {u.merged_into for u in units}
             links.discard(None)
             if not by_id.keys() >= links:
                 return None
-            mids = [m.id for m in members]
-            mems = dict(zip(mids, members, strict=True))
-            if len(mems) < len(members) or not all(mids):
+            mems = dict(zip(ids, members, strict=True))
+            if len(mems) < len(members) or not all(ids):
                 return None
-            if not by_id.keys() >= {m.unit for m in members}:
+            if not set(status) <= set(MEMBER_STATUSES):
                 return None
-            if not {m.status for m in members} <= set(MEMBER_STATUSES):
+            children, roots, order = _tree(by_id)
+            if len(order) < len(by_id):
+                return None
+            is_formal = list(map(FORMAL.__eq__, status))
+            business = cls(by_id, mems, order, children, roots, _columns=(ids, unit_of, is_formal))
+            # every member in a known unit: checked on the units that have members (a set of a million member
+            # units would cost a third of a second)
+            if not by_id.keys() >= business.members_of.keys():
                 return None
         except TypeError:  # an unhashable value: let the record-by-record checks say where
             return None
-        children, roots, order = _tree(by_id)
-        if len(order) < len(by_id):
-            return None
-        return cls(by_id, mems, order, children, roots)
+        return business
 
     def ancestors(self, u: str) -> list[str]:
         """u's ancestors, nearest first (u excluded). Cached: do not modify the list."""
@@ -453,9 +503,10 @@ def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _no_gc():
-    """The planner allocates millions of small acyclic objects; the cyclic collector would scan the heap
-    again and again for nothing, so it pauses while the planner runs."""
+def no_gc():
+    """The planner, and the reading and writing of its files, allocate millions of small acyclic objects; the
+    cyclic collector would scan the heap again and again for nothing, so it pauses meanwhile (nested: only the
+    outermost turns it back on)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -17,7 +17,7 @@ import numpy as np
 from ..rules import RuleSet
 from .audit import _audit
 from .levels import _anchor_of, _branch_kind, _fresh_id, _kind_label, _link_parents, _new_name, _upper_levels
-from .model import Business, Finding, Org, Progress, _Listing, _no_gc, _noop
+from .model import Business, Finding, Org, Progress, _Listing, _noop, no_gc
 from .regions import _regions
 from .validate import _validate_orgs
 
@@ -33,13 +33,14 @@ class Plan:
     unplaced: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {
-            "organizations": [o.to_json() for o in self.organizations],
-            "findings": [f.to_json() for f in self.findings],
-            "remaining_findings": [f.to_json() for f in self.remaining],
-            "stats": self.stats,
-            "unplaced": self.unplaced,
-        }
+        with no_gc():  # hundreds of thousands of small dicts at national scale
+            return {
+                "organizations": [o.to_json() for o in self.organizations],
+                "findings": [f.to_json() for f in self.findings],
+                "remaining_findings": [f.to_json() for f in self.remaining],
+                "stats": self.stats,
+                "unplaced": self.unplaced,
+            }
 
 
 class _Piece:
@@ -102,7 +103,7 @@ def plan(
 
     `findings` may pass the audit of `orgs` already made (by `audit` with the same arguments), to save
     doing it twice."""
-    with _no_gc():
+    with no_gc():
         return _plan(business, orgs, rules, today=today, progress=progress, findings=findings)
 
 
@@ -115,7 +116,8 @@ def _plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today, pro
     progress("audit", 1, 4)
 
     # 1. keep the valid existing branches (re-checking as dropped regions flow to enclosing branches)
-    candidates = [o for o in orgs if o.kind in rules.branch_kinds]
+    branch_kinds = rules.branch_kinds
+    candidates = [o for o in orgs if o.kind in branch_kinds]
     company_formal = len(business.formal)
     while True:
         chosen = set(map(id, candidates))
@@ -178,7 +180,7 @@ def _plan(business: Business, orgs: Sequence[Org], rules: RuleSet, *, today, pro
     # the planned tree places everyone once but the unplaced, and the planner counted each branch's formal
     # members as it went: the audit takes both from here instead of looking up a million ids again
     placement = (
-        [formal_of[o.id] for o in planned if o.kind in rules.branch_kinds],
+        [formal_of[o.id] for o in planned if o.kind in branch_kinds],
         {m for u in unplaced for m in u["members"]},
     )
     remaining = _audit(business, planned, rules, today=today, placement=placement, anchor_of=anchor_of)
@@ -200,8 +202,9 @@ def _churn(
 ) -> tuple[int, int]:
     """Members whose branch changes, and members newly placed: a member's current branch is the first branch
     of `orgs` that lists them."""
-    new_branches = [o for o in planned if o.kind in rules.branch_kinds]
-    is_old = [o.kind in rules.branch_kinds for o in orgs]
+    branch_kinds = rules.branch_kinds
+    new_branches = [o for o in planned if o.kind in branch_kinds]
+    is_old = [o.kind in branch_kinds for o in orgs]
     before = listing.subset(is_old) if listing is not None else None
     if before is None or not len(before.flat):
         return 0, sum(len(o.members) for o in new_branches)
@@ -543,7 +546,8 @@ def _finish(
             first = pos[o.units[0]]
             firsts.append(first)
             anchors.append(first if len(o.units) == 1 else _anchor_of(ix, [pos[u] for u in o.units]))
-    dropped = [o for o in orgs if o.kind in rules.branch_kinds and o.id not in used]
+    branch_kinds = rules.branch_kinds
+    dropped = [o for o in orgs if o.kind in branch_kinds and o.id not in used]
     member_owner: dict[str, str] = {}
     for o in dropped:
         member_owner.update(dict.fromkeys(o.members, o.id))
