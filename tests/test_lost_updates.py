@@ -137,7 +137,7 @@ def test_an_import_of_a_row_changed_since_the_export_is_refused_naming_row_colum
     response = _import(operator, _csv(rows))
     page = response.content.decode()
     assert response.status_code == 400
-    assert "stations.csv, row 2, column &#x27;version&#x27;" in page and f"(value {s.version})" in page
+    assert "stations.csv 第 2 行 “version”列" in page and f"（值：{s.version}）" in page
     assert "admin" in page  # who changed it
     s.refresh_from_db()
     assert s.capacity == 5 and s.name != "改名的驿站"

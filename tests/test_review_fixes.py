@@ -144,7 +144,7 @@ def test_import_refuses_nul_long_values_and_huge_numbers(login):
     nul = {"id": "", "name": "a\x00b", "kind": "union", "operator": op, "lat": "22.5", "lon": "114", "capacity": ""}
     r = _import(login("operator"), [nul])
     body = r.content.decode()
-    assert r.status_code == 400 and "row 2, column &#x27;name&#x27;" in body and "NUL" in body
+    assert r.status_code == 400 and "第 2 行 “name”列" in body and "NUL" in body
     r = _import(
         login("operator"),
         [
@@ -154,15 +154,15 @@ def test_import_refuses_nul_long_values_and_huge_numbers(login):
         ],
     )
     body = r.content.decode()
-    assert r.status_code == 400 and "row 3, column &#x27;id&#x27;" in body
-    assert "row 4, column &#x27;capacity&#x27;" in body
+    assert r.status_code == 400 and "第 3 行 “id”列" in body
+    assert "第 4 行 “capacity”列" in body
     assert Station.objects.count() == before
     gj = (
         b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": [1], '
         b'"geometry": {"type": "Point", "coordinates": [114, 22.5]}}]}'
     )
     r = login("operator").post("/stations/import/", {"file": SimpleUploadedFile("g.geojson", gj), "crs": "wgs84"})
-    assert r.status_code == 400 and "properties must be an object" in r.content.decode()
+    assert r.status_code == 400 and "properties 必须是对象" in r.content.decode()  # "properties must be an object"
 
 
 def test_coverage_with_minutes_not_a_number_falls_back_to_15(login):

@@ -197,13 +197,13 @@ def test_bad_rows_are_named_and_nothing_is_written(login):
     response = _upload(client, "bad.csv", _csv(rows))
     assert response.status_code == 400
     text = response.content.decode()
-    assert "bad.csv, row 3, column &#x27;kind&#x27;" in text and "castle" in text
-    assert "row 3, column &#x27;lat/lon&#x27;" in text
-    assert "row 3, column &#x27;opening_hours&#x27;" in text
-    assert "row 3, column &#x27;capacity&#x27;" in text
+    assert "bad.csv 第 3 行 “kind”列" in text and "castle" in text
+    assert "第 3 行 “lat/lon”列" in text
+    assert "第 3 行 “opening_hours”列" in text
+    assert "第 3 行 “capacity”列" in text
     # (the problem in the page's language: Chinese by default)
-    assert f"row 4, column &#x27;id&#x27;: 没有您可编辑的此 id 的驿站 (value {other.pk})" in text
-    assert "row 5, column &#x27;operator&#x27;" in text
+    assert f"第 4 行 “id”列：没有您可编辑的此 id 的驿站 （值：{other.pk}）" in text
+    assert "第 5 行 “operator”列" in text
     assert Station.objects.count() == before and not Station.objects.filter(name="好的一行").exists()
 
 
@@ -241,4 +241,4 @@ def test_a_broken_file_gets_a_clear_error(login):
         "x.geojson",
         b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "LineString"}}]}',
     )
-    assert response.status_code == 400 and "features[0]" in response.content.decode()
+    assert response.status_code == 400 and "第 1 条记录" in response.content.decode()  # features[0], in the page's language
