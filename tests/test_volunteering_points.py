@@ -622,3 +622,44 @@ def test_every_hours_and_points_page_reads_chinese_and_answers_on_a_phone(activi
     assert r.status_code == 302
     pending.refresh_from_db()
     assert pending.status == "approved" and pending.reviewed_by == activity["leader_user"]
+
+
+def test_the_overview_counts_approved_hours_and_points_in_the_viewers_area(activity, settings, client):
+    from xinye.volunteering.overview import overview
+
+    settings.XINYE_POINTS_PER_HOUR = 10
+    a, b = _volunteers(activity, 2)
+    _att, rec = _served(activity, a)
+    _served(activity, b)  # stays pending: not approved hours
+    org_a, org_b = activity["org_a"], activity["org_b"]
+    before_a, before_b = overview(scope=scope_for(org_a)), overview(scope=scope_for(org_b))
+    _approve(activity, rec)
+    after_a, after_b = overview(scope=scope_for(org_a)), overview(scope=scope_for(org_b))
+    assert round(after_a["approved_hours"] - before_a["approved_hours"], 1) == 2.0
+    assert after_a["points_earned"] - before_a["points_earned"] == 20
+    for key in ("approved_hours", "points_earned"):  # another district's organizer: nothing of ours
+        assert after_b[key] == before_b[key]
+    client.force_login(org_a)
+    html = client.get("/volunteering/overview/").content.decode()
+    assert 'data-count="approved-hours"' in html and 'data-count="points-earned"' in html
+
+
+def test_the_expire_points_command_runs_the_expiry(activity, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.XINYE_POINTS_PER_HOUR = 10
+    settings.XINYE_POINTS_EXPIRE_YEARS = 1
+    (p,) = _volunteers(activity, 1)
+    _att, rec = _served(activity, p)
+    _approve(activity, rec, now=timezone.now() - dt.timedelta(days=800))  # credited two or three years ago
+    out = StringIO()
+    call_command("volunteering", "expire-points", stdout=out)
+    assert out.getvalue().strip() == "20 point(s) expired" and hours.points_balance(p.pk) == 0
+    out = StringIO()
+    call_command("volunteering", "expire-points", stdout=out)
+    assert out.getvalue().strip() == "0 point(s) expired"
+    from xinye.common.schedules import planned
+
+    assert "xinye.volunteering.hours.points_expire" in {x.func for x in planned()}
