@@ -122,8 +122,13 @@ def planted(db):
 
 def _cases(planted):
     """How to fetch each export: name -> [(user, kwargs, query)]; a new export needs a line here."""
+    from xinye.volunteering.models import Activity, Team
+
     company, run = planted["company"], planted["run"]
+    team, activity = Team.objects.order_by("pk").first(), Activity.objects.order_by("pk").first()
     return {
+        "team_hours_export": [("admin", {"pk": team.pk, "fmt": f}, "") for f in ("csv", "xlsx")],
+        "activity_hours_export": [("admin", {"pk": activity.pk, "fmt": f}, "") for f in ("csv", "xlsx")],
         "station_export": [("admin", {"fmt": f}, "") for f in ("csv", "xlsx", "geojson")],
         "station_template": [("admin", {}, "")],
         "roster_template": [("admin", {"fmt": f}, "") for f in ("csv", "xlsx")],

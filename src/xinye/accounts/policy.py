@@ -125,6 +125,24 @@ Volunteering (issue 14)
 `party_members_among(scope, person_ids) -> set[int]`
     which of these people the viewer may see marked as Party members (a team's roster): a current membership
     visible through `party_status_q`; shown outside the viewer's own organizations, the read is audited.
+`activities_run_q(scope, prefix="") -> Q`
+    the activities the viewer runs (`may_run_activity` as a filter; `prefix` like "activity__").
+`hours_q(scope) -> Q`
+    the service hours (volunteering.HoursRecord) a viewer may see: administrators all; a person their own;
+    whoever runs the activity (`activities_run_q`) those of its volunteers. Nobody else: not an organizer of
+    another division, not a member of another branch, not the volunteer's team-mates.
+`may_award_hours(scope, activity) -> bool`
+    add hours with a reason (time served outside a shift, a record the phones missed): whoever runs it.
+`may_review_hours(scope, record, user=None) -> bool`
+    approve or decline pending hours: whoever runs the activity, never for their own hours, and never for
+    hours they awarded themselves (someone else who runs it reviews those).
+`points_stations_q(scope) -> Q`, `may_redeem_at(scope, station) -> bool`
+    the stations where the viewer hands out goods for points: a station operator at their own stations, and a
+    platform's staff at the stations their company operates. Administrators and organizers do not redeem.
+`hours_export_identity(scope, person) -> tuple[str, str]`
+    the identifier of a volunteer in an hours export (the national volunteer system's "ID type" and "ID
+    number"): Xinye never stores an ID-card number (only a keyed hash), so it is the mobile phone, full for
+    the roles that see full phones (audited, `phone_for`), masked for everyone else.
 
 Audit: the functions above record a sensitive read (`accounts.audit`) whenever they return the unmasked
 value inside a request; one `AuditEvent` per request and field names how many subjects were read.
@@ -793,6 +811,90 @@ def may_organize_for(scope: Scope, *, team=None, organization=None) -> bool:
         if not (_in_divisions(scope, code) or organization.pk in scope.org_ids):
             return False
     return True
+
+
+# ---------------------------------------------------------------- volunteer hours and points (issue 14, item 4)
+
+
+def activities_run_q(scope: Scope, prefix: str = "") -> Q:
+    """The activities the viewer runs: `may_run_activity` as a filter (`prefix` leads from the filtered model
+    to the activity, e.g. "activity__")."""
+    from xinye.places.selectors import division_q
+    from xinye.volunteering.models import TeamMembership, TeamMembershipStatus
+
+    if scope.is_admin:
+        return Q()
+    p = prefix
+    q = division_q(scope, f"{p}division") | division_q(scope, f"{p}team__division")
+    if scope.org_ids:
+        q |= Q(**{f"{p}organization_id__in": scope.org_ids}) | Q(**{f"{p}team__organization_id__in": scope.org_ids})
+    if scope.operator_names:
+        q |= Q(**{f"{p}station__operator_name__in": scope.operator_names})
+        q |= Q(**{f"{p}team__station__operator_name__in": scope.operator_names})
+    if scope.staff_company_ids:
+        q |= Q(**{f"{p}station__operator_company_id__in": scope.staff_company_ids})
+        q |= Q(**{f"{p}team__station__operator_company_id__in": scope.staff_company_ids})
+    if scope.person_id:
+        led = TeamMembership.objects.filter(
+            person_id=scope.person_id, status=TeamMembershipStatus.APPROVED, leader=True
+        ).values("team_id")
+        q |= Q(**{f"{p}team_id__in": led})
+    return q
+
+
+def hours_q(scope: Scope) -> Q:
+    """The service hours the viewer may see (see the module's documentation)."""
+    if scope.is_admin:
+        return Q()
+    q = activities_run_q(scope, "activity__")
+    if scope.person_id:
+        q |= Q(person_id=scope.person_id)
+    return q
+
+
+def may_award_hours(scope: Scope, activity) -> bool:
+    """Add hours with a reason on this activity: whoever runs it."""
+    return may_run_activity(scope, activity)
+
+
+def may_review_hours(scope: Scope, record, user=None) -> bool:
+    """Approve or decline these hours (see the module's documentation)."""
+    if scope.user_id is None:
+        return False
+    if scope.person_id and record.person_id == scope.person_id:
+        return False  # nobody approves their own hours, administrators included
+    who = getattr(user, "pk", None) if user is not None else scope.user_id
+    if record.kind == "awarded" and record.created_by_id is not None and record.created_by_id == who:
+        return False
+    return may_run_activity(scope, record.activity)
+
+
+def points_stations_q(scope: Scope) -> Q:
+    """A filter of `stations.Station`: where the viewer redeems volunteers' points."""
+    q = Q(pk__in=[])
+    if scope.operator_names:
+        q |= Q(operator_name__in=scope.operator_names)
+    if scope.staff_company_ids:
+        q |= Q(operator_company_id__in=scope.staff_company_ids)
+    return q
+
+
+def may_redeem_at(scope: Scope, station) -> bool:
+    if scope.user_id is None or station is None:
+        return False
+    if station.operator_name and station.operator_name in scope.operator_names:
+        return True
+    return bool(station.operator_company_id and station.operator_company_id in scope.staff_company_ids)
+
+
+#: the "ID type" of an hours export (the national volunteer system's words; the export is in Chinese)
+EXPORT_ID_TYPE_PHONE = "手机号码"
+
+
+def hours_export_identity(scope: Scope, person) -> tuple[str, str]:
+    """(ID type, ID) of a volunteer in an hours export (see the module's documentation)."""
+    phone = phone_for(scope, person)
+    return (EXPORT_ID_TYPE_PHONE, phone) if phone else ("", "")
 
 
 # ------------------------------------------------------------------------------------------- commendations

@@ -47,6 +47,13 @@ def planned() -> list[Planned]:
             _("Send volunteers a text message before their shift (once, XINYE_VOLUNTEER_REMINDER_HOURS ahead)"),
         ),
         Planned(
+            "xinye: expire volunteer points",
+            "xinye.volunteering.hours.points_expire",
+            Schedule.DAILY,
+            None,
+            _("Expire volunteer points credited more than XINYE_POINTS_EXPIRE_YEARS years ago (nothing when 0)"),
+        ),
+        Planned(
             "xinye: member flags and term reminders",
             "xinye.organizations.reminders.reminders_refresh",
             Schedule.DAILY,

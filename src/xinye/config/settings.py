@@ -39,6 +39,9 @@ Environment variables:
     XINYE_CHECKIN_WINDOW_SECONDS  the check-in code changes this often (default 60)
     XINYE_CHECKIN_GRACE_SECONDS   the previous window's code is still taken this long (default 10; less than
                           the window)
+    XINYE_POINTS_PER_HOUR volunteer points earned per approved recorded hour (default 10; 0 to 1000; 0: none)
+    XINYE_POINTS_EXPIRE_YEARS  points credited in a year expire at the end of that many years later (1: the
+                          points of 2026 at the end of 2027); 0 (default): they never expire (0 to 10)
 """
 
 from __future__ import annotations
@@ -480,6 +483,12 @@ if XINYE_CHECKIN_WINDOW_SECONDS < 15 or not 0 <= XINYE_CHECKIN_GRACE_SECONDS < X
     raise ImproperlyConfigured(
         "XINYE_CHECKIN_WINDOW_SECONDS must be at least 15 and XINYE_CHECKIN_GRACE_SECONDS from 0 to less than it"
     )
+XINYE_POINTS_PER_HOUR = _int("XINYE_POINTS_PER_HOUR", "10")
+XINYE_POINTS_EXPIRE_YEARS = _int("XINYE_POINTS_EXPIRE_YEARS", "0")
+if XINYE_POINTS_PER_HOUR > 1000:
+    raise ImproperlyConfigured(f"XINYE_POINTS_PER_HOUR={XINYE_POINTS_PER_HOUR} must be from 0 to 1000")
+if XINYE_POINTS_EXPIRE_YEARS > 10:
+    raise ImproperlyConfigured(f"XINYE_POINTS_EXPIRE_YEARS={XINYE_POINTS_EXPIRE_YEARS} must be from 0 to 10")
 
 # --- durable jobs and schedules (issue 11): django-q2 on the project's own database ---
 # `xinye worker` runs them. A job's time limit is set per kind (@job(..., timeout=)); the queue's

@@ -482,5 +482,152 @@ class Attendance(TimestampedModel):
         return f"{self.person} @ {self.shift}"
 
 
+# ---------------------------------------------------------------------------------------------- hours and points
+
+
+class HoursKind(models.TextChoices):
+    RECORDED = "recorded", _("Recorded by check-in and check-out")
+    AWARDED = "awarded", _("Awarded by a leader")
+
+
+class HoursStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+
+
+class HoursRecord(TimestampedModel):
+    """Service hours of a person on an activity, reviewed by a leader (issue 14, item 4).
+
+    Two kinds, kept apart: **recorded** hours come from an attendance that counts (one row per attendance,
+    made and kept in step by the check-out, `minutes` and times the attendance's part inside the shift);
+    **awarded** hours are added by whoever runs the activity, with a reason (time served outside the shift,
+    a record the phones missed). Each is pending until reviewed once: approved or declined, by whom and when.
+    Approved recorded hours earn points (`PointsEntry`); approved hours of both kinds are on the certificate
+    and in the export."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=HoursKind.choices)
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="volunteer_hours")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="hours", verbose_name=_("activity"))
+    shift = models.ForeignKey(Shift, on_delete=models.SET_NULL, null=True, blank=True, related_name="hours")
+    attendance = models.OneToOneField(Attendance, on_delete=models.CASCADE, null=True, blank=True, related_name="hours")
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    minutes = models.PositiveIntegerField(_("minutes"))
+    #: awarded hours: why the leader adds them (required)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=HoursStatus.choices, default=HoursStatus.PENDING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed on"), null=True, blank=True)
+    review_note = models.CharField(_("review note"), max_length=300, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-starts_at", "pk"]
+        verbose_name = _("service hours")
+        verbose_name_plural = _("service hours")
+        indexes = [
+            models.Index(fields=["person", "status"], name="hours_person_status"),
+            models.Index(fields=["activity", "status"], name="hours_activity_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="recorded", attendance__isnull=False) | Q(kind="awarded", attendance__isnull=True),
+                name="hours_recorded_have_an_attendance",
+            ),
+            models.CheckConstraint(condition=Q(kind="recorded") | ~Q(reason=""), name="hours_awarded_have_a_reason"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="hours_end_after_start"),
+            models.CheckConstraint(condition=Q(minutes__gte=1), name="hours_at_least_a_minute"),
+            models.CheckConstraint(
+                condition=Q(status="pending", reviewed_at__isnull=True)
+                | Q(status__in=["approved", "declined"], reviewed_at__isnull=False),
+                name="hours_reviewed_when_decided",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.minutes} min @ {self.activity} ({self.kind}, {self.status})"
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 2)
+
+
+class PointsKind(models.TextChoices):
+    EARN = "earn", _("Earned")
+    REDEEM = "redeem", _("Redeemed")
+    EXPIRE = "expire", _("Expired")
+
+
+class PointsEntry(models.Model):
+    """One line of a person's points ledger; the balance is the sum of `points` (earned positive, redeemed and
+    expired negative). Lines are never changed or deleted. `PointsBalance` holds the same sum in one row per
+    person, so that a redemption is one conditional update that can never take it below zero."""
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="points_entries")
+    kind = models.CharField(_("kind"), max_length=8, choices=PointsKind.choices)
+    points = models.IntegerField(_("points"))
+    #: earn: the approved recorded hours that earned it (once per record)
+    hours = models.ForeignKey(HoursRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    #: earn: the year the points were credited; expire: the last year of credits it ends
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    station = models.ForeignKey("stations.Station", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    #: the station's name when redeemed there (the ledger reads the same if the station is renamed or closed)
+    station_name = models.CharField(_("station"), max_length=200, blank=True)
+    #: redeem: the time window of the volunteer's code; a code redeems once
+    pass_window = models.BigIntegerField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("when"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="earn", points__gt=0) | Q(kind__in=["redeem", "expire"], points__lt=0),
+                name="points_sign_by_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["hours"], condition=Q(kind="earn", hours__isnull=False), name="points_earned_once_per_hours"
+            ),
+            models.UniqueConstraint(
+                fields=["person", "pass_window"],
+                condition=Q(kind="redeem", pass_window__isnull=False),
+                name="points_code_redeems_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.kind} {self.points}"
+
+
+class PointsBalance(models.Model):
+    """A person's points balance: the sum of their ledger, kept in one row. Never below zero (a database
+    constraint); every change is a conditional `UPDATE ... SET balance = balance - n WHERE balance >= n` in the
+    transaction that writes the ledger line, so two redemptions at once cannot spend the same points."""
+
+    person = models.OneToOneField("people.Person", on_delete=models.CASCADE, related_name="points_balance")
+    balance = models.IntegerField(_("points"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("points balance")
+        verbose_name_plural = _("points balances")
+        constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="points_balance_never_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.balance}"
+
+
 # commendations (issue 14, item 6) live in their own module with their services
 from .recognition import Commendation, CommendationKind, CommendationStatus  # noqa: E402, F401

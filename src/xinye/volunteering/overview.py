@@ -2,9 +2,11 @@
 organization, platform and occupation, and a map of posts and activities, for those who oversee an area.
 
 Every count is taken over what `accounts.policy` lets the viewer see (`teams_q`, `activities_q`,
-`vanguard_posts_q`); nobody is named here. Hours are the counted minutes of attendances (check-in and
-check-out, at least the configured share of the shift). A volunteer who drives or rides for two platforms
-counts under each (the table says so); every other breakdown counts each volunteer once.
+`vanguard_posts_q`, `commendations_q`); nobody is named here. Hours are the counted minutes of attendances
+(check-in and check-out, at least the configured share of the shift); approved hours and the points they earned
+(item 4) are those of the same activities after review, and commendations are counted by kind for the year.
+A volunteer who drives or rides for two platforms counts under each (the table says so); every other breakdown
+counts each volunteer once.
 """
 
 from __future__ import annotations
@@ -111,7 +113,9 @@ def overview(*, scope: Scope, today: dt.date | None = None) -> dict:
             r.volunteers.add(pid)
     ordered = {k: sorted(v.values(), key=lambda r: (-r.hours, -r.activities, r.label)) for k, v in tables.items()}
     shifts = Shift.objects.filter(activity__in=activities.values("pk"), cancelled_at__isnull=True)
+    reviewed = _reviewed(scope, activities, today)
     return {
+        **reviewed,
         "teams": teams.count(),
         "team_members": TeamMembership.objects.filter(team__in=teams.values("pk"), status="approved").count(),
         "activities": activities.count(),
@@ -124,6 +128,30 @@ def overview(*, scope: Scope, today: dt.date | None = None) -> dict:
         "active_days": ACTIVE_DAYS,
         "tables": ordered,
         "map": _map(activities, posts),
+    }
+
+
+def _reviewed(scope: Scope, activities, today: dt.date) -> dict:
+    """Approved hours of the activities and the points they earned; approved commendations of the year by kind."""
+    from django.db.models import Sum
+
+    from xinye.volunteering.models import HoursRecord, HoursStatus, PointsEntry, PointsKind
+    from xinye.volunteering.recognition import CommendationKind, approved_counts
+
+    approved = HoursRecord.objects.filter(activity__in=activities.values("pk"), status=HoursStatus.APPROVED)
+    minutes = approved.aggregate(n=Sum("minutes"))["n"] or 0
+    earned = (
+        PointsEntry.objects.filter(kind=PointsKind.EARN, hours__in=approved.values("pk")).aggregate(n=Sum("points"))[
+            "n"
+        ]
+        or 0
+    )
+    counts = approved_counts(scope=scope, year=today.year)
+    return {
+        "approved_hours": round(minutes / 60, 1),
+        "points_earned": earned,
+        "commendations": [(label, counts[k]) for k, label in CommendationKind.choices if counts.get(k)],
+        "year": today.year,
     }
 
 

@@ -3,7 +3,7 @@ activities_q). Anything outside is treated as missing: `*_get` raises DoesNotExi
 
 from __future__ import annotations
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from xinye.accounts import policy
@@ -15,6 +15,10 @@ from .models import (
     OPEN_TEAM_STATUSES,
     Activity,
     CalendarFeed,
+    HoursKind,
+    HoursRecord,
+    HoursStatus,
+    PointsEntry,
     Shift,
     Signup,
     SignupStatus,
@@ -251,3 +255,64 @@ def feed_by_token(token: str) -> CalendarFeed | None:
 
 def active_feed(*, person=None, team=None) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(person=person, team=team, revoked_at__isnull=True).first()
+
+
+# ---------------------------------------------------------------------------------------------- hours and points
+
+
+def hours_list(*, scope: Scope) -> QuerySet[HoursRecord]:
+    """The service hours the viewer may see (`policy.hours_q`), newest first."""
+    return (
+        HoursRecord.objects.filter(policy.hours_q(scope))
+        .select_related("person", "activity__team__organization", "activity__organization", "shift")
+        .order_by("-starts_at", "-pk")
+    )
+
+
+def hours_to_review(*, scope: Scope) -> QuerySet[HoursRecord]:
+    """Pending hours of activities the viewer runs, without their own hours and the hours they awarded
+    (`policy.may_review_hours` as a filter), oldest first."""
+    qs = HoursRecord.objects.filter(policy.activities_run_q(scope, "activity__"), status=HoursStatus.PENDING)
+    if scope.person_id:
+        qs = qs.exclude(person_id=scope.person_id)
+    if scope.user_id:
+        qs = qs.exclude(kind=HoursKind.AWARDED, created_by_id=scope.user_id)
+    return qs.select_related("person", "activity__team__organization", "activity__organization", "shift").order_by(
+        "starts_at", "pk"
+    )
+
+
+def hours_get(*, scope: Scope, pk: int) -> HoursRecord:
+    return hours_list(scope=scope).get(pk=pk)
+
+
+def hours_of_person(*, person_id: int | None) -> QuerySet[HoursRecord]:
+    """A volunteer's own hours (the "my hours" page and the certificate)."""
+    return (
+        HoursRecord.objects.filter(person_id=person_id or 0)
+        .select_related("activity__team__organization", "activity__organization", "shift")
+        .order_by("-starts_at", "-pk")
+    )
+
+
+def hours_totals(qs: QuerySet[HoursRecord]) -> dict:
+    """Minutes by status and kind: {"approved": n, "approved_recorded": n, "approved_awarded": n, "pending": n,
+    "declined": n}."""
+    sums = qs.aggregate(
+        approved=Sum("minutes", filter=Q(status=HoursStatus.APPROVED)),
+        approved_recorded=Sum("minutes", filter=Q(status=HoursStatus.APPROVED, kind=HoursKind.RECORDED)),
+        approved_awarded=Sum("minutes", filter=Q(status=HoursStatus.APPROVED, kind=HoursKind.AWARDED)),
+        pending=Sum("minutes", filter=Q(status=HoursStatus.PENDING)),
+        declined=Sum("minutes", filter=Q(status=HoursStatus.DECLINED)),
+    )
+    return {k: v or 0 for k, v in sums.items()}
+
+
+def points_ledger(*, person_id: int | None, limit: int = 100) -> list[PointsEntry]:
+    if not person_id:
+        return []
+    return list(
+        PointsEntry.objects.filter(person_id=person_id)
+        .select_related("hours__activity")
+        .order_by("-created_at", "-pk")[:limit]
+    )

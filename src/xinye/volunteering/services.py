@@ -666,6 +666,19 @@ def _heard_from(att: Attendance) -> None:
         member_heard_from(att.person_id, timezone.localdate(att.checked_out_at))
 
 
+def _hours_sync(att: Attendance) -> None:
+    """The recorded hours follow the attendance (hours.py, issue 14 item 4; imported here, as it imports us)."""
+    from .hours import hours_sync
+
+    hours_sync(att)
+
+
+def _hours_frozen(att: Attendance) -> bool:
+    from .hours import hours_frozen
+
+    return hours_frozen(att)
+
+
 def _distance_check(activity: Activity, lat, lon) -> None:
     """Within the activity's check-in distance of its place, when it has one and the place has coordinates. The
     coordinates are read here and forgotten: never stored, never logged."""
@@ -745,6 +758,7 @@ def attendance_check(
         att.check_out_by = person.user
         _record(att, shift)
         att.save()
+        _hours_sync(att)
         _heard_from(att)
     return att, "out"
 
@@ -780,6 +794,8 @@ def attendance_manual(
     with transaction.atomic():
         Shift.objects.select_for_update().filter(pk=shift.pk).first()
         att = Attendance.objects.filter(shift=shift, person=person).first()
+        if att is not None and _hours_frozen(att):
+            raise Refused(_("These hours were reviewed already; award hours with a reason instead."))
         if action == "in":
             if att is None:
                 att = Attendance(shift=shift, person=person)
@@ -800,5 +816,6 @@ def attendance_manual(
             att.check_out_reason = reason[:300]
         _record(att, shift)
         att.save()
+        _hours_sync(att)
         _heard_from(att)
     return att

@@ -48,3 +48,18 @@ urlpatterns += [
     path("commendations/new/", recognition_views.commendation_new, name="commendation_new"),
     path("commendations/<int:pk>/decide/", recognition_views.commendation_decision, name="commendation_decide"),
 ]
+
+from . import hours_views  # noqa: E402
+
+urlpatterns += [
+    path("my-hours/", hours_views.my_hours, name="my_hours"),
+    path("my-hours/certificate/", hours_views.my_certificate, name="my_certificate"),
+    path("my-hours/certificate.pdf", hours_views.my_certificate_pdf, name="my_certificate_pdf"),
+    path("my-points/", hours_views.my_points, name="my_points"),
+    path("hours/review/", hours_views.hours_review_list, name="hours_review"),
+    path("hours/<int:pk>/decide/", hours_views.hours_decide, name="hours_decide"),
+    path("activities/<int:pk>/award-hours/", hours_views.hours_award, name="hours_award"),
+    path("redeem/", hours_views.points_redeem, name="points_redeem"),
+    path("teams/<int:pk>/hours.<str:fmt>", hours_views.team_hours_export, name="team_hours_export"),
+    path("activities/<int:pk>/hours.<str:fmt>", hours_views.activity_hours_export, name="activity_hours_export"),
+]

@@ -80,6 +80,7 @@ def volunteering_index(request):
         "oversees": oversees(scope),
     }
     context.update(_index_activities(request, scope))
+    context.update(_index_hours(scope))
     return render(request, "volunteering/index.html", context)
 
 
@@ -89,6 +90,16 @@ def _index_activities(request, scope) -> dict:
         "my_signups": selectors.my_signups(person_id=scope.person_id) if scope.person_id else None,
         "activities": selectors.activity_list(scope=scope)[:10],
         "may_organize": _may_organize_any(scope),
+    }
+
+
+def _index_hours(scope) -> dict:
+    """Hours waiting for the viewer's review, and whether they redeem points at a station."""
+    from xinye.stations.models import Station
+
+    return {
+        "to_review": selectors.hours_to_review(scope=scope).count(),
+        "redeems": Station.objects.filter(policy.points_stations_q(scope)).exists(),
     }
 
 
