@@ -47,6 +47,13 @@ def planned() -> list[Planned]:
             _("Send volunteers a text message before their shift (once, XINYE_VOLUNTEER_REMINDER_HOURS ahead)"),
         ),
         Planned(
+            "xinye: monthly indicator snapshot",
+            "xinye.reports.services.indicator_snapshots_monthly",
+            Schedule.MONTHLY,
+            None,
+            _("Take the snapshot of every indicator for the month that has just ended (the trend lines, the pilots)"),
+        ),
+        Planned(
             "xinye: member flags and term reminders",
             "xinye.organizations.reminders.reminders_refresh",
             Schedule.DAILY,

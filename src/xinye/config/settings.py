@@ -39,6 +39,8 @@ Environment variables:
     XINYE_CHECKIN_WINDOW_SECONDS  the check-in code changes this often (default 60)
     XINYE_CHECKIN_GRACE_SECONDS   the previous window's code is still taken this long (default 10; less than
                           the window)
+    XINYE_COVERAGE_RADIUS_KM  a station's service radius in the station-coverage indicators (default 1.5)
+    XINYE_INDICATOR_CACHE_SECONDS  the indicators page counts a division again after this long (default 300)
 """
 
 from __future__ import annotations
@@ -480,6 +482,15 @@ if XINYE_CHECKIN_WINDOW_SECONDS < 15 or not 0 <= XINYE_CHECKIN_GRACE_SECONDS < X
     raise ImproperlyConfigured(
         "XINYE_CHECKIN_WINDOW_SECONDS must be at least 15 and XINYE_CHECKIN_GRACE_SECONDS from 0 to less than it"
     )
+
+# --- indicators (issue 15) ---
+# The service radius of a station in the station-coverage indicators (great-circle, km): the national batch's
+# default (`xinye indicators batch --radius-km`), so the database and the batch count the same workers.
+XINYE_COVERAGE_RADIUS_KM = _float("XINYE_COVERAGE_RADIUS_KM", "1.5")
+#: the indicators page computes a division's current figures at most this often (seconds; 0: every request)
+XINYE_INDICATOR_CACHE_SECONDS = _int("XINYE_INDICATOR_CACHE_SECONDS", "300")
+if not 0 < XINYE_COVERAGE_RADIUS_KM <= 50:
+    raise ImproperlyConfigured(f"XINYE_COVERAGE_RADIUS_KM={XINYE_COVERAGE_RADIUS_KM} must be more than 0, at most 50")
 
 # --- durable jobs and schedules (issue 11): django-q2 on the project's own database ---
 # `xinye worker` runs them. A job's time limit is set per kind (@job(..., timeout=)); the queue's

@@ -108,6 +108,7 @@ urlpatterns = [
     path("jobs/<int:pk>/restart/", common_views.job_restart, name="job_restart"),
     path("liaison/", include("xinye.demands.liaison_urls")),
     path("volunteering/", include("xinye.volunteering.urls")),
+    path("indicators/", include("xinye.reports.urls")),
     path("demands/", demand_views.demand_queue, name="demand_queue"),
     path("demands/new/", demand_views.demand_new, name="demand_new"),
     path("demands/new/communities/", demand_views.demand_communities, name="demand_communities"),
