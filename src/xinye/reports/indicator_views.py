@@ -39,14 +39,20 @@ def _reader(request):
 def _number(value) -> str:
     """A count as shown: grouped digits, or the policy's "<5" / "≈95" as they are."""
     if isinstance(value, int):
-        return number_format(value, force_grouping=True)
+        return f"{value:,}"
     return "" if value is None else str(value)
+
+
+def fixed(value: float, digits: int = 1) -> str:
+    """`value` rounded (Django's number_format cuts the digits off) in the locale's format; never "-0.0"."""
+    rounded = round(value, digits)
+    return number_format(rounded if rounded else 0.0, digits)
 
 
 def value_text(indicator: Indicator, value: float | None) -> str:
     if value is None:
         return "—"
-    shown = number_format(value, 1)
+    shown = fixed(value)
     if indicator.unit == PERCENT:
         return f"{shown}%"
     if indicator.unit == MEAN:
@@ -70,7 +76,7 @@ def counts_text(f: selectors.Figure) -> str:
         return _("%(denominator)s rated") % {"denominator": _number(f.denominator)}
     if unit == HOURS and f.hours is not None:
         return _("%(hours)s hours by %(denominator)s volunteers") % {
-            "hours": number_format(f.hours, 1),
+            "hours": fixed(f.hours),
             "denominator": _number(f.denominator),
         }
     return _("%(denominator)s volunteers") % {"denominator": _number(f.denominator)}
@@ -222,7 +228,7 @@ def _comparison_rows(scope, pilot, chosen, platform, occupation) -> dict:
             cells[key] = {"value": value_text(chosen, t["value"]), "counts": counts_text(f)}
         for key in ("pilot_change", "rest_change", "difference"):
             v = table[key]
-            cells[key] = "—" if v is None else f"{'+' if v > 0 else ''}{number_format(v, 1)}"
+            cells[key] = "—" if v is None else f"{'+' if round(v, 1) > 0 else ''}{fixed(v)}"
     return {
         **c,
         "cells": cells,
