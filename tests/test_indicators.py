@@ -546,7 +546,7 @@ def test_the_indicators_page_reads_chinese_for_an_organizer(world, django_user_m
     html = page.content.decode()
     assert page.context["code"] == "990101"  # their own division first
     assert "指标" in html and "试验区" in html and "甲街道" in html and "乙街道" in html
-    assert "5 中的 2" in html  # 2 of 5 workers with a liaison
+    assert "共 5，其中 2" in html  # 2 of 5 workers with a liaison
     assert "40.0%" in html and "80.0%" in html  # with a liaison; within reach of a station
     assert "3.5" in html and "1.8" in html  # the mean rating; hours per volunteer (1.75)
     assert english_words(visible_text(html), _data_words()) == set()
