@@ -581,3 +581,19 @@ def test_a_sparkline_is_inline_svg_without_style_and_breaks_at_a_gap():
     assert str(sparkline_svg([None, None], label="x")) == ""
     flat = str(sparkline_svg([5.0, 5.0], label="x"))
     assert 'points="3,16 117,16"' in flat  # a flat series in the middle
+
+
+def test_station_coverage_indicators_equal_the_coverage_page_and_so_the_national_batch():
+    # the coverage page at 6 minutes by e-bike is 1.5 km, the indicators' radius (XINYE_COVERAGE_RADIUS_KM) and
+    # the batch's default; tests/test_coverage_batch.py holds the batch equal to that page
+    from xinye.stations import coverage
+
+    report = coverage.coverage_report(division_code="4403", minutes=6, mode="ebike")
+    assert report["radius_m"] == pytest.approx(ind.radius_km() * 1000)
+    today = timezone.localdate()
+    covered = _counts("station_covered", ind.Context(as_of=today, prefix="4403"))[("4403", "", None)]
+    night = _counts("station_night", ind.Context(as_of=today, prefix="4403"))[("4403", "", None)]
+    assert covered == (report["covered"], report["workers"]) and night == (report["night_covered"], report["workers"])
+    by_occupation = _counts("station_covered", ind.Context(as_of=today, prefix="4403", cross=True))
+    for r in report["by_occupation"]:
+        assert by_occupation[("4403", r["key"], None)] == (r["covered"], r["workers"]), r["key"]
