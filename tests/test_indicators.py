@@ -597,3 +597,24 @@ def test_station_coverage_indicators_equal_the_coverage_page_and_so_the_national
     by_occupation = _counts("station_covered", ind.Context(as_of=today, prefix="4403", cross=True))
     for r in report["by_occupation"]:
         assert by_occupation[("4403", r["key"], None)] == (r["covered"], r["workers"]), r["key"]
+
+
+def test_the_api_gives_the_pages_figures_through_the_same_policy(world, django_user_model, client):
+    client.force_login(_organizer(django_user_model, world["street_a"], "indstreet"))
+    got = client.get("/api/indicators/?division=990101&indicator=liaison_paired").json()
+    assert got["access"] == "outside" and got["name"] == "试验区"
+    paired = next(f for f in got["figures"] if f["indicator"] == "liaison_paired")
+    assert (paired["numerator"], paired["denominator"], paired["value"], paired["suppressed"]) == ("<5", 5, None, True)
+    assert [(b["code"], b["figure"]["numerator"], b["figure"]["denominator"]) for b in got["below"]] == [
+        ("990101001", 1, 3)
+    ]
+    assert {d["code"] for d in got["definitions"]} == set(ind.BY_CODE)
+    own = client.get("/api/indicators/").json()  # their own street by default: inside, exact
+    assert own["division"] == "990101001" and own["access"] == "inside"
+    assert next(f for f in own["figures"] if f["indicator"] == "station_covered")["numerator"] == 3
+    assert client.get("/api/indicators/?division=990101002").status_code == 404
+    assert client.get("/api/indicators/?occupation=pilot").status_code == 400
+    assert client.get("/api/indicators/?platform=999999").status_code == 400
+    courier = client.get(f"/api/indicators/?platform={world['p1'].pk}&occupation=courier").json()
+    units = next(f for f in courier["figures"] if f["indicator"] == "org_units")
+    assert units["counted"] is False and units["value"] is None

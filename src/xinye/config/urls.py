@@ -19,6 +19,7 @@ from xinye.people.api import PersonViewSet
 from xinye.places import views as places_views
 from xinye.places.api import DivisionViewSet
 from xinye.reports import views as report_views
+from xinye.reports.api import IndicatorView
 from xinye.stations import views as station_views
 from xinye.stations.api import NearestStationsView, StationViewSet
 
@@ -140,6 +141,7 @@ urlpatterns = [
         station_views.station_placement_export,
         name="station_placement_export",
     ),
+    path("api/indicators/", IndicatorView.as_view(), name="api_indicators"),
     path("api/", include(router.urls)),
     path("open311/v2/", include("xinye.demands.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
