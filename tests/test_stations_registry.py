@@ -241,4 +241,4 @@ def test_a_broken_file_gets_a_clear_error(login):
         "x.geojson",
         b'{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "LineString"}}]}',
     )
-    assert response.status_code == 400 and "第 1 条记录" in response.content.decode()  # features[0], in the page's language
+    assert response.status_code == 400 and "第 1 条记录" in response.content.decode()  # features[0]

@@ -101,6 +101,10 @@ def main_menu(scope: Scope, path: str = "") -> list[NavItem]:
         items.append(("companies", _("Companies"), "company_index"))
     if scope.is_admin or scope.division_prefixes:
         items.append(("reports", _("Community reports"), "report_list"))
+    from .policy import may_read_indicators
+
+    if may_read_indicators(scope):
+        items.append(("indicators", _("Indicators"), "indicator_index"))
     if _manages_stations(scope):
         items.append(("stations", _("Stations"), "station_index"))
     if handles_demands(scope):

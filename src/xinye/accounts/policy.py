@@ -144,6 +144,19 @@ Volunteering (issue 14)
     number"): Xinye never stores an ID-card number (only a keyed hash), so it is the mobile phone, full for
     the roles that see full phones (audited, `phone_for`), masked for everyone else.
 
+Indicators (issue 15)
+`indicator_access(scope, division_code) -> "inside" | "outside" | None`
+    administrators read every division's indicators inside their scope; organizers their divisions and those
+    under them inside, and the divisions above theirs (their city, province, the country) outside: for
+    context, with small counts suppressed; nobody reads another district's or city's (404).
+`suppress_small(scope, division_code, value)`, `indicator_figures(scope, division_code, numerator,
+denominator, *, numerator_counts=True) -> (numerator, denominator, value_shown)`
+    the one place every indicator page, API answer, export, sparkline and pilot comparison takes its counts
+    from: exact inside, 1 to 4 shown as "<5" outside, and a share or mean outside shown only when no count
+    behind it (nor, for a share, the rest) is small.
+`may_read_indicators(scope)`, `may_manage_pilots(scope)`
+    the indicator pages are for administrators and organizers; pilots are set by administrators.
+
 Audit: the functions above record a sensitive read (`accounts.audit`) whenever they return the unmasked
 value inside a request; one `AuditEvent` per request and field names how many subjects were read.
 """
@@ -948,3 +961,74 @@ def may_decide_commendation(scope: Scope, commendation, user=None) -> bool:
     org = commendation.organization
     code = org.division.code if org.division_id else None
     return _in_divisions(scope, code) or org.pk in scope.staff_org_ids
+
+
+# ------------------------------------------------------------------------------------------ indicators (issue 15)
+
+#: the viewer may see every record an indicator of the division counts (its counts are shown as they are)
+INSIDE = "inside"
+#: a division that holds the viewer's own (its province, its city): shown for context, small counts suppressed
+OUTSIDE = "outside"
+
+
+def indicator_access(scope: Scope, division_code: str) -> str | None:
+    """How the viewer may read the indicators of a division (`division_code` a statistical code, "" the whole
+    country): INSIDE for administrators and for organizers of the division or a division above it; OUTSIDE for
+    a division above an organizer's own (the city around their district, the country), whose counts take in
+    people they may not see one by one; None for anything else (another district, another city: 404)."""
+    if scope.is_admin:
+        return INSIDE
+    if not scope.division_prefixes:
+        return None
+    if _in_divisions(scope, division_code):
+        return INSIDE
+    if any(p.startswith(division_code) for p in scope.division_prefixes):
+        return OUTSIDE
+    return None
+
+
+def may_read_indicators(scope: Scope) -> bool:
+    """The indicator pages are for administrators and organizers (the menu and the pages ask this)."""
+    return bool(scope.is_admin or scope.division_prefixes)
+
+
+def suppress_small(scope: Scope, division_code: str, value):
+    """A count of a division's indicator as this viewer may see it: as it is inside their own area, 1 to 4
+    shown as "<5" outside it (xinye.common.disclosure). A division the viewer may not read at all raises
+    PermissionDenied (a page answers 404 before it gets here)."""
+    from django.core.exceptions import PermissionDenied
+
+    from xinye.common import disclosure
+
+    access = indicator_access(scope, division_code)
+    if access is None:
+        raise PermissionDenied(division_code)
+    return disclosure.suppress_small(value, in_scope=access == INSIDE)
+
+
+def indicator_figures(scope: Scope, division_code: str, numerator, denominator, *, numerator_counts: bool = True):
+    """What of an indicator's counts the viewer sees: `(numerator, denominator, value_shown)`, each count through
+    `suppress_small`. Outside the viewer's area the figure computed from them (a share, a mean) is shown only
+    when no count behind it is small, and for a share neither is the rest (denominator - numerator): 97 of 100
+    would name the 3 not covered; the numerator is then rounded ("≈95"). A numerator that is a sum (of
+    ratings, of minutes; `numerator_counts` False) is shown only when its denominator is."""
+    from xinye.common import disclosure
+
+    den = suppress_small(scope, division_code, denominator)
+    if indicator_access(scope, division_code) == INSIDE:
+        return numerator, den, True
+    if den != denominator:
+        return (suppress_small(scope, division_code, numerator) if numerator_counts else None), den, False
+    if not numerator_counts:
+        return numerator, den, True
+    num = suppress_small(scope, division_code, numerator)
+    if num != numerator:
+        return num, den, False
+    if disclosure.is_small(denominator - numerator):
+        return disclosure.round_total(numerator, in_scope=False, part_hidden=True), den, False
+    return num, den, True
+
+
+def may_manage_pilots(scope: Scope) -> bool:
+    """Pilots (a division and a start date) are set by administrators."""
+    return scope.is_admin

@@ -54,6 +54,13 @@ def planned() -> list[Planned]:
             _("Expire volunteer points credited more than XINYE_POINTS_EXPIRE_YEARS years ago (nothing when 0)"),
         ),
         Planned(
+            "xinye: monthly indicator snapshot",
+            "xinye.reports.services.indicator_snapshots_monthly",
+            Schedule.MONTHLY,
+            None,
+            _("Take the snapshot of every indicator for the month that has just ended (the trend lines, the pilots)"),
+        ),
+        Planned(
             "xinye: member flags and term reminders",
             "xinye.organizations.reminders.reminders_refresh",
             Schedule.DAILY,

@@ -42,6 +42,8 @@ Environment variables:
     XINYE_POINTS_PER_HOUR volunteer points earned per approved recorded hour (default 10; 0 to 1000; 0: none)
     XINYE_POINTS_EXPIRE_YEARS  points credited in a year expire at the end of that many years later (1: the
                           points of 2026 at the end of 2027); 0 (default): they never expire (0 to 10)
+    XINYE_COVERAGE_RADIUS_KM  a station's service radius in the station-coverage indicators (default 1.5)
+    XINYE_INDICATOR_CACHE_SECONDS  the indicators page counts a division again after this long (default 300)
 """
 
 from __future__ import annotations
@@ -489,6 +491,15 @@ if XINYE_POINTS_PER_HOUR > 1000:
     raise ImproperlyConfigured(f"XINYE_POINTS_PER_HOUR={XINYE_POINTS_PER_HOUR} must be from 0 to 1000")
 if XINYE_POINTS_EXPIRE_YEARS > 10:
     raise ImproperlyConfigured(f"XINYE_POINTS_EXPIRE_YEARS={XINYE_POINTS_EXPIRE_YEARS} must be from 0 to 10")
+
+# --- indicators (issue 15) ---
+# The service radius of a station in the station-coverage indicators (great-circle, km): the national batch's
+# default (`xinye indicators batch --radius-km`), so the database and the batch count the same workers.
+XINYE_COVERAGE_RADIUS_KM = _float("XINYE_COVERAGE_RADIUS_KM", "1.5")
+#: the indicators page computes a division's current figures at most this often (seconds; 0: every request)
+XINYE_INDICATOR_CACHE_SECONDS = _int("XINYE_INDICATOR_CACHE_SECONDS", "300")
+if not 0 < XINYE_COVERAGE_RADIUS_KM <= 50:
+    raise ImproperlyConfigured(f"XINYE_COVERAGE_RADIUS_KM={XINYE_COVERAGE_RADIUS_KM} must be more than 0, at most 50")
 
 # --- durable jobs and schedules (issue 11): django-q2 on the project's own database ---
 # `xinye worker` runs them. A job's time limit is set per kind (@job(..., timeout=)); the queue's

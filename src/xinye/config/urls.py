@@ -19,6 +19,7 @@ from xinye.people.api import PersonViewSet
 from xinye.places import views as places_views
 from xinye.places.api import DivisionViewSet
 from xinye.reports import views as report_views
+from xinye.reports.api import IndicatorView
 from xinye.stations import views as station_views
 from xinye.stations.api import NearestStationsView, StationViewSet
 
@@ -108,6 +109,7 @@ urlpatterns = [
     path("jobs/<int:pk>/restart/", common_views.job_restart, name="job_restart"),
     path("liaison/", include("xinye.demands.liaison_urls")),
     path("volunteering/", include("xinye.volunteering.urls")),
+    path("indicators/", include("xinye.reports.urls")),
     path("demands/", demand_views.demand_queue, name="demand_queue"),
     path("demands/new/", demand_views.demand_new, name="demand_new"),
     path("demands/new/communities/", demand_views.demand_communities, name="demand_communities"),
@@ -139,6 +141,7 @@ urlpatterns = [
         station_views.station_placement_export,
         name="station_placement_export",
     ),
+    path("api/indicators/", IndicatorView.as_view(), name="api_indicators"),
     path("api/", include(router.urls)),
     path("open311/v2/", include("xinye.demands.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

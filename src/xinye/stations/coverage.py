@@ -177,6 +177,28 @@ def coverage_report(
     }
 
 
+def cells_covered(cells: list[int], *, radius_m: float, as_of: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each work cell (an H3 cell; its centre stands for the workers in it, as in `coverage_report`): is it
+    within `radius_m` metres (great-circle) of a station in service, and of one open at night (02:00 on an
+    ordinary weekday, `night_moment`; with `as_of`, the first such night after that day)? The stations are
+    those in service now. The indicators (reports.indicators) count workers with these two masks."""
+    if not cells:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    centres = [geo.h3_center(c) for c in cells]
+    grid = Cells(
+        cell=np.asarray(cells, dtype=np.int64),
+        lat=np.array([c[0] for c in centres], dtype=float),
+        lon=np.array([c[1] for c in centres], dtype=float),
+        occupation=[],
+        district=[],
+        workers=np.ones(len(cells), dtype=np.int64),
+    )
+    stations = _stations_near(grid, radius_m)
+    night = night_moment(as_of)
+    at_night = [s for s in stations if is_open(s.opening_hours, night)]
+    return _counts(grid, stations, radius_m) >= 1, _counts(grid, at_night, radius_m) >= 1
+
+
 def uncovered_geojson(report: dict) -> dict:
     """The uncovered work cells as an RFC 7946 FeatureCollection of hexagons, with workers per cell."""
     features = []

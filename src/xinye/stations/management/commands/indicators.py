@@ -1,11 +1,16 @@
 """`xinye indicators batch --workers W --stations S --out DIR`: station coverage of the whole country and the
-community branch formation of every city, from files, on dask.distributed (issue 15, item 5)."""
+community branch formation of every city, from files, on dask.distributed (issue 15, item 5).
+
+`xinye indicators snapshot [--period YYYY-MM] [--since YYYY-MM]`: the monthly snapshot of every indicator in
+the database (issue 15, item 2), of the current month by default; idempotent (a month taken again is
+replaced). With --since, every month from that one to --period."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -59,8 +64,13 @@ class Command(BaseCommand):
         p.add_argument("--threads", type=int, default=2, help="local cluster: threads per process (default 2)")
         p.add_argument("--memory-limit", default="3GiB", help="local cluster: memory per process (default 3GiB)")
         p.add_argument("--rows-per-task", type=int, default=coverage_batch.ROWS_PER_TASK, help="rows read by one task")
+        s = sub.add_parser("snapshot", help="the monthly snapshot of every indicator (idempotent per month)")
+        s.add_argument("--period", help="the month, YYYY-MM (default: the current month, as of today)")
+        s.add_argument("--since", help="also every month from this one (YYYY-MM) up to --period")
 
     def handle(self, *args, action, **o):
+        if action == "snapshot":
+            return self._snapshot(o)
         from xinye.organizations.community_planning import COMMUNITY_OCCUPATIONS, community_params
 
         t0 = time.perf_counter()
@@ -111,3 +121,27 @@ class Command(BaseCommand):
         if plans is not None:
             self.stdout.write(f"{s['branches']:,} branches in {s['cities']} cities; {s['members_unplaced']} unplaced")
         self.stdout.write("written: " + ", ".join(str(p) for p in [*written, o["out"] / "summary.json"]))
+
+    def _snapshot(self, o) -> None:
+        from django.utils import timezone
+
+        from xinye.reports import services
+
+        today = timezone.localdate()
+        try:
+            last = services.period_parse(o["period"]) if o["period"] else today.replace(day=1)
+            first = services.period_parse(o["since"], field="since") if o["since"] else last
+            if first > last:
+                raise CommandError(f"--since {o['since']} is after the month {last:%Y-%m}")
+            months = []
+            while first <= last:
+                months.append(first)
+                first = (first + timedelta(days=32)).replace(day=1)
+            for period in months:
+                result = services.indicator_snapshot_take(period=period, today=today)
+                self.stdout.write(
+                    f"{result.period:%Y-%m}: {result.rows:,} rows as of {result.as_of:%Y-%m-%d}"
+                    + (f" (replaced {result.replaced:,})" if result.replaced else "")
+                )
+        except XinyeError as exc:
+            raise CommandError(str(exc)) from exc

@@ -1,0 +1,311 @@
+"""The indicator pages (issue 15): `/indicators/` (a division's indicators, drill-down province -> street, filters
+by platform and occupation, monthly sparklines, a CSV of the table) and `/indicators/pilots/` (pilots against
+the rest). Thin: the figures come from `reports.selectors`, which takes every count through accounts.policy."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+from django.views.decorators.http import require_POST
+
+from xinye.accounts import policy
+from xinye.accounts.scope import request_scope
+from xinye.algorithms.tabular import csv_writer
+from xinye.common.views import get_or_404
+from xinye.people.models import Occupation
+from xinye.places.models import Division
+
+from . import selectors, services
+from .indicators import HOURS, INDICATORS, MEAN, PERCENT, Indicator, indicator_get
+from .sparkline import sparkline_svg
+
+
+def _reader(request):
+    scope = request_scope(request)
+    if not policy.may_read_indicators(scope):
+        raise Http404
+    return scope
+
+
+def _number(value) -> str:
+    """A count as shown: grouped digits, or the policy's "<5" / "≈95" as they are."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def fixed(value: float, digits: int = 1) -> str:
+    """`value` rounded (Django's number_format cuts the digits off) in the locale's format; never "-0.0"."""
+    rounded = round(value, digits)
+    return number_format(rounded if rounded else 0.0, digits)
+
+
+def value_text(indicator: Indicator, value: float | None) -> str:
+    if value is None:
+        return "—"
+    shown = fixed(value)
+    if indicator.unit == PERCENT:
+        return f"{shown}%"
+    if indicator.unit == MEAN:
+        return _("%(value)s of 5") % {"value": shown}
+    return _("%(value)s hours") % {"value": shown}
+
+
+def counts_text(f: selectors.Figure) -> str:
+    """The counts behind a figure, in words of its unit."""
+    if not f.counted:
+        return _("not counted by occupation")
+    if f.denominator in (0, None):
+        return _("nothing to count")
+    unit = f.indicator.unit
+    if unit == PERCENT:
+        return _("%(numerator)s of %(denominator)s") % {
+            "numerator": _number(f.numerator),
+            "denominator": _number(f.denominator),
+        }
+    if unit == MEAN:
+        return _("%(denominator)s rated") % {"denominator": _number(f.denominator)}
+    if unit == HOURS and f.hours is not None:
+        return _("%(hours)s hours by %(denominator)s volunteers") % {
+            "hours": fixed(f.hours),
+            "denominator": _number(f.denominator),
+        }
+    return _("%(denominator)s volunteers") % {"denominator": _number(f.denominator)}
+
+
+def spark(indicator: Indicator, series: list) -> str:
+    known = [(p, v) for p, v in series if v is not None]
+    if not known:
+        return ""
+    points = "，".join(f"{p:%Y-%m} {value_text(indicator, v)}" for p, v in series if v is not None)
+    return sparkline_svg([v for _p, v in series], label=_("Monthly trend: %(points)s") % {"points": points})
+
+
+def _decorate(f: selectors.Figure) -> dict:
+    return {
+        "f": f,
+        "value": value_text(f.indicator, f.value) if f.counted else "—",
+        "counts": counts_text(f),
+        "spark": spark(f.indicator, f.series),
+    }
+
+
+def _filters(request, code: str) -> dict:
+    """The page's filters, each checked against its choices (an unknown value is ignored, not an error)."""
+    platforms = selectors.platform_choices(code)
+    try:
+        platform = int(request.GET.get("platform", ""))
+    except ValueError:
+        platform = None
+    if platform not in {pk for pk, _n in platforms}:
+        platform = None
+    occupation = request.GET.get("occupation", "")
+    if occupation not in Occupation.values:
+        occupation = ""
+    chosen = indicator_get(request.GET.get("indicator", "")) or INDICATORS[0]
+    return {"platform": platform, "occupation": occupation, "chosen": chosen, "platforms": platforms}
+
+
+@login_required
+def indicator_index(request):
+    scope = _reader(request)
+    code = request.GET.get("division", selectors.default_division(scope)).strip()
+    flt = _filters(request, code)
+    data = get_or_404(
+        selectors.board,
+        scope=scope,
+        code=code,
+        platform=flt["platform"],
+        occupation=flt["occupation"],
+        chosen=flt["chosen"],
+    )
+    if request.GET.get("format") == "csv":
+        return _csv(data, flt)
+    base = {
+        "platform": flt["platform"] or "",
+        "occupation": flt["occupation"],
+        "indicator": flt["chosen"].code,
+    }
+    rows = []
+    for r in data["rows"]:
+        link = urlencode({"division": r["division"].code, **base}) if r["drill"] else ""
+        rows.append({**r, **_decorate(r["figure"]), "link": link})
+    return render(
+        request,
+        "reports/indicators.html",
+        {
+            **data,
+            "figures": [_decorate(f) for f in data["figures"]],
+            "rows": rows,
+            "filters": flt,
+            "occupations": Occupation.choices,
+            "indicators": INDICATORS,
+            "definitions": [_definition(i) for i in INDICATORS],
+            "csv_query": urlencode({"division": code, **base, "format": "csv"}),
+            "crumb_links": [(c, n, urlencode({"division": c, **base})) for c, n in data["crumbs"]],
+            "outside": data["access"] == policy.OUTSIDE,
+        },
+    )
+
+
+def _definition(i: Indicator) -> dict:
+    return {
+        "code": i.code,
+        "label": i.text("label"),
+        "numerator": i.text("numerator"),
+        "denominator": i.text("denominator"),
+        "unit": i.unit_label,
+        "source": i.text("source"),
+        "explanation": i.text("explanation"),
+    }
+
+
+def _csv(data: dict, flt: dict) -> HttpResponse:
+    """The page's figures and the chosen indicator by division, as the viewer sees them (the policy's "<5"
+    kept), through the inert writer."""
+    buf = io.StringIO()
+    w = csv_writer(buf, lineterminator="\n")
+    w.writerow(["division", "name", "indicator", "label", "numerator", "denominator", "value", "unit", "as_of",
+                "platform", "occupation"])  # fmt: skip
+    name = data["division"].name if data["division"] is not None else ""
+    lines = [(data["code"], name, f) for f in data["figures"]]
+    lines += [(r["division"].code, r["division"].name, r["figure"]) for r in data["rows"]]
+    for code, division_name, f in lines:
+        value = "" if f.value is None else f"{f.value:.4f}"
+        w.writerow([code, division_name, f.indicator.code, f.indicator.text("label"),
+                    "" if f.numerator is None else f.numerator, "" if f.denominator is None else f.denominator,
+                    value, f.indicator.unit, data["as_of"].isoformat(), flt["platform"] or "",
+                    flt["occupation"]])  # fmt: skip
+    response = HttpResponse(buf.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="indicators-{data["code"] or "all"}.csv"'
+    return response
+
+
+# ------------------------------------------------------------------------------------------------- pilots
+
+
+class PilotForm(forms.Form):
+    division = forms.CharField(
+        label=gettext_lazy("Division code"),
+        max_length=9,
+        help_text=gettext_lazy("A province (2 digits), city (4), district (6) or street (9)."),
+    )
+    start_on = forms.DateField(label=gettext_lazy("Started on"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=300, required=False)
+
+    def clean_division(self):
+        code = self.cleaned_data["division"].strip()
+        division = Division.objects.filter(code=code).first()
+        if division is None or division.level not in services.PILOT_LEVELS:
+            raise forms.ValidationError(gettext_lazy("Give the code of a province, city, district or street."))
+        return division
+
+
+class PilotEditForm(forms.Form):
+    start_on = forms.DateField(label=gettext_lazy("Started on"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=300, required=False)
+
+
+def _comparison_rows(scope, pilot, chosen, platform, occupation) -> dict:
+    c = selectors.pilot_comparison(scope=scope, pilot=pilot, indicator=chosen, platform=platform, occupation=occupation)
+    table = c["table"]
+    cells = {}
+    if table is not None:
+        for key in ("pilot_before", "pilot_after", "rest_before", "rest_after"):
+            t = table[key]
+            f = selectors.Figure(
+                indicator=chosen, division="", numerator=t["numerator"], denominator=t["denominator"], value=t["value"]
+            )
+            cells[key] = {"value": value_text(chosen, t["value"]), "counts": counts_text(f)}
+        for key in ("pilot_change", "rest_change", "difference"):
+            v = table[key]
+            cells[key] = "—" if v is None else f"{'+' if round(v, 1) > 0 else ''}{fixed(v)}"
+    return {
+        **c,
+        "cells": cells,
+        "spark_pilot": spark(chosen, c["series"]["pilot"]),
+        "spark_rest": spark(chosen, c["series"]["rest"]),
+    }
+
+
+@login_required
+def pilot_index(request):
+    scope = _reader(request)
+    flt = _filters(request, "")
+    chosen = flt["chosen"]
+    form = None
+    if policy.may_manage_pilots(scope):
+        form = PilotForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.pilot_create(
+                    scope=scope,
+                    division=form.cleaned_data["division"],
+                    start_on=form.cleaned_data["start_on"],
+                    note=form.cleaned_data["note"],
+                    user=request.user,
+                )
+            except services.PilotError as exc:
+                form.add_error("division", _(str(exc)))
+            else:
+                messages.success(request, _("The pilot is set."))
+                return redirect("pilot_index")
+    elif request.method == "POST":
+        raise Http404
+    pilots = [
+        _comparison_rows(scope, p, chosen, flt["platform"], flt["occupation"])
+        for p in selectors.pilot_list(scope=scope)
+    ]
+    unit = {PERCENT: _("percentage points"), MEAN: pgettext("a score", "points"), HOURS: _("hours")}[chosen.unit]
+    return render(
+        request,
+        "reports/pilots.html",
+        {
+            "pilots": pilots,
+            "form": form,
+            "filters": flt,
+            "chosen": chosen,
+            "definition": _definition(chosen),
+            "indicators": INDICATORS,
+            "occupations": Occupation.choices,
+            "difference_unit": unit,
+            "may_manage": policy.may_manage_pilots(scope),
+        },
+    )
+
+
+@login_required
+def pilot_edit(request, pk: int):
+    scope = _reader(request)
+    if not policy.may_manage_pilots(scope):
+        raise Http404
+    pilot = get_or_404(selectors.pilot_get, scope=scope, pk=pk)
+    form = PilotEditForm(request.POST or None, initial={"start_on": pilot.start_on, "note": pilot.note})
+    if request.method == "POST" and form.is_valid():
+        services.pilot_update(
+            scope=scope, pilot=pilot, start_on=form.cleaned_data["start_on"], note=form.cleaned_data["note"]
+        )
+        messages.success(request, _("The pilot is saved."))
+        return redirect("pilot_index")
+    return render(request, "reports/pilot_edit.html", {"pilot": pilot, "form": form})
+
+
+@login_required
+@require_POST
+def pilot_delete(request, pk: int):
+    scope = _reader(request)
+    if not policy.may_manage_pilots(scope):
+        raise Http404
+    pilot = get_or_404(selectors.pilot_get, scope=scope, pk=pk)
+    services.pilot_delete(scope=scope, pilot=pilot)
+    messages.success(request, _("The pilot is removed."))
+    return redirect("pilot_index")

@@ -1,0 +1,348 @@
+"""Reads of indicators for a viewer: the current figures of a division and the divisions under it, their monthly
+series, and the pilots compared with the rest.
+
+Who reads which division is `accounts.policy.indicator_access` (a division nobody lets the viewer read raises
+`Division.DoesNotExist`: a 404); every count and figure leaves here through `policy.indicator_figures`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from xinye.accounts import policy
+from xinye.accounts.scope import Scope
+from xinye.algorithms.diff_in_diff import Ratio, diff_in_diff, rest_of
+from xinye.places.models import Division
+
+from .indicators import INDICATORS, LEVEL_LENGTHS, Context, Indicator, compute
+from .models import IndicatorSnapshot, Pilot
+
+#: months of snapshots a sparkline draws
+SERIES_MONTHS = 12
+
+
+def child_length(code: str) -> int | None:
+    """The code length of the level under `code` ("" -> provinces); None under a street (not drilled further)."""
+    longer = [n for n in LEVEL_LENGTHS if n > len(code)]
+    return longer[0] if longer else None
+
+
+def default_division(scope: Scope) -> str:
+    """Where the page opens: the organizer's (first) own division, the whole country for administrators."""
+    if scope.is_admin or not scope.division_prefixes:
+        return ""
+    return scope.division_prefixes[0]
+
+
+def division_get(*, scope: Scope, code: str) -> Division | None:
+    """The division the viewer asked for (None: the whole country). Raises Division.DoesNotExist for a code that
+    is not a province, city, district or street, or that the viewer may not read."""
+    if policy.indicator_access(scope, code) is None:
+        raise Division.DoesNotExist(code)
+    if code == "":
+        return None
+    if len(code) not in LEVEL_LENGTHS:
+        raise Division.DoesNotExist(code)
+    return Division.objects.select_related("parent").get(code=code)
+
+
+def crumbs(scope: Scope, division: Division | None) -> list[tuple[str, str]]:
+    """(code, name) of the readable divisions above `division`, the country first."""
+    chain: list[Division] = []
+    d = division.parent if division is not None else None
+    while d is not None:
+        chain.append(d)
+        d = d.parent
+    out = [(c.code, c.name) for c in reversed(chain) if policy.indicator_access(scope, c.code) is not None]
+    if division is not None and policy.indicator_access(scope, "") is not None:
+        out.insert(0, ("", ""))
+    return out
+
+
+def current_counts(
+    *, code: str, platform: int | None, occupation: str, as_of: dt.date
+) -> dict[str, dict[str, tuple[int, int]] | None]:
+    """Every indicator's counts today for the division `code` and the divisions one level under it: indicator
+    code -> {division code: (numerator, denominator)} (None: not counted by occupation). Counted at most once
+    in XINYE_INDICATOR_CACHE_SECONDS for the same division and filters; the same for every viewer, whose own
+    figures come from `policy.indicator_figures`."""
+    seconds = settings.XINYE_INDICATOR_CACHE_SECONDS
+    wanted = repr((code, platform, occupation, as_of.isoformat()))
+    key = "xinye:indicators:" + hashlib.sha256(wanted.encode()).hexdigest()
+    got = cache.get(key) if seconds else None
+    if got is not None:
+        return got
+    below = child_length(code)
+    got = {}
+    for indicator in INDICATORS:
+        rolled = compute(indicator, Context(as_of=as_of, prefix=code, platform=platform, occupation=occupation))
+        if rolled is None:
+            got[indicator.code] = None
+            continue
+        got[indicator.code] = {
+            div: counts
+            for (div, _occ, _plat), counts in rolled.items()
+            if div == code or (below is not None and len(div) == below and div.startswith(code))
+        }
+    if seconds:
+        cache.set(key, got, seconds)
+    return got
+
+
+@dataclass
+class Figure:
+    """One indicator of one division as the viewer sees it."""
+
+    indicator: Indicator
+    division: str
+    numerator: object = None
+    denominator: object = None
+    value: float | None = None
+    counted: bool = True  # False: not counted this way (by occupation)
+    suppressed: bool = False
+    series: list = field(default_factory=list)  # [(period, value or None)]
+
+    @property
+    def hours(self) -> float | None:
+        """The numerator in hours (volunteer hours count minutes)."""
+        return round(self.numerator / 60, 1) if isinstance(self.numerator, int) else None
+
+
+def figure(scope: Scope, indicator: Indicator, division: str, counts: tuple[int, int] | None) -> Figure:
+    """The viewer's figure from raw counts (None: nothing counted)."""
+    num, den = counts or (0, 0)
+    shown_num, shown_den, visible = policy.indicator_figures(
+        scope, division, num, den, numerator_counts=indicator.numerator_counts
+    )
+    return Figure(
+        indicator=indicator,
+        division=division,
+        numerator=shown_num,
+        denominator=shown_den,
+        value=indicator.value(num, den) if visible else None,
+        suppressed=not visible,
+    )
+
+
+def snapshot_series(
+    *, indicators: list[str], divisions: list[str], platform: int | None, occupation: str, months: int = SERIES_MONTHS
+) -> tuple[list[dt.date], dict[tuple[str, str], dict[dt.date, tuple[int, int]]]]:
+    """The last `months` months with a snapshot, and (indicator, division) -> {month: (numerator, denominator)}."""
+    rows = IndicatorSnapshot.objects.filter(indicator__in=indicators, division__in=divisions, occupation=occupation)
+    rows = rows.filter(platform_id=platform) if platform is not None else rows.filter(platform__isnull=True)
+    periods = sorted(set(IndicatorSnapshot.objects.values_list("period", flat=True).distinct()))[-months:]
+    out: dict[tuple[str, str], dict[dt.date, tuple[int, int]]] = {}
+    if not periods:
+        return [], out
+    for ind, div, period, num, den in rows.filter(period__gte=periods[0]).values_list(
+        "indicator", "division", "period", "numerator", "denominator"
+    ):
+        out.setdefault((ind, div), {})[period] = (num, den)
+    return periods, out
+
+
+def visible_series(scope: Scope, indicator: Indicator, division: str, periods, by_period: dict) -> list:
+    """[(month, value or None)]: a month the viewer may not see (or with nothing counted) is a gap."""
+    out = []
+    for p in periods:
+        num, den = by_period.get(p, (0, 0))
+        _n, _d, visible = policy.indicator_figures(
+            scope, division, num, den, numerator_counts=indicator.numerator_counts
+        )
+        out.append((p, indicator.value(num, den) if visible else None))
+    return out
+
+
+def board(
+    *,
+    scope: Scope,
+    code: str,
+    platform: int | None = None,
+    occupation: str = "",
+    chosen: Indicator | None = None,
+    as_of: dt.date | None = None,
+) -> dict:
+    """The indicators page of a division for the viewer: its figures with their series, and the chosen
+    indicator for each readable division one level under it. Raises Division.DoesNotExist (see `division_get`)."""
+    as_of = as_of or timezone.localdate()
+    division = division_get(scope=scope, code=code)
+    chosen = chosen or INDICATORS[0]
+    counts = current_counts(code=code, platform=platform, occupation=occupation, as_of=as_of)
+    below = child_length(code)
+    children = []
+    if below is not None:
+        qs = (
+            Division.objects.filter(parent=division)
+            if division is not None
+            else Division.objects.filter(parent__isnull=True)
+        )
+        children = [d for d in qs.order_by("code") if policy.indicator_access(scope, d.code) is not None]
+    child_codes = [c.code for c in children]
+    periods, series = snapshot_series(
+        indicators=[i.code for i in INDICATORS],
+        divisions=[code, *child_codes],
+        platform=platform,
+        occupation=occupation,
+    )
+    figures = []
+    for indicator in INDICATORS:
+        by_div = counts[indicator.code]
+        if by_div is None:
+            figures.append(Figure(indicator=indicator, division=code, counted=False))
+            continue
+        f = figure(scope, indicator, code, by_div.get(code))
+        f.series = visible_series(scope, indicator, code, periods, series.get((indicator.code, code), {}))
+        figures.append(f)
+    rows = []
+    by_div = counts[chosen.code]
+    for child in children:
+        if by_div is None:
+            f = Figure(indicator=chosen, division=child.code, counted=False)
+        else:
+            f = figure(scope, chosen, child.code, by_div.get(child.code))
+            f.series = visible_series(scope, chosen, child.code, periods, series.get((chosen.code, child.code), {}))
+        rows.append({"division": child, "figure": f, "drill": child_length(child.code) is not None})
+    return {
+        "division": division,
+        "code": code,
+        "access": policy.indicator_access(scope, code),
+        "crumbs": crumbs(scope, division),
+        "figures": figures,
+        "rows": rows,
+        "chosen": chosen,
+        "periods": periods,
+        "as_of": as_of,
+    }
+
+
+def platform_choices(code: str) -> list[tuple[int, str]]:
+    """Platform companies with workers in the division (public names: a filter, not a count)."""
+    from xinye.organizations.models import Company
+
+    qs = Company.objects.filter(is_platform=True)
+    if code:
+        qs = qs.filter(workers__work_community__code__startswith=code)
+    return [(c.pk, str(c)) for c in qs.distinct().order_by("name")]
+
+
+# ------------------------------------------------------------------------------------------------- pilots
+
+
+def pilot_list(*, scope: Scope):
+    """The pilots the viewer may read: in or above their own divisions (administrators: all)."""
+    pilots = Pilot.objects.select_related("division__parent").order_by("start_on", "division__code")
+    if scope.is_admin:
+        return list(pilots)
+    return [p for p in pilots if policy.indicator_access(scope, p.division.code) is not None]
+
+
+def comparison_area(pilot: Pilot) -> str:
+    """The division a pilot is compared within: the one above it (a province within the country)."""
+    code = pilot.division.code
+    shorter = [n for n in LEVEL_LENGTHS if n < len(code)]
+    return code[: shorter[-1]] if shorter else ""
+
+
+def _outermost(codes: list[str]) -> list[str]:
+    """The codes not inside another of them (nested pilots are subtracted once)."""
+    return [c for c in codes if not any(o != c and c.startswith(o) for o in codes)]
+
+
+def pilot_comparison(
+    *, scope: Scope, pilot: Pilot, indicator: Indicator, platform: int | None = None, occupation: str = ""
+) -> dict:
+    """The pilot against the rest of its comparison area for one indicator, from the monthly snapshots: before
+    (the last month before the pilot started) and after (the latest month), each with its counts, the changes
+    and their difference (algorithms.diff_in_diff), every figure as the viewer may see it; and both series."""
+    area = comparison_area(pilot)
+    code = pilot.division.code
+    others = [p.division.code for p in Pilot.objects.filter(division__code__startswith=area).select_related("division")]
+    # the area is the level just above the pilot, so the pilot is one of the outermost pilots inside it
+    inside = _outermost([c for c in others if c != area and c.startswith(area)])
+    periods, series = snapshot_series(
+        indicators=[indicator.code],
+        divisions=[area, *inside],
+        platform=platform,
+        occupation=occupation,
+        months=10_000,
+    )
+    start = pilot.start_on.replace(day=1)
+    before = max((p for p in periods if p < start), default=None)
+    after = max((p for p in periods if p >= start), default=None)
+
+    def ratio(div: str, period) -> Ratio:
+        num, den = series.get((indicator.code, div), {}).get(period, (0, 0))
+        return Ratio(num, den)
+
+    def rest(period) -> Ratio:
+        return rest_of(ratio(area, period), [ratio(c, period) for c in inside])
+
+    recent = periods[-SERIES_MONTHS:]
+    out = {
+        "pilot": pilot,
+        "area": area,
+        "area_name": _name(area),
+        "indicator": indicator,
+        "before": before,
+        "after": after,
+        "series": {
+            "pilot": visible_series(scope, indicator, code, recent, series.get((indicator.code, code), {})),
+            "rest": _rest_series(scope, indicator, area, recent, rest),
+        },
+        "table": None,
+    }
+    if before is None or after is None:
+        return out
+    did = diff_in_diff(ratio(code, before), ratio(code, after), rest(before), rest(after), scale=indicator.scale)
+    cells = {
+        "pilot_before": (code, did.pilot_before, did.pilot_before_value),
+        "pilot_after": (code, did.pilot_after, did.pilot_after_value),
+        "rest_before": (area, did.rest_before, did.rest_before_value),
+        "rest_after": (area, did.rest_after, did.rest_after_value),
+    }
+    shown = {}
+    for name, (div, r, value) in cells.items():
+        num, den, visible = policy.indicator_figures(
+            scope, div, int(r.numerator), int(r.denominator), numerator_counts=indicator.numerator_counts
+        )
+        shown[name] = {"numerator": num, "denominator": den, "value": value if visible else None, "visible": visible}
+    pilot_ok = shown["pilot_before"]["visible"] and shown["pilot_after"]["visible"]
+    rest_ok = shown["rest_before"]["visible"] and shown["rest_after"]["visible"]
+    out["table"] = {
+        **shown,
+        "pilot_change": did.pilot_change if pilot_ok else None,
+        "rest_change": did.rest_change if rest_ok else None,
+        "difference": did.difference if pilot_ok and rest_ok else None,
+    }
+    return out
+
+
+def _rest_series(scope: Scope, indicator: Indicator, area: str, periods, rest) -> list:
+    out = []
+    for p in periods:
+        r = rest(p)
+        _n, _d, visible = policy.indicator_figures(
+            scope, area, int(r.numerator), int(r.denominator), numerator_counts=indicator.numerator_counts
+        )
+        out.append((p, indicator.value(r.numerator, r.denominator) if visible else None))
+    return out
+
+
+def _name(code: str) -> str:
+    if not code:
+        return ""
+    return Division.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
+def pilot_get(*, scope: Scope, pk: int) -> Pilot:
+    """A pilot the viewer may read (Pilot.DoesNotExist otherwise)."""
+    pilot = Pilot.objects.select_related("division__parent").get(pk=pk)
+    if policy.indicator_access(scope, pilot.division.code) is None:
+        raise Pilot.DoesNotExist(pk)
+    return pilot

@@ -1,0 +1,155 @@
+"""Every write of the reports app: monthly indicator snapshots (taken on a schedule and on demand) and pilots."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from xinye.accounts import policy
+from xinye.accounts.scope import Scope
+from xinye.algorithms.errors import InputError, RowError, XinyeError
+
+from .indicators import INDICATORS, Context, compute
+from .models import IndicatorSnapshot, Pilot
+
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+#: levels a pilot may be (a community is too small to compare)
+PILOT_LEVELS = ("province", "city", "county", "street")
+
+
+class PilotError(XinyeError):
+    """A pilot that cannot be set as asked (the message says why, in English; pages translate it)."""
+
+
+def period_parse(text: str, *, field: str = "period") -> dt.date:
+    """ "2026-03" -> date(2026, 3, 1); InputError naming the field and value otherwise."""
+    m = _PERIOD.match((text or "").strip())
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+        if 2000 <= year <= 2100 and 1 <= month <= 12:
+            return dt.date(year, month, 1)
+    raise InputError([RowError("command line", None, field, text, "a month is written YYYY-MM, e.g. 2026-03")])
+
+
+def month_end(period: dt.date) -> dt.date:
+    return period.replace(day=calendar.monthrange(period.year, period.month)[1])
+
+
+def previous_month(day: dt.date) -> dt.date:
+    first = day.replace(day=1)
+    return (first - dt.timedelta(days=1)).replace(day=1)
+
+
+def period_as_of(period: dt.date, today: dt.date) -> dt.date:
+    """The day a month's snapshot describes: its last day, or today while the month is not over. A month that
+    has not begun cannot be counted."""
+    if period > today:
+        raise InputError(
+            [RowError("command line", None, "period", f"{period:%Y-%m}", f"the month has not begun ({today:%Y-%m-%d})")]
+        )
+    return min(month_end(period), today)
+
+
+@dataclass
+class SnapshotResult:
+    period: dt.date
+    as_of: dt.date
+    rows: int
+    replaced: int
+
+
+def snapshot_rows(*, period: dt.date, as_of: dt.date, taken_at: dt.datetime) -> list[IndicatorSnapshot]:
+    """Every indicator counted as of `as_of` by division, platform and occupation (rows with nothing counted
+    left out)."""
+    rows = []
+    for indicator in INDICATORS:
+        counts = compute(indicator, Context(as_of=as_of, cross=True)) or {}
+        for (division, occupation, platform), (num, den) in sorted(counts.items(), key=lambda kv: str(kv[0])):
+            if not (num or den):
+                continue
+            rows.append(
+                IndicatorSnapshot(
+                    indicator=indicator.code,
+                    period=period,
+                    division=division,
+                    occupation=occupation,
+                    platform_id=platform,
+                    numerator=num,
+                    denominator=den,
+                    as_of=as_of,
+                    taken_at=taken_at,
+                )
+            )
+    return rows
+
+
+def indicator_snapshot_take(*, period: dt.date, today: dt.date | None = None) -> SnapshotResult:
+    """Take the snapshot of the month `period` (its first day): the counts as of its last day (today for the
+    current month). Idempotent: a second run replaces the month's rows, so a month has one set of rows
+    however often it is taken. Counting runs outside any transaction; replacing the rows is one."""
+    today = today or timezone.localdate()
+    period = period.replace(day=1)
+    as_of = period_as_of(period, today)
+    taken_at = timezone.now()
+    rows = snapshot_rows(period=period, as_of=as_of, taken_at=taken_at)
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                replaced, _ = IndicatorSnapshot.objects.filter(period=period).delete()
+                IndicatorSnapshot.objects.bulk_create(rows, batch_size=2000)
+            break
+        except IntegrityError:
+            # another run of the same month committed between our delete and insert: replace its rows in turn
+            if attempt:
+                raise
+    return SnapshotResult(period=period, as_of=as_of, rows=len(rows), replaced=replaced)
+
+
+def indicator_snapshots_monthly() -> str:
+    """The schedule's task (common.schedules): the snapshot of the month that has just ended."""
+    result = indicator_snapshot_take(period=previous_month(timezone.localdate()))
+    return f"{result.period:%Y-%m}: {result.rows} rows as of {result.as_of:%Y-%m-%d}"
+
+
+# ------------------------------------------------------------------------------------------------- pilots
+
+
+def _check_pilot(*, scope: Scope, division, start_on: dt.date, note: str) -> None:
+    if not policy.may_manage_pilots(scope):
+        raise PermissionDenied
+    if division is None or division.level not in PILOT_LEVELS:
+        raise PilotError(gettext_noop("a pilot is a province, city, district or street"))
+    if not isinstance(start_on, dt.date):
+        raise PilotError(gettext_noop("a pilot needs the date it started"))
+    if len(note or "") > 300:
+        raise PilotError(gettext_noop("the note is at most 300 characters"))
+
+
+def pilot_create(*, scope: Scope, division, start_on: dt.date, note: str = "", user=None) -> Pilot:
+    _check_pilot(scope=scope, division=division, start_on=start_on, note=note)
+    with transaction.atomic():
+        if Pilot.objects.select_for_update().filter(division=division).exists():
+            raise PilotError(gettext_noop("this division is a pilot already"))
+        return Pilot.objects.create(division=division, start_on=start_on, note=(note or "").strip(), created_by=user)
+
+
+def pilot_update(*, scope: Scope, pilot: Pilot, start_on: dt.date, note: str = "") -> Pilot:
+    _check_pilot(scope=scope, division=pilot.division, start_on=start_on, note=note)
+    with transaction.atomic():
+        pilot.start_on, pilot.note = start_on, (note or "").strip()
+        pilot.save(update_fields=["start_on", "note", "updated_at"])
+    return pilot
+
+
+def pilot_delete(*, scope: Scope, pilot: Pilot) -> None:
+    if not policy.may_manage_pilots(scope):
+        raise PermissionDenied
+    with transaction.atomic():
+        pilot.delete()
