@@ -78,8 +78,15 @@ def main(argv=None):
         return
     single_csv = a.data / "single.csv"
     t_s, m_s, _ = measured(
-        [sys.executable, "-c", SINGLE, str(a.data / "workers" / "*.parquet"), str(a.data / "stations.parquet"),
-         str(a.radius_km), str(single_csv)]  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            SINGLE,
+            str(a.data / "workers" / "*.parquet"),
+            str(a.data / "stations.parquet"),
+            str(a.radius_km),
+            str(single_csv),
+        ]  # fmt: skip
     )
     print(f"single-process Polars (streaming): {t_s:.1f} s, peak {m_s / 2**30:.2f} GiB")
     same = (out / "coverage.csv").read_bytes() == single_csv.read_bytes()
