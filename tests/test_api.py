@@ -37,6 +37,10 @@ def keep_connection():
     request_finished.connect(close_old_connections)
 
 
+#: GET endpoints without an id that answer one object, not a list (a division's indicators)
+ONE = {"/api/indicators/"}
+
+
 def test_property_based_run_finds_no_server_error(login, keep_connection, settings):
     settings.XINYE_JOBS_INLINE = True
     from xinye.config.wsgi import application
@@ -59,7 +63,7 @@ def _check(op, cookie, failures):
         response = case.call(cookies={"sessionid": cookie})
         if response.status_code >= 500:
             failures.append((op.label, case.formatted_path, response.status_code))
-        elif op.method.upper() == "GET" and response.status_code == 200 and "{" not in op.path:
+        elif op.method.upper() == "GET" and response.status_code == 200 and "{" not in op.path and op.path not in ONE:
             body = response.json()
             assert isinstance(body, list) or "results" in body
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -118,7 +118,7 @@ class IndicatorView(APIView):
         code = q.get("division", selectors.default_division(scope))
         platform = q.get("platform")
         if platform is not None and platform not in {pk for pk, _n in selectors.platform_choices("")}:
-            raise ValidationError({"platform": ["not a platform company"]})
+            raise NotFound("no platform company with this id")  # like any other id that names nothing
         try:
             data = selectors.board(
                 scope=scope,
