@@ -614,7 +614,7 @@ def test_the_api_gives_the_pages_figures_through_the_same_policy(world, django_u
     assert next(f for f in own["figures"] if f["indicator"] == "station_covered")["numerator"] == 3
     assert client.get("/api/indicators/?division=990101002").status_code == 404
     assert client.get("/api/indicators/?occupation=pilot").status_code == 400
-    assert client.get("/api/indicators/?platform=999999").status_code == 400
+    assert client.get("/api/indicators/?platform=999999").status_code == 404
     courier = client.get(f"/api/indicators/?platform={world['p1'].pk}&occupation=courier").json()
     units = next(f for f in courier["figures"] if f["indicator"] == "org_units")
     assert units["counted"] is False and units["value"] is None
