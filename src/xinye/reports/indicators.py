@@ -59,6 +59,8 @@ class Indicator:
     source: Promise
     explanation: Promise
     compute: Callable[[Context, Facts], None] = field(repr=False)
+    #: the people, units or demands behind the figure (the lists its numbers link to)
+    records: Callable[[Context], Records] = field(repr=False)
     by_occupation: bool = True
     #: the numerator counts people (or units); else it is a sum (of ratings, of minutes) whose smallness says
     #: nothing: the policy suppresses it with its denominator only
@@ -140,6 +142,19 @@ def _add(facts: Facts, part: int, code: str | None, occupation: str | None, plat
 NUM, DEN = 0, 1
 
 
+def narrow(ctx: Context, qs: QuerySet, *, code: str, occupation: str | None, platform: str | None) -> QuerySet:
+    """`qs` under the division `ctx.prefix`, and (unless counting across) of `ctx.platform` and `ctx.occupation`,
+    through the paths `code`, `occupation` and `platform` (as `tally` takes them)."""
+    if ctx.prefix:
+        qs = qs.filter(**{f"{code}__startswith": ctx.prefix})
+    if not ctx.cross:
+        if ctx.platform is not None and platform:
+            qs = qs.filter(**{platform: ctx.platform})
+        if ctx.occupation and occupation:
+            qs = qs.filter(**{occupation: ctx.occupation})
+    return qs
+
+
 def tally(
     ctx: Context,
     facts: Facts,
@@ -155,13 +170,8 @@ def tally(
     (None: the records have none) and `platform` (a company id, possibly many-to-many); `agg` defaults to
     counting distinct records."""
     agg = agg if agg is not None else Count("pk", distinct=True)
-    if ctx.prefix:
-        qs = qs.filter(**{f"{code}__startswith": ctx.prefix})
+    qs = narrow(ctx, qs, code=code, occupation=occupation, platform=platform)
     if not ctx.cross:
-        if ctx.platform is not None:
-            qs = qs.filter(**{platform: ctx.platform})
-        if ctx.occupation:
-            qs = qs.filter(**{occupation: ctx.occupation})
         for c, n in qs.order_by().values_list(code).annotate(n=agg):
             _add(facts, part, c, ctx.occupation, ctx.platform, n)
         return
@@ -231,14 +241,45 @@ def _pairs(ctx: Context) -> QuerySet:
     return LiaisonPair.objects.filter(since__lte=ctx.as_of).filter(Q(until__isnull=True) | Q(until__gt=ctx.as_of))
 
 
-PERSON = {"code": "work_community__code", "occupation": "occupation", "platform": "platforms"}
+PEOPLE, BUSINESS_UNITS, DEMANDS = "people", "units", "demands"
+#: the paths `narrow` and `tally` take for each kind of record
+PATHS = {
+    PEOPLE: {"code": "work_community__code", "occupation": "occupation", "platform": "platforms"},
+    DEMANDS: {"code": "community__code", "occupation": "person__occupation", "platform": "company"},
+    BUSINESS_UNITS: {"code": "division__code", "occupation": None, "platform": "company_id"},
+}
+PERSON = PATHS[PEOPLE]
+DEMAND = PATHS[DEMANDS]
+
+
+@dataclass(frozen=True)
+class Records:
+    """The records behind a figure: `counted` (above the line) among `all` (below it), not yet narrowed to a
+    division, platform or occupation (`records` does that). `membership`: the records say who is a Party member,
+    so a list of them is only for those who may see party status."""
+
+    kind: str
+    all: QuerySet
+    counted: QuerySet
+    membership: bool = False
 
 
 def _count_people(ctx: Context, facts: Facts, part: int, qs: QuerySet) -> None:
     tally(ctx, facts, part, qs, **PERSON)
 
 
-def compute_org_units(ctx: Context, facts: Facts) -> None:
+def _count_records(ctx: Context, facts: Facts, r: Records) -> None:
+    tally(ctx, facts, DEN, r.all, **PATHS[r.kind])
+    tally(ctx, facts, NUM, r.counted, **PATHS[r.kind])
+
+
+def _person_ids(qs: QuerySet, field: str = "person_id") -> QuerySet:
+    from xinye.people.models import Person
+
+    return Person.objects.filter(pk__in=qs.values(field))
+
+
+def records_org_units(ctx: Context) -> Records:
     from xinye.organizations.models import BusinessUnit, Organization
     from xinye.organizations.planning import rules_for
     from xinye.people.models import MembershipStatus
@@ -255,18 +296,17 @@ def compute_org_units(ctx: Context, facts: Facts) -> None:
     units = BusinessUnit.objects.filter(pk__in=eligible, division__isnull=False)
     units = units.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=ctx.as_of))
     units = units.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=ctx.as_of))
-    if ctx.prefix:
-        units = units.filter(division__code__startswith=ctx.prefix)
-    if not ctx.cross and ctx.platform is not None:
-        units = units.filter(company_id=ctx.platform)
     active = Organization.objects.filter(Q(founded_on__isnull=True) | Q(founded_on__lte=ctx.as_of)).filter(
         Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=ctx.as_of)
     )
-    covered = set(
-        Organization.business_units.through.objects.filter(
-            businessunit_id__in=units.values("pk"), organization__in=active.values("pk")
-        ).values_list("businessunit_id", flat=True)
-    )
+    covered = Organization.business_units.through.objects.filter(organization__in=active.values("pk"))
+    return Records(BUSINESS_UNITS, units, units.filter(pk__in=covered.values("businessunit_id")))
+
+
+def compute_org_units(ctx: Context, facts: Facts) -> None:
+    r = records_org_units(ctx)
+    units = narrow(ctx, r.all, **PATHS[BUSINESS_UNITS])
+    covered = set(narrow(ctx, r.counted, **PATHS[BUSINESS_UNITS]).values_list("pk", flat=True))
     for pk, code, company in units.values_list("pk", "division__code", "company_id"):
         platforms = [None, company] if ctx.cross else [ctx.platform]
         for plat in platforms:
@@ -275,44 +315,56 @@ def compute_org_units(ctx: Context, facts: Facts) -> None:
                 _add(facts, NUM, code, "", plat, 1)
 
 
-def compute_members_in_branch(ctx: Context, facts: Facts) -> None:
+def records_members_in_branch(ctx: Context) -> Records:
     members = _memberships(ctx)
-    where = {
-        "code": "person__work_community__code",
-        "occupation": "person__occupation",
-        "platform": "person__platforms",
-        "agg": Count("person", distinct=True),
-    }
-    tally(ctx, facts, DEN, members, **where)
-    tally(ctx, facts, NUM, members.filter(organization__isnull=False), **where)
+    return Records(
+        PEOPLE,
+        _person_ids(members),
+        _person_ids(members.filter(organization__isnull=False)),
+        membership=True,
+    )
 
 
-def compute_liaison_paired(ctx: Context, facts: Facts) -> None:
+def records_liaison_paired(ctx: Context) -> Records:
     workers = _workers(ctx)
-    _count_people(ctx, facts, DEN, workers)
-    _count_people(ctx, facts, NUM, workers.filter(pk__in=_pairs(ctx).values("worker_id")))
+    return Records(PEOPLE, workers, workers.filter(pk__in=_pairs(ctx).values("worker_id")))
 
 
-def compute_liaison_contacted(ctx: Context, facts: Facts) -> None:
+def records_liaison_contacted(ctx: Context) -> Records:
     from xinye.demands.models import Contact
 
     paired = _workers(ctx).filter(pk__in=_pairs(ctx).values("worker_id"))
     recent = Contact.objects.filter(on__gte=ctx.window_first_day, on__lte=ctx.as_of).values("worker_id")
-    _count_people(ctx, facts, DEN, paired)
-    _count_people(ctx, facts, NUM, paired.filter(pk__in=recent))
+    return Records(PEOPLE, paired, paired.filter(pk__in=recent))
+
+
+def _covered_cells(ctx: Context, people: QuerySet, *, night: bool) -> set[int]:
+    """The work cells among `people`'s within the radius of a station in service (open at night: `night`)."""
+    from xinye.stations.coverage import cells_covered
+
+    cells = sorted(set(people.order_by().values_list("work_cell", flat=True).distinct()))
+    any_station, at_night = cells_covered(cells, radius_m=radius_km() * 1000, as_of=ctx.as_of)
+    mask = at_night if night else any_station
+    return {c for c, m in zip(cells, mask.tolist(), strict=True) if m}
+
+
+def _records_stations(ctx: Context, *, night: bool) -> Records:
+    people = _people(ctx).filter(work_cell__isnull=False)
+    covered = _covered_cells(ctx, narrow(ctx, people, **PERSON), night=night)
+    return Records(PEOPLE, people, people.filter(work_cell__in=covered))
+
+
+def records_station_covered(ctx: Context) -> Records:
+    return _records_stations(ctx, night=False)
+
+
+def records_station_night(ctx: Context) -> Records:
+    return _records_stations(ctx, night=True)
 
 
 def _station_cells(ctx: Context, facts: Facts, *, night: bool) -> None:
-    from xinye.stations.coverage import cells_covered
-
-    people = _people(ctx).filter(work_cell__isnull=False)
-    if ctx.prefix:
-        people = people.filter(work_community__code__startswith=ctx.prefix)
-    if not ctx.cross:
-        if ctx.platform is not None:
-            people = people.filter(platforms=ctx.platform)
-        if ctx.occupation:
-            people = people.filter(occupation=ctx.occupation)
+    """Counted cell by cell (a worker's cell decides), not by listing the covered cells in SQL."""
+    people = narrow(ctx, _people(ctx).filter(work_cell__isnull=False), **PERSON)
     count = Count("pk", distinct=True)
     if ctx.cross:
         rows = [
@@ -333,10 +385,7 @@ def _station_cells(ctx: Context, facts: Facts, *, night: bool) -> None:
             (cell, code, ctx.occupation, ctx.platform, n)
             for cell, code, n in people.order_by().values_list("work_cell", "work_community__code").annotate(n=count)
         ]
-    cells = sorted({r[0] for r in rows})
-    any_station, at_night = cells_covered(cells, radius_m=radius_km() * 1000, as_of=ctx.as_of)
-    mask = at_night if night else any_station
-    covered = {c for c, m in zip(cells, mask.tolist(), strict=True) if m}
+    covered = _covered_cells(ctx, people, night=night)
     for cell, code, occ, plat, n in rows:
         _add(facts, DEN, code, occ, plat, n)
         if cell in covered:
@@ -351,28 +400,23 @@ def compute_station_night(ctx: Context, facts: Facts) -> None:
     _station_cells(ctx, facts, night=True)
 
 
-def compute_union_members(ctx: Context, facts: Facts) -> None:
+def records_union_members(ctx: Context) -> Records:
     people = _people(ctx)
-    _count_people(ctx, facts, DEN, people)
     union = people.exclude(union_name="").filter(Q(union_since__isnull=True) | Q(union_since__lte=ctx.as_of))
-    _count_people(ctx, facts, NUM, union)
+    return Records(PEOPLE, people, union)
 
 
-def compute_community_reported(ctx: Context, facts: Facts) -> None:
+def records_community_reported(ctx: Context) -> Records:
     from xinye.people.models import CommunityReport, ReportStatus
 
     people = _people(ctx)
     confirmed = CommunityReport.objects.filter(status=ReportStatus.CONFIRMED, person__isnull=False).filter(
         Q(decided_at__lt=ctx.end) | Q(decided_at__isnull=True, created_at__lt=ctx.end)
     )
-    _count_people(ctx, facts, DEN, people)
-    _count_people(ctx, facts, NUM, people.filter(pk__in=confirmed.values("person_id")))
+    return Records(PEOPLE, people, people.filter(pk__in=confirmed.values("person_id")))
 
 
-DEMAND = {"code": "community__code", "occupation": "person__occupation", "platform": "company"}
-
-
-def compute_demands_on_time(ctx: Context, facts: Facts) -> None:
+def records_demands_on_time(ctx: Context) -> Records:
     from django.db.models import F
 
     from xinye.demands.models import Demand, DemandStatus
@@ -381,17 +425,21 @@ def compute_demands_on_time(ctx: Context, facts: Facts) -> None:
         status__in=[DemandStatus.REJECTED, DemandStatus.DUPLICATE]
     )
     on_time = due.filter(resolved_at__isnull=False, resolved_at__lte=F("due_at"), resolved_at__lt=ctx.end)
-    tally(ctx, facts, DEN, due, **DEMAND)
-    tally(ctx, facts, NUM, on_time, **DEMAND)
+    return Records(DEMANDS, due, on_time)
 
 
-def compute_demand_rating(ctx: Context, facts: Facts) -> None:
+def records_demand_rating(ctx: Context) -> Records:
     from xinye.demands.models import Demand, DemandEvent
 
     rated_events = DemandEvent.objects.filter(
         kind=DemandEvent.Kind.RATED, at__gte=ctx.window_start, at__lt=ctx.end
     ).values("demand_id")
     rated = Demand.objects.filter(rating__isnull=False, pk__in=rated_events)
+    return Records(DEMANDS, rated, rated)
+
+
+def compute_demand_rating(ctx: Context, facts: Facts) -> None:
+    rated = records_demand_rating(ctx).all
     tally(ctx, facts, DEN, rated, **DEMAND)
     tally(ctx, facts, NUM, rated, **DEMAND, agg=Sum("rating"))
 
@@ -400,6 +448,11 @@ def _attendances(ctx: Context) -> QuerySet:
     from xinye.volunteering.models import Attendance
 
     return Attendance.objects.filter(counted=True, checked_out_at__gte=ctx.window_start, checked_out_at__lt=ctx.end)
+
+
+def records_volunteer_hours(ctx: Context) -> Records:
+    volunteers = _person_ids(_attendances(ctx))
+    return Records(PEOPLE, volunteers, volunteers)
 
 
 def compute_volunteer_hours(ctx: Context, facts: Facts) -> None:
@@ -413,10 +466,19 @@ def compute_volunteer_hours(ctx: Context, facts: Facts) -> None:
     tally(ctx, facts, NUM, served, **where, agg=Sum("minutes"))
 
 
-def compute_volunteers_active(ctx: Context, facts: Facts) -> None:
+def records_volunteers_active(ctx: Context) -> Records:
     people = _people(ctx)
-    _count_people(ctx, facts, DEN, people)
-    _count_people(ctx, facts, NUM, people.filter(pk__in=_attendances(ctx).values("person_id")))
+    return Records(PEOPLE, people, people.filter(pk__in=_attendances(ctx).values("person_id")))
+
+
+def counted_by_records(records: Callable[[Context], Records]) -> Callable[[Context, Facts], None]:
+    """An indicator counted as its records: the people, units or demands below and above the line."""
+
+    def count(ctx: Context, facts: Facts) -> None:
+        _count_records(ctx, facts, records(ctx))
+
+    return count
+
 
 
 # ------------------------------------------------------------------------------------------- the registry
@@ -436,6 +498,7 @@ INDICATORS: tuple[Indicator, ...] = (
             "have no occupation."
         ),
         compute=compute_org_units,
+        records=records_org_units,
         by_occupation=False,
     ),
     Indicator(
@@ -449,7 +512,8 @@ INDICATORS: tuple[Indicator, ...] = (
             "Every member belongs to exactly one branch. A member not placed yet, or a floating member whose "
             "membership is held elsewhere, is in no branch here. Counted where the member works."
         ),
-        compute=compute_members_in_branch,
+        compute=counted_by_records(records_members_in_branch),
+        records=records_members_in_branch,
     ),
     Indicator(
         code="liaison_paired",
@@ -462,7 +526,8 @@ INDICATORS: tuple[Indicator, ...] = (
             "Members each keep in touch with a few workers near them. A worker who withdrew consent is not "
             "counted. Counted where the worker works."
         ),
-        compute=compute_liaison_paired,
+        compute=counted_by_records(records_liaison_paired),
+        records=records_liaison_paired,
     ),
     Indicator(
         code="liaison_contacted",
@@ -475,7 +540,8 @@ INDICATORS: tuple[Indicator, ...] = (
             "Whether the liaison is kept: a contact in person, by phone, by message or at a station, logged by "
             "a member, in the %(days)s days up to the day."
         ),
-        compute=compute_liaison_contacted,
+        compute=counted_by_records(records_liaison_contacted),
+        records=records_liaison_contacted,
     ),
     Indicator(
         code="station_covered",
@@ -489,6 +555,7 @@ INDICATORS: tuple[Indicator, ...] = (
             "service (great-circle distance, %(radius_km)s km, the same radius as the national batch)."
         ),
         compute=compute_station_covered,
+        records=records_station_covered,
     ),
     Indicator(
         code="station_night",
@@ -502,6 +569,7 @@ INDICATORS: tuple[Indicator, ...] = (
             "practice those open 24 hours) count."
         ),
         compute=compute_station_night,
+        records=records_station_night,
     ),
     Indicator(
         code="union_members",
@@ -511,7 +579,8 @@ INDICATORS: tuple[Indicator, ...] = (
         unit=PERCENT,
         source=_("people's trade union and the date they joined"),
         explanation=_("Workers and members who belong to a trade union, counted where they work."),
-        compute=compute_union_members,
+        compute=counted_by_records(records_union_members),
+        records=records_union_members,
     ),
     Indicator(
         code="community_reported",
@@ -524,7 +593,8 @@ INDICATORS: tuple[Indicator, ...] = (
             "A worker reports to the community where they work from a phone; the report counts once an "
             "organizer has confirmed it."
         ),
-        compute=compute_community_reported,
+        compute=counted_by_records(records_community_reported),
+        records=records_community_reported,
     ),
     Indicator(
         code="demands_on_time",
@@ -538,7 +608,8 @@ INDICATORS: tuple[Indicator, ...] = (
             "demands merged into another are left out. Counted by the demand's community and the platform it "
             "concerns."
         ),
-        compute=compute_demands_on_time,
+        compute=counted_by_records(records_demands_on_time),
+        records=records_demands_on_time,
     ),
     Indicator(
         code="demand_rating",
@@ -549,6 +620,7 @@ INDICATORS: tuple[Indicator, ...] = (
         source=_("the ratings workers give their demands"),
         explanation=_("The mean of the ratings (1 to 5) workers gave their resolved demands in the window."),
         compute=compute_demand_rating,
+        records=records_demand_rating,
         numerator_counts=False,
     ),
     Indicator(
@@ -563,6 +635,7 @@ INDICATORS: tuple[Indicator, ...] = (
             "and a check-out count. Counted where the volunteer works."
         ),
         compute=compute_volunteer_hours,
+        records=records_volunteer_hours,
         numerator_counts=False,
     ),
     Indicator(
@@ -573,7 +646,8 @@ INDICATORS: tuple[Indicator, ...] = (
         unit=PERCENT,
         source=_("volunteers' check-ins and check-outs that count as service"),
         explanation=_("People who served at least once in the window, as a share of everyone on record."),
-        compute=compute_volunteers_active,
+        compute=counted_by_records(records_volunteers_active),
+        records=records_volunteers_active,
     ),
 )
 
@@ -582,6 +656,14 @@ BY_CODE = {i.code: i for i in INDICATORS}
 
 def indicator_get(code: str) -> Indicator | None:
     return BY_CODE.get(code)
+
+
+def records(indicator: Indicator, ctx: Context) -> Records:
+    """The records behind the indicator's figure in `ctx` (its division, platform and occupation), as they are
+    counted; who may list them is `accounts.policy.indicator_records`."""
+    r = indicator.records(ctx)
+    paths = PATHS[r.kind]
+    return Records(r.kind, narrow(ctx, r.all, **paths), narrow(ctx, r.counted, **paths), r.membership)
 
 
 def compute(indicator: Indicator, ctx: Context) -> dict[tuple[str, str, int | None], tuple[int, int]] | None:
