@@ -618,3 +618,87 @@ def test_the_api_gives_the_pages_figures_through_the_same_policy(world, django_u
     courier = client.get(f"/api/indicators/?platform={world['p1'].pk}&occupation=courier").json()
     units = next(f for f in courier["figures"] if f["indicator"] == "org_units")
     assert units["counted"] is False and units["value"] is None
+
+
+# ------------------------------------------------------------------------- the lists behind the figures
+
+
+def _listed(client, **query):
+    from urllib.parse import urlencode
+
+    got = client.get("/indicators/records/?" + urlencode(query))
+    return got
+
+
+def test_every_figure_lists_the_records_it_counts_for_an_organizer_of_the_division(world, django_user_model, client):
+    """The records behind each figure are exactly what it counts: the same numerator and denominator, for every
+    indicator, in the street the organizer works for."""
+    client.force_login(_organizer(django_user_model, world["street_a"], "recstreet"))
+    scope = scope_for(django_user_model.objects.get(username="recstreet"))
+    ctx = ind.Context(as_of=world["today"], prefix="990101001")
+    for indicator in ind.INDICATORS:
+        counts = ind.compute(indicator, ctx)[("990101001", "", None)]
+        kind, counted, totals = selectors.figure_records(scope=scope, code="990101001", indicator=indicator)
+        assert totals["all"] == counts[1], indicator.code
+        if indicator.numerator_counts:
+            assert totals["counted"] == counts[0] == counted.count(), indicator.code
+    names = lambda got: sorted(re.findall(r'/people/\d+/">([^<]+)<', got.content.decode()))  # noqa: E731
+    got = _listed(client, division="990101001", indicator="liaison_paired", part="counted")
+    assert got.status_code == 200 and names(got) == ["w1"]
+    assert names(_listed(client, division="990101001", indicator="liaison_paired", part="missing")) == ["w2", "w3"]
+    covered = _listed(
+        client, division="990101001", indicator="station_covered", part="counted", platform=world["p1"].pk
+    )
+    assert names(covered) == ["m1", "w1", "w2"]
+    units = _listed(client, division="990101001", indicator="org_units", part="counted").content.decode()
+    assert "甲站" in units and "乙车队" not in units
+    late = _listed(client, division="990101001", indicator="demands_on_time", part="missing").content.decode()
+    assert len(re.findall(r"/demands/\d+/", late)) == 1
+
+
+def test_the_indicators_page_links_its_counts_to_the_lists_inside_ones_area_only(world, django_user_model, client):
+    client.force_login(_organizer(django_user_model, world["street_a"], "recpage"))
+    own = client.get("/indicators/?division=990101001").content.decode()
+    assert own.count('data-records-link="counted"') >= 9 and "/indicators/records/?" in own
+    district = client.get("/indicators/?division=990101&indicator=liaison_paired").content.decode()
+    # the district takes in street B, which is not theirs: its own figures are counts only; street A's row links
+    figures, children = district.split("data-figures", 1)[1].split("data-children", 1)
+    assert "data-records-link" not in figures
+    assert 'data-records-link="counted"' in children and "division=990101001" in children
+    assert _listed(client, division="990101", indicator="liaison_paired").status_code == 404
+    assert _listed(client, division="990101002", indicator="liaison_paired").status_code == 404
+    assert _listed(client, division="990101001", indicator="nonsense").status_code == 404
+    assert _listed(client, division="990101001", indicator="liaison_paired", part="everyone").status_code == 404
+    assert _listed(client, division="990101001", indicator="org_units", occupation="courier").status_code == 404
+
+
+def test_a_list_of_members_is_only_for_the_viewers_own_area(world, django_user_model):
+    """members_in_branch lists Party members: never outside the viewer's own area."""
+    organizer = scope_for(_organizer(django_user_model, world["street_a"], "recmember"))
+    indicator = ind.BY_CODE["members_in_branch"]
+    _kind, qs, _t = selectors.figure_records(scope=organizer, code="990101001", indicator=indicator)
+    assert sorted(p.name for p in qs) == ["m1", "m3", "m4"]
+    r = ind.records(indicator, ind.Context(as_of=world["today"], prefix="990101001"))
+    assert r.membership
+    assert policy.indicator_records(organizer, "990101", r) is None  # outside their own area: never a list
+
+
+def test_the_city_map_shades_its_districts_by_the_chosen_indicator_and_drills_down(world, django_user_model, client):
+    import json
+
+    from xinye.places.models import Division
+
+    square = lambda x: {"type": "Polygon", "coordinates": [[[x, 30], [x + 0.1, 30], [x + 0.1, 30.1], [x, 30]]]}  # noqa: E731
+    Division.objects.filter(code="990101").update(boundary=square(100.0))
+    other = _division("990102", "试验二区", "county", world["city"])
+    Division.objects.filter(pk=other.pk).update(boundary=square(100.2))
+    admin = django_user_model.objects.create_superuser(username="mapadmin", password="x")
+    client.force_login(admin)
+    page = client.get("/indicators/?division=9901&indicator=liaison_paired").content.decode()
+    data = json.loads(re.search(r'id="indicator-map-data" type="application/json">(.*?)</script>', page).group(1))
+    assert {f["properties"]["code"] for f in data["geo"]["features"]} == {"990101", "990102"}
+    assert data["shade"]["data"] == [{"name": "试验区", "value": pytest.approx(2 / 5)}]  # w1, w4 of 5 workers
+    assert data["drill"]["试验区"].startswith("?") and "division=990101" in data["drill"]["试验区"]
+    assert "data-legend" in page and "vendor/echarts" in page
+    # a street's page has nothing to draw
+    assert 'id="indicator-map-data"' not in client.get("/indicators/?division=990101001").content.decode()

@@ -1029,6 +1029,36 @@ def indicator_figures(scope: Scope, division_code: str, numerator, denominator, 
     return num, den, True
 
 
+def indicator_records(scope: Scope, division_code: str, records):
+    """The records behind an indicator's figure (`reports.indicators.Records`) that the viewer may list, as
+    (all, counted) querysets, or None. Only inside the viewer's own area: outside it a figure is a count, never
+    a list of people. Within it, only records the viewer may open one by one (people, demands, companies'
+    units in their scope), and where the records say who is a Party member, only people whose membership the
+    viewer may see."""
+    from xinye.demands.selectors import demand_q
+    from xinye.organizations.selectors import company_q
+    from xinye.people.models import Membership
+    from xinye.people.selectors import person_q
+
+    if indicator_access(scope, division_code) != INSIDE:
+        return None
+    if records.kind == "people":
+        q = person_q(scope)
+        if records.membership:
+            q &= Q(pk__in=Membership.objects.filter(party_status_q(scope)).values("person_id"))
+    elif records.kind == "demands":
+        q = demand_q(scope)
+    elif records.kind == "units":
+        from xinye.organizations.models import Company
+
+        from xinye.places.selectors import division_q
+
+        q = division_q(scope, "division") | Q(company__in=Company.objects.filter(company_q(scope)).values("pk"))
+    else:
+        raise ValueError(records.kind)
+    return records.all.filter(q), records.counted.filter(q)
+
+
 def may_manage_pilots(scope: Scope) -> bool:
     """Pilots (a division and a start date) are set by administrators."""
     return scope.is_admin

@@ -101,11 +101,13 @@ def _nice(x: float, *, up: bool) -> float:
     return (math.ceil(x / step) if up else math.floor(x / step)) * step
 
 
-def choropleth(values: dict[str, float], *, unit: str, percent: bool = False, classes: int = 5) -> dict:
+def choropleth(
+    values: dict[str, float], *, unit: str, percent: bool = False, classes: int = 5, digits: int = 0
+) -> dict:
     """Divisions in up to `classes` classes of about as many divisions each (quantiles), limits rounded.
 
     `values` maps a division's name (as on the map) to its value; `percent`: values are shares 0..1, shown as
-    whole percents. Returns {"unit": str, "pieces": [{"min", "max", "label", "color", "count"}], "data":
+    whole percents; `digits`: decimals of other values' limits (a mean rating of 1 to 5). Returns {"unit": str, "pieces": [{"min", "max", "label", "color", "count"}], "data":
     [{"name", "value"}]}: pieces from least to most, each [min, max) but the last [min, max]; the colours are
     PALETTE's, spread over the classes there are.
 
@@ -121,6 +123,9 @@ def choropleth(values: dict[str, float], *, unit: str, percent: bool = False, cl
     if percent:  # whole percents, limits rounded down (a limit above a value would leave its class empty)
         edges = [math.floor(x * 100 + 1e-9) / 100 for x in quantiles]
         top = math.ceil(xs[-1] * 100 - 1e-9) / 100
+    elif digits:
+        edges = [math.floor(x * 10**digits + 1e-9) / 10**digits for x in quantiles]
+        top = math.ceil(xs[-1] * 10**digits - 1e-9) / 10**digits
     else:
         edges = [_nice(x, up=False) for x in quantiles]
         top = _nice(xs[-1], up=True)
@@ -129,7 +134,7 @@ def choropleth(values: dict[str, float], *, unit: str, percent: bool = False, cl
     colors = [PALETTE[round(i * (len(PALETTE) - 1) / max(1, len(edges) - 1))] for i in range(len(edges))]
 
     def show(x: float) -> str:
-        return f"{x * 100:.0f}%" if percent else f"{x:,.0f}"
+        return f"{x * 100:.0f}%" if percent else f"{x:,.{digits}f}"
 
     pieces = []
     for i, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):

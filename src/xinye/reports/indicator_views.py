@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_POST
 from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.tabular import csv_writer
-from xinye.common.views import get_or_404
+from xinye.common.views import get_or_404, paginate
 from xinye.people.models import Occupation
 from xinye.places.models import Division
 
@@ -90,12 +91,22 @@ def spark(indicator: Indicator, series: list) -> str:
     return sparkline_svg([v for _p, v in series], label=_("Monthly trend: %(points)s") % {"points": points})
 
 
-def _decorate(f: selectors.Figure) -> dict:
+def _decorate(f: selectors.Figure, base: dict | None = None) -> dict:
+    """A figure as the page shows it; with `base` (the page's filters, for a division in the viewer's own area)
+    its counts link to the records behind them: those counted, and those not."""
+    links = {}
+    if base is not None and f.counted and f.denominator:
+        links["all"] = records_link(f.division, f.indicator, base, "all")
+        if f.indicator.numerator_counts:
+            links["counted"] = records_link(f.division, f.indicator, base, "counted")
+            if f.numerator != f.denominator:
+                links["missing"] = records_link(f.division, f.indicator, base, "missing")
     return {
         "f": f,
         "value": value_text(f.indicator, f.value) if f.counted else "—",
         "counts": counts_text(f),
         "spark": spark(f.indicator, f.series),
+        "links": links,
     }
 
 
@@ -135,16 +146,20 @@ def indicator_index(request):
         "occupation": flt["occupation"],
         "indicator": flt["chosen"].code,
     }
+    inside = data["access"] == policy.INSIDE
     rows = []
     for r in data["rows"]:
         link = urlencode({"division": r["division"].code, **base}) if r["drill"] else ""
-        rows.append({**r, **_decorate(r["figure"]), "link": link})
+        rows.append({**r, **_decorate(r["figure"], base if r["listable"] else None), "link": link})
+    map_data = _shaded_map(code, flt["chosen"], rows)
     return render(
         request,
         "reports/indicators.html",
         {
             **data,
-            "figures": [_decorate(f) for f in data["figures"]],
+            "map_data": map_data,
+            "legend": map_data["shade"] if map_data else None,
+            "figures": [_decorate(f, base if inside else None) for f in data["figures"]],
             "rows": rows,
             "filters": flt,
             "occupations": Occupation.choices,
@@ -155,6 +170,93 @@ def indicator_index(request):
             "outside": data["access"] == policy.OUTSIDE,
         },
     )
+
+
+@login_required
+def indicator_records(request):
+    """The list behind a figure: the people, business units or demands counted (or not) in it, in the viewer's
+    own area only (`selectors.figure_records`)."""
+    scope = _reader(request)
+    code = request.GET.get("division", selectors.default_division(scope)).strip()
+    flt = _filters(request, code)
+    indicator = indicator_get(request.GET.get("indicator", ""))
+    if indicator is None:
+        raise Http404
+    part = request.GET.get("part", "counted")
+    kind, qs, counts = get_or_404(
+        selectors.figure_records,
+        scope=scope,
+        code=code,
+        indicator=indicator,
+        platform=flt["platform"],
+        occupation=flt["occupation"],
+        part=part,
+    )
+    if kind == "people":
+        qs = qs.select_related("work_community")
+    elif kind == "demands":
+        qs = qs.select_related("category", "community")
+    else:
+        qs = qs.select_related("company", "division")
+    division = Division.objects.filter(code=code).first() if code else None
+    base = {"division": code, "indicator": indicator.code, "platform": flt["platform"] or "",
+            "occupation": flt["occupation"]}  # fmt: skip
+    parts = [
+        (p, label, urlencode({**base, "part": p}), n)
+        for p, label, n in (
+            ("counted", _("Counted"), counts["counted"]),
+            ("missing", _("Not counted"), counts["all"] - counts["counted"]),
+            ("all", _("All"), counts["all"]),
+        )
+        if indicator.numerator_counts or p == "all"
+    ]
+    return render(
+        request,
+        "reports/indicator_records.html",
+        {
+            "indicator": indicator,
+            "division": division,
+            "kind": kind,
+            "page": paginate(request, qs),
+            "part": part,
+            "parts": parts,
+            "back": urlencode(base),
+            "platform_name": dict(flt["platforms"]).get(flt["platform"], ""),
+            "occupation_name": dict(Occupation.choices).get(flt["occupation"], ""),
+        },
+    )
+
+
+def _shaded_map(code: str, chosen: Indicator, rows: list[dict]) -> dict | None:
+    """The divisions below `code` that have boundaries on record (districts, under a city), shaded by the chosen
+    indicator as the viewer sees it (a figure not shown is not shaded), each a link one level down; None when
+    fewer than two of them can be drawn."""
+    from xinye.places.maps import choropleth
+    from xinye.places.selectors import boundaries_geojson
+
+    by_code = {r["division"].code: r for r in rows}
+    if not by_code:
+        return None
+    geo = boundaries_geojson(code_prefix=code)
+    geo["features"] = [f for f in geo["features"] if f["properties"]["code"] in by_code]
+    if len(geo["features"]) < 2:
+        return None
+    values, drill = {}, {}
+    for feature in geo["features"]:
+        r = by_code[feature["properties"]["code"]]
+        name = feature["properties"]["name"]
+        if r["figure"].value is not None:
+            values[name] = r["figure"].value / 100 if chosen.unit == PERCENT else r["figure"].value
+        if r["link"]:
+            drill[name] = "?" + r["link"]
+    shade = choropleth(values, unit=str(chosen.label), percent=chosen.unit == PERCENT, digits=1)
+    return {"geo": geo, "points": [], "shade": shade, "drill": drill}
+
+
+def records_link(code: str, indicator: Indicator, base: dict, part: str) -> str:
+    """The address of the list behind a figure."""
+    query = {**base, "division": code, "indicator": indicator.code, "part": part}
+    return reverse("indicator_records") + "?" + urlencode(query)
 
 
 def _definition(i: Indicator) -> dict:

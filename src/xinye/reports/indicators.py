@@ -480,7 +480,6 @@ def counted_by_records(records: Callable[[Context], Records]) -> Callable[[Conte
     return count
 
 
-
 # ------------------------------------------------------------------------------------------- the registry
 
 INDICATORS: tuple[Indicator, ...] = (

@@ -207,7 +207,14 @@ def board(
         else:
             f = figure(scope, chosen, child.code, by_div.get(child.code))
             f.series = visible_series(scope, chosen, child.code, periods, series.get((chosen.code, child.code), {}))
-        rows.append({"division": child, "figure": f, "drill": child_length(child.code) is not None})
+        rows.append(
+            {
+                "division": child,
+                "figure": f,
+                "drill": child_length(child.code) is not None,
+                "listable": policy.indicator_access(scope, child.code) == policy.INSIDE,
+            }
+        )
     return {
         "division": division,
         "code": code,
@@ -346,3 +353,37 @@ def pilot_get(*, scope: Scope, pk: int) -> Pilot:
     if policy.indicator_access(scope, pilot.division.code) is None:
         raise Pilot.DoesNotExist(pk)
     return pilot
+
+
+#: which records of a figure a list shows: those counted, those not (the gap), or all of them
+PARTS = ("counted", "missing", "all")
+
+
+def figure_records(
+    *,
+    scope: Scope,
+    code: str,
+    indicator: Indicator,
+    platform: int | None = None,
+    occupation: str = "",
+    part: str = "counted",
+    as_of: dt.date | None = None,
+):
+    """The people, business units or demands behind one figure of the indicators page, as the viewer may list
+    them (`policy.indicator_records`): (kind, queryset of `part`, {part: count}). Raises Division.DoesNotExist
+    for a division the viewer may not read, outside their own area (counts only there), or not counted that
+    way (an occupation asked of an indicator without one)."""
+    from .indicators import records
+
+    division_get(scope=scope, code=code)
+    if part not in PARTS or (occupation and not indicator.by_occupation):
+        raise Division.DoesNotExist(code)
+    ctx = Context(as_of=as_of or timezone.localdate(), prefix=code, platform=platform, occupation=occupation)
+    r = records(indicator, ctx)
+    listed = policy.indicator_records(scope, code, r)
+    if listed is None:
+        raise Division.DoesNotExist(code)
+    every, counted = listed
+    missing = every.exclude(pk__in=counted.values("pk"))
+    chosen = {"counted": counted, "missing": missing, "all": every}[part]
+    return r.kind, chosen.distinct().order_by("pk"), {"counted": counted.count(), "all": every.count()}

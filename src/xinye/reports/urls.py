@@ -4,6 +4,7 @@ from . import indicator_views
 
 urlpatterns = [
     path("", indicator_views.indicator_index, name="indicator_index"),
+    path("records/", indicator_views.indicator_records, name="indicator_records"),
     path("pilots/", indicator_views.pilot_index, name="pilot_index"),
     path("pilots/<int:pk>/", indicator_views.pilot_edit, name="pilot_edit"),
     path("pilots/<int:pk>/delete/", indicator_views.pilot_delete, name="pilot_delete"),

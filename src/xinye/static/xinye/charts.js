@@ -304,6 +304,14 @@
     if (MAPS[name]) option = decorate(option, d);
     var chart = echarts.init(el);
     chart.setOption(option);
+    /* A map whose data carries "drill" (a division's name -> the page one level down, a relative address the
+     * server made) opens that page when the division is chosen. */
+    if (d && d.drill) {
+      chart.on('click', function (p) {
+        var href = Object.prototype.hasOwnProperty.call(d.drill, p.name) ? d.drill[p.name] : null;
+        if (typeof href === 'string' && /^[?\/](?!\/)/.test(href)) window.location.assign(href);
+      });
+    }
     if (MAPS[name] && BASE) withBase(chart);
     window.addEventListener('resize', function () { chart.resize(); });
   }
