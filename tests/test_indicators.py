@@ -698,7 +698,22 @@ def test_the_city_map_shades_its_districts_by_the_chosen_indicator_and_drills_do
     data = json.loads(re.search(r'id="indicator-map-data" type="application/json">(.*?)</script>', page).group(1))
     assert {f["properties"]["code"] for f in data["geo"]["features"]} == {"990101", "990102"}
     assert data["shade"]["data"] == [{"name": "试验区", "value": pytest.approx(2 / 5)}]  # w1, w4 of 5 workers
-    assert data["drill"]["试验区"].startswith("?") and "division=990101" in data["drill"]["试验区"]
+    assert data["drill"]["试验区"].startswith("/indicators/?") and "division=990101" in data["drill"]["试验区"]
     assert "data-legend" in page and "vendor/echarts" in page
     # a street's page has nothing to draw
     assert 'id="indicator-map-data"' not in client.get("/indicators/?division=990101001").content.decode()
+
+
+def test_the_home_page_leads_with_what_to_do_then_the_indicators_of_ones_division(world, django_user_model, client):
+    client.force_login(_organizer(django_user_model, world["street_a"], "homeind"))
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "data-home-indicators" in page and "甲街道" in page
+    home = page.split("data-home-indicators", 1)[1]
+    assert 'data-records-link="counted"' in home and "/indicators/?division=990101001" in home
+    from tests.test_i18n_pages import _data_words
+
+    assert english_words(visible_text(page), _data_words() | {"homeind"}) == set()  # the user's own name
+    worker = django_user_model.objects.create_user(username="homeplain", password="x")
+    client.force_login(worker)
+    assert "data-home-indicators" not in client.get("/").content.decode()

@@ -126,21 +126,14 @@ def _filters(request, code: str) -> dict:
     return {"platform": platform, "occupation": occupation, "chosen": chosen, "platforms": platforms}
 
 
-@login_required
-def indicator_index(request):
-    scope = _reader(request)
-    code = request.GET.get("division", selectors.default_division(scope)).strip()
+def indicator_board(*, request, scope, code: str) -> dict:
+    """What the indicators page (and a home page) shows of a division: its figures with trends, the chosen
+    indicator by the divisions below with a shaded map, each count a link to its records where the viewer may
+    list them. Raises Division.DoesNotExist as `selectors.board`."""
     flt = _filters(request, code)
-    data = get_or_404(
-        selectors.board,
-        scope=scope,
-        code=code,
-        platform=flt["platform"],
-        occupation=flt["occupation"],
-        chosen=flt["chosen"],
+    data = selectors.board(
+        scope=scope, code=code, platform=flt["platform"], occupation=flt["occupation"], chosen=flt["chosen"]
     )
-    if request.GET.get("format") == "csv":
-        return _csv(data, flt)
     base = {
         "platform": flt["platform"] or "",
         "occupation": flt["occupation"],
@@ -152,22 +145,37 @@ def indicator_index(request):
         link = urlencode({"division": r["division"].code, **base}) if r["drill"] else ""
         rows.append({**r, **_decorate(r["figure"], base if r["listable"] else None), "link": link})
     map_data = _shaded_map(code, flt["chosen"], rows)
+    return {
+        **data,
+        "data": data,
+        "base": base,
+        "map_data": map_data,
+        "legend": map_data["shade"] if map_data else None,
+        "figures": [_decorate(f, base if inside else None) for f in data["figures"]],
+        "rows": rows,
+        "filters": flt,
+        "occupations": Occupation.choices,
+        "indicators": INDICATORS,
+        "outside": data["access"] == policy.OUTSIDE,
+    }
+
+
+@login_required
+def indicator_index(request):
+    scope = _reader(request)
+    code = request.GET.get("division", selectors.default_division(scope)).strip()
+    board = get_or_404(indicator_board, request=request, scope=scope, code=code)
+    if request.GET.get("format") == "csv":
+        return _csv(board["data"], board["filters"])
+    base = board["base"]
     return render(
         request,
         "reports/indicators.html",
         {
-            **data,
-            "map_data": map_data,
-            "legend": map_data["shade"] if map_data else None,
-            "figures": [_decorate(f, base if inside else None) for f in data["figures"]],
-            "rows": rows,
-            "filters": flt,
-            "occupations": Occupation.choices,
-            "indicators": INDICATORS,
+            **board,
             "definitions": [_definition(i) for i in INDICATORS],
             "csv_query": urlencode({"division": code, **base, "format": "csv"}),
-            "crumb_links": [(c, n, urlencode({"division": c, **base})) for c, n in data["crumbs"]],
-            "outside": data["access"] == policy.OUTSIDE,
+            "crumb_links": [(c, n, urlencode({"division": c, **base})) for c, n in board["crumbs"]],
         },
     )
 
@@ -248,7 +256,7 @@ def _shaded_map(code: str, chosen: Indicator, rows: list[dict]) -> dict | None:
         if r["figure"].value is not None:
             values[name] = r["figure"].value / 100 if chosen.unit == PERCENT else r["figure"].value
         if r["link"]:
-            drill[name] = "?" + r["link"]
+            drill[name] = reverse("indicator_index") + "?" + r["link"]
     shade = choropleth(values, unit=str(chosen.label), percent=chosen.unit == PERCENT, digits=1)
     return {"geo": geo, "points": [], "shade": shade, "drill": drill}
 

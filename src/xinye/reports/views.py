@@ -51,8 +51,26 @@ def dashboard(request):
         "reports/dashboard.html",
         {
             **counts,
+            "board": _home_indicators(request, scope),
             "occupations": occupations,
             "reminders": reminders_for(scope=scope),
             "todos": role_todos(scope=scope),
         },
     )
+
+
+def _home_indicators(request, scope) -> dict | None:
+    """The indicators of the viewer's own division (the whole country for administrators), after what needs
+    doing: for those who may read indicators (accounts.policy), else None."""
+    from xinye.accounts import policy
+    from xinye.places.models import Division
+
+    from . import selectors
+    from .indicator_views import indicator_board
+
+    if not policy.may_read_indicators(scope):
+        return None
+    try:
+        return indicator_board(request=request, scope=scope, code=selectors.default_division(scope))
+    except Division.DoesNotExist:
+        return None
