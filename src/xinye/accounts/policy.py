@@ -1050,7 +1050,6 @@ def indicator_records(scope: Scope, division_code: str, records):
         q = demand_q(scope)
     elif records.kind == "units":
         from xinye.organizations.models import Company
-
         from xinye.places.selectors import division_q
 
         q = division_q(scope, "division") | Q(company__in=Company.objects.filter(company_q(scope)).values("pk"))
