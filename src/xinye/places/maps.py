@@ -108,8 +108,8 @@ def choropleth(
 
     `values` maps a division's name (as on the map) to its value; `percent`: values are shares 0..1, shown as
     whole percents; `digits`: decimals of other values' limits (a mean rating of 1 to 5). Returns {"unit": str,
-    "pieces": [{"min", "max", "label", "color", "count"}], "data": [{"name", "value"}]}: pieces from least to most, each [min, max) but the last [min, max]; the colours are
-    PALETTE's, spread over the classes there are.
+    "pieces": [{"min", "max", "label", "color", "count"}], "data": [{"name", "value"}]}: pieces from least to
+    most, each [min, max) but the last [min, max]; the colours are PALETTE's, spread over the classes there are.
 
     >>> [p["label"] for p in choropleth({"a": 1, "b": 5, "c": 12, "d": 40}, unit="workers", classes=2)["pieces"]]
     ['1 – 12', '12 – 40']
