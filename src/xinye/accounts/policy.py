@@ -103,7 +103,8 @@ Volunteering (issue 14)
     platform's staff and a station's operator for a team of the station.
 `may_lead_team(scope, team) -> bool`
     answer requests to join, run the team's activities, check people in by hand: whoever may manage it, and
-    the team's own leaders (an approved membership marked leader).
+    the team's own leaders (an approved membership marked leader), signed in (a leader in a volunteer
+    session on a phone volunteers there like anyone else).
 `vanguard_posts_q(scope) -> Q`, `may_manage_post(scope, post) -> bool`
     a vanguard post names its holder as a Party member, so a post held by a person is seen by those who may
     see that person's party status (`party_status_q`) and by organizers of the post's place; a post held by
@@ -708,7 +709,10 @@ def is_team_leader(scope: Scope, team) -> bool:
 
 
 def may_lead_team(scope: Scope, team) -> bool:
-    """Answer requests to join, run the team's activities, check people in by hand."""
+    """Answer requests to join, run the team's activities, check people in by hand. Leading is done signed in: a
+    leader in a volunteer session on a phone (no user, `phone_volunteer_scope`) volunteers like anyone else."""
+    if scope.user_id is None:
+        return False
     return may_manage_team(scope, team) or is_team_leader(scope, team)
 
 
@@ -858,7 +862,7 @@ def activities_run_q(scope: Scope, prefix: str = "") -> Q:
     if scope.staff_company_ids:
         q |= Q(**{f"{p}station__operator_company_id__in": scope.staff_company_ids})
         q |= Q(**{f"{p}team__station__operator_company_id__in": scope.staff_company_ids})
-    if scope.person_id:
+    if scope.person_id and scope.user_id is not None:  # leading is done signed in (see may_lead_team)
         led = TeamMembership.objects.filter(
             person_id=scope.person_id, status=TeamMembershipStatus.APPROVED, leader=True
         ).values("team_id")

@@ -236,6 +236,8 @@ def points_redeem(request):
             error, retry_after = exc.message, exc.retry_after
         except Refused as exc:
             error = exc.message
+            if exc.field == "code":  # read and counted once already: not looked up again below
+                code = ""
         else:
             messages.success(
                 request,
