@@ -47,7 +47,7 @@ def test_an_operator_redeems_points_at_a_station_on_a_phone(live_server, live_de
 
     # the operator types the short code shown on the volunteer's phone
     page.fill("#code", passes.current(member.pk, timezone.now()).short_code)
-    page.locator("form[method=get] button[type=submit]").click()
+    page.locator("main form[method=get] button[type=submit]").click()
     page.wait_for_selector("#points")
     main = page.locator("main").inner_text()
     assert member.name in main and str(before) in main
@@ -55,7 +55,7 @@ def test_an_operator_redeems_points_at_a_station_on_a_phone(live_server, live_de
     page.select_option("#station", str(station.pk))
     page.fill("#points", "2")
     page.fill("#note", "矿泉水两瓶")
-    page.locator("form[method=post] button[type=submit]").click()
+    page.locator("main form[method=post] button.primary").click()
     page.wait_for_url(f"{base}/volunteering/redeem/?station={station.pk}")
     assert hours.points_balance(member.pk) == before - 2
     assert f"{before - 2}" in page.locator("main").inner_text()  # "2 points redeemed for ...; n left."
@@ -68,7 +68,7 @@ def test_an_operator_redeems_points_at_a_station_on_a_phone(live_server, live_de
     page.wait_for_selector("#points")
     assert str(left) in page.locator("main").inner_text()
     page.fill("#points", str(left + 1))
-    page.locator("form[method=post] button[type=submit]").click()
+    page.locator("main form[method=post] button.primary").click()
     page.wait_for_selector(".err")
     error = page.locator(".err").inner_text()
     assert "积分不足" in error or str(left) in error, error
