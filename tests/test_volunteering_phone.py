@@ -222,6 +222,8 @@ def test_unknown_or_shared_phones_open_no_session_and_codes_are_limited_as_for_m
     # a wrong code is refused; a signed-in user is sent to the volunteering page
     client.force_login(_user("someone"))
     assert client.get("/volunteering/phone/")["Location"] == "/volunteering/"
+    # ... whose volunteering page, with no person on record, gives the address workers use
+    assert "/volunteering/phone/</code>" in client.get("/volunteering/").content.decode()
 
 
 # ---------------------------------------------------------------------------------------------- the points code
