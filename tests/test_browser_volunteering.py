@@ -105,3 +105,67 @@ def test_a_member_signs_up_and_checks_in_by_code_on_a_phone(live_server, live_de
     ctx.close()
     assert not failures, "\n".join(failures)
     assert not problems, problems
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_without_an_account_signs_up_from_a_phone_after_a_one_time_code(
+    live_server, live_demo, browser, settings
+):
+    """The demo worker of the branch's team proves the phone with the one-time code of "My data", signs up for
+    a station duty with a free place, sees their points and leaves; every page passes the phone checks."""
+    import re
+
+    from xinye.common import ratelimit
+    from xinye.people import sms
+    from xinye.people.models import Person
+    from xinye.volunteering.models import Activity, PointsEntry, Shift, Signup
+    from xinye.volunteering.phone import REASON
+
+    settings.XINYE_SMS_SENDER = "xinye.people.sms.LocmemSender"
+    sms.outbox.clear()
+    ratelimit.reset()
+    # given the demo's worker whose points were redeemed at the station (no account), and station duty ahead
+    worker = Person.objects.get(
+        pk=PointsEntry.objects.filter(kind="redeem", person__user__isnull=True).first().person_id
+    )
+    assert Person.objects.filter(phone=worker.phone).count() == 1
+    duty = Activity.objects.get(kind="station_duty")
+    shift = next(s for s in Shift.objects.filter(activity=duty).order_by("starts_at") if s.signups.count() < s.capacity)
+
+    base = live_server.url
+    problems: list[str] = []
+    failures: list[str] = []
+    ctx = _watched(browser, problems, **PHONE)
+    ctx.add_init_script(path=str(AXE))
+    page = ctx.new_page()
+    page.goto(f"{base}/volunteering/activities/{duty.pk}/")
+    page.wait_for_url(re.compile(r".*/volunteering/phone/\?next=.*"))
+    _check_page(page, "worker phone start", failures)
+    page.fill("#phone", worker.phone)
+    page.locator("main button.primary").click()
+    page.wait_for_url(f"{base}/volunteering/phone/code/")
+    _check_page(page, "worker code", failures)
+    phone, text = sms.outbox.pop()
+    assert phone == worker.phone
+    page.fill("#code", re.search(r"\b(\d{6})\b", text).group(1))
+    page.locator("main button.primary").click()
+    page.wait_for_url(f"{base}/volunteering/activities/{duty.pk}/")
+    assert worker.masked_phone in page.locator("header").inner_text()
+    _check_page(page, "worker activity", failures)
+    page.locator(f"form[action='/volunteering/shifts/{shift.pk}/sign-up/'] button").click()
+    page.wait_for_url(f"{base}/volunteering/activities/{duty.pk}/")
+    signup = Signup.objects.get(shift=shift, person=worker)
+    assert signup.status == "confirmed" and signup.history.first().history_change_reason == REASON
+    page.goto(f"{base}/volunteering/")
+    assert duty.title in page.locator("main").inner_text()
+    _check_page(page, "worker volunteering", failures)
+    page.goto(f"{base}/volunteering/my-points/")
+    assert page.locator("svg.qr").is_visible()
+    _check_page(page, "worker points", failures)
+    page.locator("header button", has_text="退出").click()
+    page.wait_for_url(re.compile(r".*/volunteering/phone/.*"))
+    page.goto(f"{base}/volunteering/my-points/")
+    page.wait_for_url(re.compile(r".*/volunteering/phone/\?next=.*"))
+    ctx.close()
+    assert not failures, "\n".join(failures)
+    assert not problems, problems

@@ -238,3 +238,35 @@ def test_volunteering_has_posts_teams_and_past_and_future_activities(demo, login
     page = login("member").get("/volunteering/")
     assert page.status_code == 200
     assert any(t.name in page.content.decode() for t in Team.objects.all())
+
+
+def test_volunteering_has_approved_hours_points_and_redemptions_on_every_page(demo, login):
+    """Issue 14, item 8: after `make demo` every volunteering page shows something: reviewed hours (approved and
+    one declined with a reason), hours still waiting, points earned and some redeemed at the operator's station."""
+    from django.db.models import Sum
+
+    from xinye.volunteering import hours
+    from xinye.volunteering.models import HoursRecord, PointsEntry
+
+    assert HoursRecord.objects.filter(status="approved", kind="recorded", reviewed_by__username="operator").exists()
+    assert HoursRecord.objects.filter(status="declined").exclude(review_note="").exists()
+    assert HoursRecord.objects.filter(status="pending", kind="recorded").exists()
+    assert HoursRecord.objects.filter(status="pending", kind="awarded").exclude(reason="").exists()
+    redeemed = PointsEntry.objects.filter(kind="redeem", created_by__username="operator", station__isnull=False)
+    assert PointsEntry.objects.filter(kind="earn").exists() and redeemed.count() >= 1
+    for person_id in PointsEntry.objects.values_list("person_id", flat=True).distinct():
+        total = PointsEntry.objects.filter(person_id=person_id).aggregate(s=Sum("points"))["s"]
+        assert hours.points_balance(person_id) == total > 0  # the balance is the ledger's sum, some left
+    member = login("member")
+    mine = member.get("/volunteering/my-hours/")
+    assert mine.status_code == 200 and any(r.status == "approved" for r in mine.context["page"].object_list)
+    points = member.get("/volunteering/my-points/")
+    assert points.context["balance"] > 0 and any(e.kind == "redeem" for e in points.context["ledger"])
+    certificate = member.get("/volunteering/my-hours/certificate/").content.decode()
+    assert "午高峰交通安全劝导" in certificate
+    operator = login("operator")
+    page = operator.get("/volunteering/redeem/")
+    assert page.status_code == 200 and len(page.context["recent"]) >= 1
+    assert operator.get("/volunteering/hours/review/").context["page"].paginator.count >= 1
+    secretary = login("secretary")
+    assert secretary.get("/volunteering/hours/review/").context["page"].paginator.count >= 1

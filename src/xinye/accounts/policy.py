@@ -103,7 +103,8 @@ Volunteering (issue 14)
     platform's staff and a station's operator for a team of the station.
 `may_lead_team(scope, team) -> bool`
     answer requests to join, run the team's activities, check people in by hand: whoever may manage it, and
-    the team's own leaders (an approved membership marked leader).
+    the team's own leaders (an approved membership marked leader), signed in (a leader in a volunteer
+    session on a phone volunteers there like anyone else).
 `vanguard_posts_q(scope) -> Q`, `may_manage_post(scope, post) -> bool`
     a vanguard post names its holder as a Party member, so a post held by a person is seen by those who may
     see that person's party status (`party_status_q`) and by organizers of the post's place; a post held by
@@ -139,6 +140,17 @@ Volunteering (issue 14)
 `points_stations_q(scope) -> Q`, `may_redeem_at(scope, station) -> bool`
     the stations where the viewer hands out goods for points: a station operator at their own stations, and a
     platform's staff at the stations their company operates. Administrators and organizers do not redeem.
+`redemptions_q(scope) -> Q`
+    the redemptions (volunteering.PointsEntry of kind "redeem") a viewer sees on the station's redeem page:
+    those at the stations where they redeem (`points_stations_q`); nobody else sees them there (a volunteer
+    sees their own on "My points").
+`phone_volunteer_scope(person) -> Scope | None`
+    a worker without an account proves a phone is theirs with the one-time code of "My data"
+    (`people.rights`); the volunteer session it opens has this scope: the person's own, with no user and
+    no role, so it sees what `teams_q`, `activities_q`, `vanguard_posts_q` and `hours_q` give a person (their
+    teams and shifts, activities open near where they work, their hours and points) and may run, lead, manage,
+    review and redeem nothing (every such rule needs a user). None for a person who withdrew consent or was
+    erased. The session is taken on volunteering pages only (`volunteering.phone.volunteer_required`).
 `hours_export_identity(scope, person) -> tuple[str, str]`
     the identifier of a volunteer in an hours export (the national volunteer system's "ID type" and "ID
     number"): Xinye never stores an ID-card number (only a keyed hash), so it is the mobile phone, full for
@@ -697,7 +709,10 @@ def is_team_leader(scope: Scope, team) -> bool:
 
 
 def may_lead_team(scope: Scope, team) -> bool:
-    """Answer requests to join, run the team's activities, check people in by hand."""
+    """Answer requests to join, run the team's activities, check people in by hand. Leading is done signed in: a
+    leader in a volunteer session on a phone (no user, `phone_volunteer_scope`) volunteers like anyone else."""
+    if scope.user_id is None:
+        return False
     return may_manage_team(scope, team) or is_team_leader(scope, team)
 
 
@@ -847,7 +862,7 @@ def activities_run_q(scope: Scope, prefix: str = "") -> Q:
     if scope.staff_company_ids:
         q |= Q(**{f"{p}station__operator_company_id__in": scope.staff_company_ids})
         q |= Q(**{f"{p}team__station__operator_company_id__in": scope.staff_company_ids})
-    if scope.person_id:
+    if scope.person_id and scope.user_id is not None:  # leading is done signed in (see may_lead_team)
         led = TeamMembership.objects.filter(
             person_id=scope.person_id, status=TeamMembershipStatus.APPROVED, leader=True
         ).values("team_id")
@@ -898,6 +913,23 @@ def may_redeem_at(scope: Scope, station) -> bool:
     if station.operator_name and station.operator_name in scope.operator_names:
         return True
     return bool(station.operator_company_id and station.operator_company_id in scope.staff_company_ids)
+
+
+def redemptions_q(scope: Scope) -> Q:
+    """A filter of `volunteering.PointsEntry`: the redemptions at the stations where the viewer redeems."""
+    from xinye.stations.models import Station
+
+    if scope.user_id is None:
+        return Q(pk__in=[])
+    stations = Station.objects.filter(points_stations_q(scope)).values("pk")
+    return Q(kind="redeem", station_id__in=stations)
+
+
+def phone_volunteer_scope(person) -> Scope | None:
+    """The scope of a volunteer session opened with a one-time code (see the module's documentation)."""
+    if person is None or person.pk is None or not person.is_processable:
+        return None
+    return Scope(user_id=None, person_id=person.pk)
 
 
 #: the "ID type" of an hours export (the national volunteer system's words; the export is in Chinese)

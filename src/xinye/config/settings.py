@@ -458,6 +458,8 @@ XINYE_RATES = {
     "demand_user": os.environ.get("XINYE_RATE_DEMAND_USER", "30/hour"),
     "report": os.environ.get("XINYE_RATE_REPORT", "10/hour"),
     "track_miss": os.environ.get("XINYE_RATE_TRACK_MISS", "30/hour"),
+    # wrong points short codes typed by one station operator (volunteering.hours; right ones do not count)
+    "points_code": os.environ.get("XINYE_RATE_POINTS_CODE", "10/hour"),
 }
 # --- bad input never gives a 500 (issue 10) ---
 # Imports (CSV, .xlsx, JSON) are refused before parsing when over these caps; an .xlsx by the uncompressed
@@ -561,7 +563,7 @@ _RATE = __import__("re").compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)
 _RATE_VARS = {"anon": "XINYE_RATE_ANON", "api": "XINYE_ANON_RATE", "open311": "XINYE_OPEN311_ANON_RATE",
               "finder": "XINYE_RATE_FINDER", "demand_anon": "XINYE_RATE_DEMAND_ANON",
               "demand_user": "XINYE_RATE_DEMAND_USER", "report": "XINYE_RATE_REPORT",
-              "track_miss": "XINYE_RATE_TRACK_MISS"}  # fmt: skip
+              "track_miss": "XINYE_RATE_TRACK_MISS", "points_code": "XINYE_RATE_POINTS_CODE"}  # fmt: skip
 for _name, _value in [(_RATE_VARS.get(k, k), v) for k, v in XINYE_RATES.items()]:
     if not _RATE.match(str(_value)):
         raise ImproperlyConfigured(f"{_name}: {_value!r} is not a rate like 60/minute (per second, minute, hour, day)")

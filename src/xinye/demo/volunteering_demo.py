@@ -7,7 +7,12 @@ check-ins and hours, around the demo secretary's branch and the demo operator's 
 - a weekly traffic-safety patrol over the past weeks: check-ins by code and by hand, check-outs, so the
   volunteers have recorded hours (one volunteer checked in and never out: no hours);
 - station duty next week, one shift full with someone on the waiting list, and a civility campaign in a
-  community the week after.
+  community the week after;
+- hours and points (`demo_hours_and_points`): the patrols' recorded hours, those of the two older weeks
+  reviewed by the station's operator (approved, earning points, and one declined with a reason), last week's
+  still pending; hours awarded by the secretary, pending; and points redeemed at the station by its
+  operator, so "My hours", "My points", the certificate, the review list and the station's redeem page all
+  show something.
 """
 
 from __future__ import annotations
@@ -182,4 +187,68 @@ def volunteering_story(*, today: dt.date, seed: int = 1) -> dict:
     Membership.objects.filter(person_id__in=served, until__isnull=True, last_contact_on__lt=latest).update(
         last_contact_on=latest
     )
-    return {"teams": len(teams), "activities": len(activities), "attendances": attendances}
+    done = demo_hours_and_points(
+        patrol=patrol, station=station, secretary=secretary, member=member, workers=workers, today=today
+    )
+    return {"teams": len(teams), "activities": len(activities), "attendances": attendances, **done}
+
+
+def demo_hours_and_points(*, patrol, station, secretary, member, workers, today: dt.date) -> dict:
+    """Recorded hours of the patrols, reviewed and turned into points, some redeemed at the station; all through
+    the services (`volunteering.hours`), at the times they would have happened, so history reads as if real."""
+    from django.contrib.auth import get_user_model
+
+    from xinye.accounts import policy
+    from xinye.accounts.scope import scope_for
+    from xinye.volunteering import hours, passes
+    from xinye.volunteering.models import Attendance, HoursStatus
+    from xinye.volunteering.services import Refused
+
+    tz = timezone.get_current_timezone()
+    for att in Attendance.objects.filter(shift__activity=patrol).select_related("shift").order_by("pk"):
+        hours.hours_sync(att)
+    operator = get_user_model().objects.filter(username="operator").first()
+    reviewer = scope_for(operator) if operator is not None else None
+    if reviewer is None or not policy.may_run_activity(reviewer, patrol):
+        return {"approved_hours": 0, "redemptions": 0}
+    approved = 0
+    last_week = today - dt.timedelta(days=7)
+    helper = next(iter(workers), None) or member
+    keep = {p.pk for p in (member, helper, secretary) if p is not None}  # their hours are approved
+    declined = False
+    records = list(patrol.hours.filter(status=HoursStatus.PENDING).order_by("starts_at", "pk"))
+    for k, rec in enumerate(records):
+        day = timezone.localtime(rec.starts_at).date()
+        if day >= last_week:
+            continue  # last week's hours wait for review
+        when = dt.datetime.combine(day + dt.timedelta(days=2), dt.time(20, k % 50), tzinfo=tz)
+        decline = not declined and rec.person_id not in keep
+        declined = declined or decline
+        hours.hours_review(
+            scope=reviewer, actor=operator, record=rec, approve=not decline, now=when,
+            note="签退时间与现场登记不一致，请队长核实后补录" if decline else "",
+        )  # fmt: skip
+        approved += not decline
+    # the secretary awards half an hour of setting up before last week's patrol to a worker (pending)
+    if secretary is not None and secretary.user is not None and helper is not None:
+        start = dt.datetime.combine(last_week, dt.time(10, 25), tzinfo=tz)
+        try:
+            hours.hours_award(
+                scope=scope_for(secretary.user), actor=secretary.user, activity=patrol, person=helper,
+                starts_at=start, ends_at=start + dt.timedelta(minutes=30), reason="提前到场摆放警示锥和宣传展板",
+            )  # fmt: skip
+        except Refused:
+            pass  # the demo's week had other hours at that time: nothing to award
+    redemptions = 0
+    for k, person in enumerate(p for p in (member, helper) if p is not None):
+        balance = hours.points_balance(person.pk)
+        if balance < 2 or station is None:
+            continue
+        when = dt.datetime.combine(today - dt.timedelta(days=3 - k), dt.time(19, 10 + k), tzinfo=tz)
+        token = passes.token_for(person.pk, passes.window_of(when))
+        hours.points_redeem(
+            scope=reviewer, actor=operator, station=station, code=token, points=balance // 2, now=when,
+            note="兑换矿泉水和充电宝租用券" if k == 0 else "兑换一次免费头盔清洁",
+        )  # fmt: skip
+        redemptions += 1
+    return {"approved_hours": approved, "redemptions": redemptions}

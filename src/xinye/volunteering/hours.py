@@ -11,7 +11,8 @@
   `PointsBalance`, changed only by conditional updates that cannot take it below zero (and a database
   constraint): two redemptions at once cannot spend the same points.
 - **Redemption** (`points_redeem`) at a station, by its operator, with the volunteer's code (`passes.py`),
-  once per code.
+  once per code. Wrong short codes are limited per operator (`XINYE_RATES["points_code"]`, the project's
+  limiter): over the limit, typing codes is refused until the window ends (scanning the QR code still works).
 - **Expiry** (`points_expire`, daily by the worker): with `XINYE_POINTS_EXPIRE_YEARS` = N > 0, points
   credited in year Y expire at the end of year Y + N. Points are spent oldest first, so what expires is what
   was credited up to then less everything redeemed or expired so far.
@@ -54,6 +55,16 @@ MAX_AWARD = dt.timedelta(hours=24)
 AWARD_LOOKBACK = dt.timedelta(days=366)
 #: the most points one redemption may spend (a typing error of a few zeros is refused, not spent)
 MAX_REDEEM = 100_000
+#: the limiter's scope of wrong short codes typed by one operator (`common.ratelimit`)
+CODE_LIMIT_SCOPE = "points_code"
+
+
+class CodeLimited(Refused):
+    """Too many wrong short codes from this operator: typing is paused for `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, field="code")
+        self.retry_after = retry_after
 
 
 def recording_organization(activity: Activity) -> str:
@@ -263,7 +274,7 @@ def points_redeem(
     if not policy.may_redeem_at(scope, station):
         raise NotAllowed(_("Points are redeemed by the station's own operator."))
     now = now or timezone.now()
-    found = passes.read(code, now)
+    found = _read_counted(actor, code, now)
     person = _holder(found)
     if person is None:
         raise Refused(_("This code is not valid (any more): ask the volunteer for the code shown now."), field="code")
@@ -303,6 +314,42 @@ def _holder(found: tuple[int, int] | None):
 def pass_person(code: str, now: dt.datetime | None = None):
     """The person whose valid code this is, or None (unknown, old, or a person who withdrew consent)."""
     return _holder(passes.read(code, now or timezone.now()))
+
+
+def pass_lookup(*, actor, code: str, now: dt.datetime | None = None):
+    """`pass_person` for an operator at a station: a typed short code counts against the operator's limit of
+    wrong codes (CodeLimited when over it)."""
+    now = now or timezone.now()
+    return _holder(_read_counted(actor, code, now))
+
+
+def _read_counted(actor, code: str, now: dt.datetime) -> tuple[int, int] | None:
+    """Read a code; a typed short code is counted per operator first (so that twenty at once cannot pass a
+    limit of ten), and given back when it was right: only wrong codes use up the limit. The QR code's token
+    is not counted: it carries 132 bits of its HMAC, the short code 20 (6 digits), which is what a limit
+    must protect."""
+    from xinye.common import ratelimit
+
+    code = (code or "").strip()
+    if not code or "." in code:
+        return passes.read(code, now)
+    ident = str(getattr(actor, "pk", None) or "anonymous")
+    rate = ratelimit.rate_setting(CODE_LIMIT_SCOPE)
+    decision = ratelimit.hit(CODE_LIMIT_SCOPE, ident, rate)
+    if not decision.allowed:
+        minutes = max(1, -(-decision.retry_after // 60))
+        raise CodeLimited(
+            _(
+                "Too many wrong short codes were typed on this account: typing codes is paused for %(minutes)s min. "
+                "Scan the volunteer's QR code instead, or try again later."
+            )
+            % {"minutes": minutes},
+            retry_after=decision.retry_after,
+        )
+    found = passes.read(code, now)
+    if _holder(found) is not None:
+        ratelimit.give_back(CODE_LIMIT_SCOPE, ident, rate)
+    return found
 
 
 def _consumed_and_credited(person_id: int, through_year: int) -> tuple[int, int]:

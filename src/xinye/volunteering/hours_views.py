@@ -26,13 +26,14 @@ from xinye.stations.models import Station
 
 from . import certificates, exports, hours, passes, selectors
 from .models import HoursRecord, HoursStatus, Signup, TeamMembership, TeamMembershipStatus
+from .phone import volunteer_required
 from .services import NotAllowed, Refused
 from .views import _aware, _int, _person
 
 # ---------------------------------------------------------------------------------------------- my hours
 
 
-@login_required
+@volunteer_required
 def my_hours(request):
     """The volunteer's hours: recorded and awarded, each with its review; totals; the certificate."""
     scope = request_scope(request)
@@ -50,7 +51,7 @@ def my_hours(request):
     )
 
 
-@login_required
+@volunteer_required
 def my_certificate(request):
     """The certificate of the volunteer's approved hours, a printable page in Chinese."""
     person = _person(request)
@@ -60,7 +61,7 @@ def my_certificate(request):
     return HttpResponse(certificates.certificate_html(data, request=request))
 
 
-@login_required
+@volunteer_required
 def my_certificate_pdf(request):
     person = _person(request)
     if person is None:
@@ -75,7 +76,7 @@ def my_certificate_pdf(request):
 # ---------------------------------------------------------------------------------------------- my points
 
 
-@login_required
+@volunteer_required
 def my_points(request):
     """The volunteer's points: the balance, what expires when, the ledger, and the code to show at a station
     (a QR code and a short code; app.js fetches the next one when it ends, `?fragment=1`)."""
@@ -215,6 +216,7 @@ def points_redeem(request):
     values = request.POST if request.method == "POST" else request.GET
     code = (values.get("t") or values.get("code") or "").strip()[:60]
     error = None
+    retry_after = 0
     if request.method == "POST":
         station = next((s for s in stations if s.pk == _int(values.get("station"))), None)
         if station is None:
@@ -230,8 +232,12 @@ def points_redeem(request):
             )
         except NotAllowed as exc:
             raise Http404 from exc
+        except hours.CodeLimited as exc:
+            error, retry_after = exc.message, exc.retry_after
         except Refused as exc:
             error = exc.message
+            if exc.field == "code":  # read and counted once already: not looked up again below
+                code = ""
         else:
             messages.success(
                 request,
@@ -243,10 +249,15 @@ def points_redeem(request):
                 },
             )
             return redirect(reverse("points_redeem") + f"?station={station.pk}")
-    holder = hours.pass_person(code) if code else None
+    holder = None
+    if code and not retry_after:
+        try:
+            holder = hours.pass_lookup(actor=request.user, code=code)
+        except hours.CodeLimited as exc:
+            error, retry_after = exc.message, exc.retry_after
     if code and holder is None and error is None:
         error = _("This code is not valid (any more): ask the volunteer for the code shown now.")
-    return render(
+    response = render(
         request,
         "volunteering/redeem.html",
         {
@@ -257,8 +268,13 @@ def points_redeem(request):
             "balance": hours.points_balance(holder.pk) if holder is not None else None,
             "values": values,
             "error": error,
+            "recent": selectors.redemptions(scope=scope)[:10],
         },
+        status=429 if retry_after else 200,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 # ---------------------------------------------------------------------------------------------- exports

@@ -316,3 +316,12 @@ def points_ledger(*, person_id: int | None, limit: int = 100) -> list[PointsEntr
         .select_related("hours__activity")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def redemptions(*, scope: Scope):
+    """Redemptions at the stations where the viewer redeems (`policy.redemptions_q`), newest first."""
+    return (
+        PointsEntry.objects.filter(policy.redemptions_q(scope))
+        .select_related("person", "created_by")
+        .order_by("-created_at", "-pk")
+    )

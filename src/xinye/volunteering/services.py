@@ -143,7 +143,15 @@ def _active(team: Team) -> None:
         raise Refused(_("This team has been dissolved."))
 
 
-def team_join_request(*, person, team: Team, note: str = "") -> TeamMembership:
+def _via(obj, via: str):
+    """Mark the history row of a change made through `via` (e.g. "volunteer's phone": a worker's volunteer
+    session, no user): simple-history stores it as the change reason, shown in the person's words."""
+    if via:
+        obj._change_reason = via
+    return obj
+
+
+def team_join_request(*, person, team: Team, note: str = "", via: str = "") -> TeamMembership:
     """The person asks to join (a worker or a member). Asking again while a request is open returns it."""
     _active(team)
     if person is None or not person.is_processable:
@@ -156,9 +164,9 @@ def team_join_request(*, person, team: Team, note: str = "") -> TeamMembership:
         )
         if existing is not None:
             return existing
-        return TeamMembership.objects.create(
-            team=team, person=person, note=(note or "").strip()[:300], requested_at=timezone.now()
-        )
+        m = TeamMembership(team=team, person=person, note=(note or "").strip()[:300], requested_at=timezone.now())
+        _via(m, via).save()
+        return m
 
 
 def team_request_decide(
@@ -220,7 +228,7 @@ def team_leader_set(*, scope: Scope, actor, membership: TeamMembership, leader: 
     return membership
 
 
-def team_leave(*, person, team: Team) -> TeamMembership | None:
+def team_leave(*, person, team: Team, via: str = "") -> TeamMembership | None:
     """The person leaves the team (or withdraws a request). Returns the membership, None if there was none."""
     now = timezone.now()
     with transaction.atomic():
@@ -234,7 +242,7 @@ def team_leave(*, person, team: Team) -> TeamMembership | None:
         m.status = TeamMembershipStatus.LEFT
         m.leader = False
         m.left_at = now
-        m.save()
+        _via(m, via).save()
     return m
 
 
@@ -430,7 +438,7 @@ def _open_for_signup(shift: Shift, now: dt.datetime) -> None:
         raise Refused(_("This team has been dissolved."))
 
 
-def signup_create(*, person, shift: Shift, now: dt.datetime | None = None) -> Signup:
+def signup_create(*, person, shift: Shift, now: dt.datetime | None = None, via: str = "") -> Signup:
     """Sign the person up: a place if one is free, else the end of the waiting list. Signing up again while
     signed up returns the sign-up as it is.
 
@@ -450,7 +458,9 @@ def signup_create(*, person, shift: Shift, now: dt.datetime | None = None) -> Si
             return existing
         taken = Signup.objects.filter(shift=locked, status=SignupStatus.CONFIRMED).count()
         status = SignupStatus.CONFIRMED if taken < locked.capacity else SignupStatus.WAITLISTED
-        return Signup.objects.create(shift=locked, person=person, status=status)
+        s = Signup(shift=locked, person=person, status=status)
+        _via(s, via).save()
+        return s
 
 
 def _promote(shift: Shift, now: dt.datetime) -> list[Signup]:
@@ -478,7 +488,7 @@ def _promote(shift: Shift, now: dt.datetime) -> list[Signup]:
     return promoted
 
 
-def signup_cancel(*, signup: Signup, now: dt.datetime | None = None) -> tuple[Signup, list[Signup]]:
+def signup_cancel(*, signup: Signup, now: dt.datetime | None = None, via: str = "") -> tuple[Signup, list[Signup]]:
     """Cancel a sign-up (the volunteer, from their phone). A confirmed place that frees up goes to the first on
     the waiting list, who is told by text message. Returns the sign-up and whoever moved up."""
     now = now or timezone.now()
@@ -492,7 +502,7 @@ def signup_cancel(*, signup: Signup, now: dt.datetime | None = None) -> tuple[Si
         was_confirmed = s.status == SignupStatus.CONFIRMED
         s.status = SignupStatus.CANCELLED
         s.cancelled_at = now
-        s.save(update_fields=["status", "cancelled_at", "updated_at"])
+        _via(s, via).save(update_fields=["status", "cancelled_at", "updated_at"])
         promoted = _promote(shift, now) if was_confirmed else []
     _tell_promoted(promoted)
     signup.refresh_from_db()
@@ -712,6 +722,7 @@ def attendance_check(
     lat=None,
     lon=None,
     now: dt.datetime | None = None,
+    via: str = "",
 ) -> tuple[Attendance, str]:
     """Check in, or out if already in, with the shift's current code: the 6 digits typed (`code`), the QR code's
     token (`token`), or the ticket of the page the QR code opened (`ticket`). Returns the attendance and "in" or
@@ -742,9 +753,10 @@ def attendance_check(
         Shift.objects.select_for_update().filter(pk=shift.pk).first()  # one check at a time per shift
         att = Attendance.objects.filter(shift=shift, person=person).first()
         if att is None:
-            att = Attendance.objects.create(
+            att = Attendance(
                 shift=shift, person=person, checked_in_at=now, check_in_method=method, check_in_by=person.user
             )
+            _via(att, via).save()
             return att, "in"
         if att.checked_out_at is not None:
             raise Refused(_("You have already checked out of this shift."))
@@ -757,7 +769,7 @@ def attendance_check(
         att.check_out_method = method
         att.check_out_by = person.user
         _record(att, shift)
-        att.save()
+        _via(att, via).save()
         _hours_sync(att)
         _heard_from(att)
     return att, "out"

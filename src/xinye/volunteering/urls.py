@@ -63,3 +63,11 @@ urlpatterns += [
     path("teams/<int:pk>/hours.<str:fmt>", hours_views.team_hours_export, name="team_hours_export"),
     path("activities/<int:pk>/hours.<str:fmt>", hours_views.activity_hours_export, name="activity_hours_export"),
 ]
+
+from . import phone_views  # noqa: E402
+
+urlpatterns += [
+    path("phone/", phone_views.phone_start, name="volunteer_phone_start"),
+    path("phone/code/", phone_views.phone_verify, name="volunteer_phone_verify"),
+    path("phone/end/", phone_views.phone_end, name="volunteer_phone_end"),
+]

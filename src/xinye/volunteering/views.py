@@ -34,6 +34,7 @@ from xinye.stations.selectors import station_list
 
 from . import selectors, services
 from .models import ActivityKind, Attendance, CalendarFeed, PostKind, SignupStatus, Team, TeamMembershipStatus
+from .phone import actor, via, volunteer_required
 from .services import NotAllowed, Refused
 
 #: people offered in a picker at once (narrowed by a name search)
@@ -65,7 +66,7 @@ def _community(code: str) -> Division | None:
 # ---------------------------------------------------------------------------------------------- home
 
 
-@login_required
+@volunteer_required
 def volunteering_index(request):
     """The volunteer's page: my teams and shifts, teams near me, current posts; for leaders and organizers the
     teams they see."""
@@ -106,7 +107,7 @@ def _index_hours(scope) -> dict:
 # ---------------------------------------------------------------------------------------------- teams
 
 
-@login_required
+@volunteer_required
 def team_index(request):
     scope = request_scope(request)
     q = request.GET.get("q", "").strip()[:100]
@@ -184,7 +185,7 @@ def team_new(request):
     )
 
 
-@login_required
+@volunteer_required
 def team_detail(request, pk: int):
     scope = request_scope(request)
     team = get_or_404(selectors.team_get, scope=scope, pk=pk)
@@ -208,13 +209,15 @@ def _team_activities(request, scope, team, roster) -> dict:
     }
 
 
-@login_required
+@volunteer_required
 @require_POST
 def team_join(request, pk: int):
     scope = request_scope(request)
     team = get_or_404(selectors.team_get, scope=scope, pk=pk)
     try:
-        m = services.team_join_request(person=_person(request), team=team, note=request.POST.get("note", ""))
+        m = services.team_join_request(
+            person=_person(request), team=team, note=request.POST.get("note", ""), via=via(request)
+        )
     except Refused as exc:
         messages.error(request, exc.message)
     else:
@@ -223,12 +226,12 @@ def team_join(request, pk: int):
     return redirect("team_detail", pk=team.pk)
 
 
-@login_required
+@volunteer_required
 @require_POST
 def team_leave(request, pk: int):
     scope = request_scope(request)
     team = get_or_404(selectors.team_get, scope=scope, pk=pk)
-    if services.team_leave(person=_person(request), team=team) is not None:
+    if services.team_leave(person=_person(request), team=team, via=via(request)) is not None:
         messages.success(request, _("You are no longer in this team."))
     return redirect("team_detail", pk=team.pk)
 
@@ -285,7 +288,7 @@ def team_dissolve(request, pk: int):
 # ---------------------------------------------------------------------------------------------- posts
 
 
-@login_required
+@volunteer_required
 def post_index(request):
     scope = request_scope(request)
     q = request.GET.get("q", "").strip()[:100]
@@ -384,7 +387,7 @@ def post_new(request):
     )
 
 
-@login_required
+@volunteer_required
 def post_detail(request, pk: int):
     scope = request_scope(request)
     post = get_or_404(selectors.post_get, scope=scope, pk=pk)
@@ -437,7 +440,7 @@ def _may_organize_any(scope) -> bool:
     return bool(scope.person_id) and any(m.leader for m in selectors.my_teams(person_id=scope.person_id))
 
 
-@login_required
+@volunteer_required
 def activity_index(request):
     scope = request_scope(request)
     when = request.GET.get("when", "upcoming")
@@ -537,7 +540,7 @@ def activity_new(request):
     )
 
 
-@login_required
+@volunteer_required
 def activity_detail(request, pk: int):
     scope = request_scope(request)
     activity = get_or_404(selectors.activity_get, scope=scope, pk=pk)
@@ -572,7 +575,7 @@ def activity_detail(request, pk: int):
     )
 
 
-@login_required
+@volunteer_required
 def shift_detail(request, pk: int):
     scope = request_scope(request)
     shift = get_or_404(selectors.shift_get, scope=scope, pk=pk)
@@ -625,13 +628,13 @@ def _shift_attendance(request, scope, shift, own, runs) -> dict:
     }
 
 
-@login_required
+@volunteer_required
 @require_POST
 def shift_signup(request, pk: int):
     scope = request_scope(request)
     shift = get_or_404(selectors.shift_get, scope=scope, pk=pk)
     try:
-        s = services.signup_create(person=_person(request), shift=shift)
+        s = services.signup_create(person=_person(request), shift=shift, via=via(request))
     except Refused as exc:
         messages.error(request, exc.message)
     else:
@@ -645,7 +648,7 @@ def shift_signup(request, pk: int):
     return redirect(_next(request, shift))
 
 
-@login_required
+@volunteer_required
 @require_POST
 def shift_cancel(request, pk: int):
     scope = request_scope(request)
@@ -654,7 +657,7 @@ def shift_cancel(request, pk: int):
     if own is None:
         raise Http404
     try:
-        services.signup_cancel(signup=own)
+        services.signup_cancel(signup=own, via=via(request))
     except Refused as exc:
         messages.error(request, exc.message)
     else:
@@ -680,7 +683,7 @@ def _feed_url(request, token: str) -> str:
     return request.build_absolute_uri(reverse("calendar_feed", args=[token]))
 
 
-@login_required
+@volunteer_required
 def my_calendar(request):
     """The volunteer's private calendar address: made (shown once), made again, or revoked."""
     scope = request_scope(request)
@@ -693,7 +696,7 @@ def my_calendar(request):
             services.feed_revoke(person=person)
             messages.success(request, _("The calendar address no longer works."))
             return redirect("my_calendar")
-        url = _feed_url(request, services.feed_create(actor=request.user, person=person))
+        url = _feed_url(request, services.feed_create(actor=actor(request), person=person))
     return render(
         request,
         "volunteering/calendar.html",
@@ -772,7 +775,7 @@ def shift_code(request, pk: int):
     return render(request, "volunteering/shift_code.html", context)
 
 
-@login_required
+@volunteer_required
 def shift_check(request, pk: int):
     """GET: the page the QR code opens (its token checked now; a confirmation button carries a short-lived
     ticket), or the form to type the 6 digits. POST: check in, or out."""
@@ -791,6 +794,7 @@ def shift_check(request, pk: int):
                 ticket=request.POST.get("ticket", ""),
                 lat=request.POST.get("lat") or None,
                 lon=request.POST.get("lon") or None,
+                via=via(request),
             )
         except Refused as exc:
             error = exc.message
