@@ -109,7 +109,9 @@ def test_a_bad_file_is_refused_with_the_row_and_nothing_changes(login, company):
     response = client.post(f"/companies/{company.pk}/business/import/", {"file": out})
     assert response.status_code == 400
     text = response.content.decode()
-    assert "no-such-unit" in text and "parent unit does not exist" in text and "bad.xlsx" in text
+    # in the page's language, with the sheet and row (issue 16)
+    assert "no-such-unit" in text and "没有该编号的单元（上级单元）" in text and "bad.xlsx" in text
+    assert "工作表“units”" in text and "第 3 行" in text
     assert BusinessUnit.history.count() == before
 
 
