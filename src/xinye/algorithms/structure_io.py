@@ -299,7 +299,8 @@ def _at_rows(exc: InputError, units: list[Unit], unit_where: Sequence, member_ro
         m = _RECORD_AT.match(str(e.row)) if isinstance(e.row, str) else None
         if m and m.group("key") == "units":
             where, sheet = unit_where[int(m.group("index"))], "units"
-        elif m and m.group("id") and member_rows is not None:
+        elif m and m.group("id") and member_rows is not None and e.message != "duplicate member id":
+            # (a duplicate's id leads to the first row that has it, not to the duplicate: left as the record)
             try:
                 mid = ast.literal_eval(m.group("id"))
             except (ValueError, SyntaxError):

@@ -65,9 +65,9 @@ class LabelledModelSerializer(serializers.ModelSerializer):
         for name, field in super().get_fields().items():
             out[name] = field
             if isinstance(field, serializers.ChoiceField) and not isinstance(field, serializers.MultipleChoiceField):
-                out[f"{name}_label"] = LabelField(field.choices.items(), source=field.source)
+                out[f"{name}_label"] = LabelField(field.choices.items(), source=field.source or name)
             elif isinstance(field, serializers.ListField) and isinstance(field.child, serializers.ChoiceField):
-                out[f"{name}_labels"] = LabelsField(field.child.choices.items(), source=field.source)
+                out[f"{name}_labels"] = LabelsField(field.child.choices.items(), source=field.source or name)
         return out
 
 

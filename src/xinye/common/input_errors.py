@@ -154,7 +154,9 @@ def _where(row) -> str:
     m = _RECORD.match(text)
     if m:
         record = _("record %(n)s") % {"n": int(m.group("index")) + 1}
-        return record + (" (" + _("id %(id)s") % {"id": m.group("id")} + ")" if m.group("id") is not None else "")
+        if m.group("id") is None:
+            return record
+        return _("%(record)s (id %(id)s)") % {"record": record, "id": m.group("id")}
     if text.startswith("row ") and text[4:].isdigit():
         return _("row %(row)s") % {"row": text[4:]}
     m = _NAMED.match(text)
