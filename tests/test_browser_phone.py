@@ -185,7 +185,7 @@ def test_checkboxes_and_radio_buttons_of_the_public_forms_are_44px_targets_on_a_
     ctx = _watched(browser, problems, **PHONE)
     page = ctx.new_page()
     small = []
-    for url in ("/report/", "/demands/new/", "/stations/finder/?lat=22.54&lon=114.06"):
+    for url in ("/report/?city=4403&street=440303003", "/demands/new/", "/stations/finder/?lat=22.54&lon=114.06"):
         page.goto(base + url)
         boxes = page.locator("input[type=checkbox], input[type=radio]").count()
         assert boxes > 0, url
