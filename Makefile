@@ -12,7 +12,7 @@ PORT    ?= 8000
 MO := src/xinye/locale/zh_Hans/LC_MESSAGES/django.mo
 PO := src/xinye/locale/zh_Hans/LC_MESSAGES/django.po
 
-.PHONY: setup demo serve test test-fast lint bench messages clean
+.PHONY: setup demo serve test test-fast lint bench messages screenshots clean
 
 ## setup: virtual environment, Python and front-end packages (does nothing the second time)
 setup: $(PY_STAMP) $(NODE_STAMP) $(MO)
@@ -62,6 +62,10 @@ bench: setup
 	$(VENV)/bin/python benchmarks/placement_bench.py
 	cd benchmarks && ../$(VENV)/bin/python liaison_bench.py --workers 1000000 --members 50000
 	bash benchmarks/nearest.sh   # installs PostGIS and wrk (Debian), then nearest_bench.py and finder_load.py
+
+## screenshots: refresh docs/screenshots from the demo served by `make demo` (another terminal; Debian chromium)
+screenshots: setup
+	$(VENV)/bin/python tools/screenshots.py --base http://$(HOST):$(PORT) --out docs/screenshots
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks

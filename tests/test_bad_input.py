@@ -253,13 +253,13 @@ def test_business_import_with_an_over_long_name_or_unknown_kind_is_a_400_naming_
         f"/companies/{company.pk}/business/import/",
         {"file": SimpleUploadedFile("b.json", json.dumps(data).encode()), "dry_run": "1"},
     )
-    assert r.status_code == 400 and "longer than 200 characters" in r.content.decode()
+    assert r.status_code == 400 and "超过 200 个字符" in r.content.decode()  # the page's language (issue 16)
     data = {"units": [{"id": "hq", "name": "H", "kind": "k" * 20}], "members": []}
     r = client.post(
         f"/companies/{company.pk}/business/import/",
         {"file": SimpleUploadedFile("b.json", json.dumps(data).encode())},
     )
-    assert r.status_code == 400 and "unknown unit kind" in r.content.decode()
+    assert r.status_code == 400 and "1 个未知的单元类型" in r.content.decode()
 
 
 @pytest.mark.django_db

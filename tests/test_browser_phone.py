@@ -67,14 +67,20 @@ LAYOUT = """
       out.small.push(name(el) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
     }
   }
-  // a checkbox or radio button is tapped through itself or its label: one of them must be 44 px
+  // a checkbox or radio button is tapped through itself or its label: one of them must be 44 x 44 px, and
+  // every label that shows is at least 44 px tall (a thumb aims at the words as much as at the box)
   for (const el of document.querySelectorAll('input[type=checkbox], input[type=radio]')) {
     if (!visible(el)) continue;
     const big = (x) => { const r = x.getBoundingClientRect(); return r.height >= 43.5 && r.width >= 43.5; };
-    if (!big(el) && !Array.from(el.labels || []).some((l) => visible(l) && big(l))) {
+    const labels = Array.from(el.labels || []).filter(visible);
+    if (!big(el) && !labels.some(big)) {
       const r = el.getBoundingClientRect();
       out.small.push(
         'input[' + el.type + '] ' + (el.name || '') + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
+    }
+    for (const l of labels) {
+      const r = l.getBoundingClientRect();
+      if (r.height < 43.5) out.small.push('label of input[' + el.type + '] ' + name(l) + ' ' + Math.round(r.height));
     }
   }
   return out;
@@ -167,4 +173,23 @@ def test_every_menu_page_of_every_role_works_on_a_390px_phone_and_passes_axe(liv
     assert page.locator("nav.main a[href='/liaison/mine/']").is_visible()
     ctx.close()
     assert not failures, "\n".join(failures)
+    assert not problems, problems
+
+
+@pytest.mark.django_db(transaction=True)
+def test_checkboxes_and_radio_buttons_of_the_public_forms_are_44px_targets_on_a_phone(live_server, live_demo, browser):
+    """The forms a worker fills in without logging in (not in any menu): each box or its label 44 x 44 px and
+    every label 44 px tall (the consent boxes sit beside their labels, the categories inside theirs)."""
+    base = live_server.url
+    problems: list[str] = []
+    ctx = _watched(browser, problems, **PHONE)
+    page = ctx.new_page()
+    small = []
+    for url in ("/report/?city=4403&street=440303003", "/demands/new/", "/stations/finder/?lat=22.54&lon=114.06"):
+        page.goto(base + url)
+        boxes = page.locator("input[type=checkbox], input[type=radio]").count()
+        assert boxes > 0, url
+        small += [f"{url}: {s}" for s in page.evaluate(LAYOUT)["small"] if "input[" in s]
+    ctx.close()
+    assert not small, small
     assert not problems, problems

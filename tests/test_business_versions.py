@@ -109,7 +109,9 @@ def test_a_bad_file_is_refused_with_the_row_and_nothing_changes(login, company):
     response = client.post(f"/companies/{company.pk}/business/import/", {"file": out})
     assert response.status_code == 400
     text = response.content.decode()
-    assert "no-such-unit" in text and "parent unit does not exist" in text and "bad.xlsx" in text
+    # in the page's language, with the sheet and row (issue 16)
+    assert "no-such-unit" in text and "没有该编号的单元（上级单元）" in text and "bad.xlsx" in text
+    assert "工作表“units”" in text and "第 3 行" in text
     assert BusinessUnit.history.count() == before
 
 
@@ -126,7 +128,7 @@ def test_people_of_another_company_cannot_be_moved_by_an_import(login, company):
     out.seek(0)
     out.name = "v2.xlsx"
     response = client.post(f"/companies/{company.pk}/business/import/", {"file": out})
-    assert response.status_code == 400 and "not a person of this company" in response.content.decode()
+    assert response.status_code == 400 and "不是您可查看的本企业人员" in response.content.decode()
     before = stranger.business_unit_id
     stranger.refresh_from_db()
     assert stranger.business_unit_id == before
@@ -176,7 +178,9 @@ def test_a_person_without_a_business_unit_outside_ones_scope_cannot_be_claimed(l
     # then the import is refused with the file, row, column and value, and nothing was written
     text = response.content.decode()
     assert response.status_code == 400
-    assert f"v2.xlsx, row {rows}, column &#x27;id&#x27;" in text and f"&#x27;{outsider.pk}&#x27;" in text
+    # (in the page's language, issue 16: the sheet, the row, the column and the value, each in its cell)
+    cells = ["v2.xlsx", "工作表“members”", f"第 {rows} 行", "“id”列", str(outsider.pk), "不是您可查看的本企业人员"]
+    assert all(f">{c}" in text for c in cells), [c for c in cells if f">{c}" not in text]
     outsider.refresh_from_db()
     assert outsider.business_unit_id is None and company.versions.count() == versions
     assert client.get(f"/api/people/{outsider.pk}/").status_code == 404

@@ -11,16 +11,18 @@ class XinyeError(Exception):
 
 @dataclass
 class RowError:
-    """One problem in an input: which file, row or record (1-based; a CSV header is row 1), column and value."""
+    """One problem in an input: which file, row or record (1-based; a CSV header is row 1), column and value;
+    `sheet`, the sheet of a workbook that holds the row (None: a file of one table)."""
 
     file: str
     row: int | str | None
     column: str | None
     value: object
     message: str
+    sheet: str | None = None
 
     def __str__(self) -> str:
-        where = self.file
+        where = self.file + (f", sheet {self.sheet}" if self.sheet else "")
         if self.row is not None:
             where += f", row {self.row}" if isinstance(self.row, int) else f", {self.row}"
         if self.column:

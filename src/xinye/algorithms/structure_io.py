@@ -13,7 +13,9 @@ Every error names the file, the record (row for CSV/.xlsx, index and id for JSON
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from itertools import chain, repeat
@@ -44,7 +46,13 @@ ORG_COLUMNS = [
 
 
 def _rows_from_sheet(path: Path, sheet: str) -> list[tuple[int, dict]]:
-    return read_xlsx_rows(path, sheet)
+    try:
+        return read_xlsx_rows(path, sheet)
+    except InputError as exc:  # a row of this sheet: say which sheet
+        for e in exc.errors:
+            if e.row is not None and e.sheet is None:
+                e.sheet = sheet
+        raise
 
 
 def _json_items(path: Path, data, key: str) -> list[dict]:
@@ -243,10 +251,14 @@ def load_business(path: Path, *, members_path: Path | None = None, member_rows: 
 
 def _load_business(path: Path, members_path: Path | None, member_rows: dict | None) -> Business:
     file = str(path)
+    # in a workbook, each error also names its sheet (a row number alone could be in either)
+    workbook = path.suffix.lower() in (".xlsx", ".xlsm")
     errors: list[RowError] = []
     data = read_json(path) if path.suffix.lower() == ".json" else None
     recs, where = _table(path, "units", data)
     units = _units(file, recs, where, errors)
+    unit_where = where() if path.suffix.lower() != ".json" else None
+    n_unit_errors = len(errors)
     if path.suffix.lower() == ".csv":
         if members_path is None:
             raise InputError([RowError(file, None, None, None, "a units CSV needs its members CSV (--members FILE)")])
@@ -257,11 +269,48 @@ def _load_business(path: Path, members_path: Path | None, member_rows: dict | No
     columns = _member_columns(mfile, recs, where, member_rows)
     members = _members(mfile, recs, where, errors, member_rows) if columns is None else []
     del recs, where
+    if workbook:
+        for i, e in enumerate(errors):
+            e.sheet = "units" if i < n_unit_errors else "members"
     if errors:
         raise InputError(errors, summary=f"{len(errors)} error(s) in {file}; nothing was written")
-    if columns is not None:
-        return Business.build_columns(units, *columns, file=file)
-    return Business.build(units, members, file=file)
+    try:
+        if columns is not None:
+            return Business.build_columns(units, *columns, file=file)
+        return Business.build(units, members, file=file)
+    except InputError as exc:
+        if unit_where is None:  # JSON: the records are named as the file holds them already
+            raise
+        raise _at_rows(exc, units, unit_where, member_rows, workbook=workbook) from None
+
+
+_RECORD_AT = re.compile(r"^(?P<key>units|members)\[(?P<index>\d+)\](?: \(id (?P<id>.+)\))?$")
+
+
+def _at_rows(exc: InputError, units: list[Unit], unit_where: Sequence, member_rows: dict | None, *, workbook: bool):
+    """The errors of `Business.build` (which names records: "units[3] (id 'a')", "unit 'a'") naming the file's
+    rows instead, and in a workbook their sheet: where a reader finds them."""
+    unit_at = {}
+    for u, w in zip(units, unit_where, strict=True):
+        unit_at.setdefault(f"unit {u.id!r}", w)
+    out = []
+    for e in exc.errors:
+        file, where, sheet = e.file, e.row, None
+        m = _RECORD_AT.match(str(e.row)) if isinstance(e.row, str) else None
+        if m and m.group("key") == "units":
+            where, sheet = unit_where[int(m.group("index"))], "units"
+        elif m and m.group("id") and member_rows is not None and e.message != "duplicate member id":
+            # (a duplicate's id leads to the first row that has it, not to the duplicate: left as the record)
+            try:
+                mid = ast.literal_eval(m.group("id"))
+            except (ValueError, SyntaxError):
+                mid = None
+            if mid in member_rows:
+                (file, where), sheet = member_rows[mid], "members"
+        elif isinstance(e.row, str) and e.row in unit_at:
+            where, sheet = unit_at[e.row], "units"
+        out.append(RowError(file, where, e.column, e.value, e.message, sheet if workbook and where != e.row else None))
+    return InputError(out, summary=exc.summary)
 
 
 def _split_list(v) -> tuple[str, ...]:
@@ -436,22 +485,27 @@ def write_template(path: Path) -> None:
     wb.save(path)
 
 
-def write_business_xlsx(path, business: Business, orgs: list[Org] | None = None) -> None:
-    """Write a business (and optionally its organizations) in the same sheets `load_business` reads."""
+def write_business_xlsx(
+    path, business: Business, orgs: list[Org] | None = None, *, label: Callable[[str, str], str] | None = None
+) -> None:
+    """Write a business (and optionally its organizations) in the same sheets `load_business` reads. With
+    `label` ((column, code) -> text, e.g. ("unit_kind", "city") -> "城市"), each sheet also has label columns
+    after the codes, for a reader (`load_business` ignores them)."""
     wb = new_workbook()
     ws = wb.active
     ws.title = "units"
-    ws.append(UNIT_COLUMNS)
+    ws.append(UNIT_COLUMNS + (["kind_label", "status_label"] if label else []))
     for uid in business.order:
         u = business.units[uid]
-        ws.append([u.id, u.parent or "", u.name, u.kind, u.division, u.status, u.merged_into or ""])
+        row = [u.id, u.parent or "", u.name, u.kind, u.division, u.status, u.merged_into or ""]
+        ws.append(row + ([label("unit_kind", u.kind), label("unit_status", u.status)] if label else []))
     ms = wb.create_sheet("members")
-    ms.append(MEMBER_COLUMNS)
+    ms.append(MEMBER_COLUMNS + (["status_label"] if label else []))
     for m in sorted(business.members.values(), key=lambda m: (m.unit, m.id)):
-        ms.append([m.id, m.unit, m.status])
+        ms.append([m.id, m.unit, m.status] + ([label("member_status", m.status)] if label else []))
     if orgs is not None:
         os_ = wb.create_sheet("organizations")
-        os_.append(ORG_COLUMNS)
+        os_.append(ORG_COLUMNS + (["kind_label"] if label else []))
         for o in orgs:
             os_.append(
                 [
@@ -465,6 +519,7 @@ def write_business_xlsx(path, business: Business, orgs: list[Org] | None = None)
                     "" if o.committee is None else str(o.committee).lower(),
                     "" if o.secretary is None else str(o.secretary).lower(),
                     "" if o.committee_size is None else o.committee_size,
-                ],
+                ]
+                + ([label("org_kind", o.kind)] if label else []),
             )
     wb.save(path)

@@ -4,6 +4,8 @@ parameters validated like a body (a bad value is a 400 naming the parameter, nev
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
@@ -29,6 +31,44 @@ def query_params(request, serializer_class: type[serializers.Serializer]) -> dic
     s = serializer_class(data=data)
     s.is_valid(raise_exception=True)
     return s.validated_data
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class LabelField(serializers.Field):
+    """The label of a code in the request's language (issue 16: a reader sees 已提交, a program keeps
+    `submitted`). `source` names the code; `choices` is a Django `Choices` class or (code, label) pairs."""
+
+    def __init__(self, choices, **kwargs):
+        self.labels = dict(choices.choices if hasattr(choices, "choices") else choices)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return "" if value is None or value == "" else str(self.labels.get(value, value))
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class LabelsField(LabelField):
+    """The labels of a list of codes (e.g. a station's amenities), in the same order; a value that is no code
+    (a custom amenity) as it is."""
+
+    def to_representation(self, value):
+        return [LabelField.to_representation(self, v) for v in value or ()]
+
+
+class LabelledModelSerializer(serializers.ModelSerializer):
+    """A model serializer that gives, next to each field with choices, its label: `status` and `status_label`;
+    for a list of codes `amenities` and `amenities_labels`. The codes stay for programs."""
+
+    def get_fields(self):
+        out = {}
+        for name, field in super().get_fields().items():
+            out[name] = field
+            if isinstance(field, serializers.ChoiceField) and not isinstance(field, serializers.MultipleChoiceField):
+                out[f"{name}_label"] = LabelField(field.choices.items(), source=field.source or name)
+            elif isinstance(field, serializers.ListField) and isinstance(field.child, serializers.ChoiceField):
+                out[f"{name}_labels"] = LabelsField(field.child.choices.items(), source=field.source or name)
+        return out
 
 
 class SearchQuery(serializers.Serializer):

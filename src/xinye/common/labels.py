@@ -100,3 +100,44 @@ def model_label(label: str) -> str:
         return str(apps.get_model(label)._meta.verbose_name)
     except (LookupError, ValueError):
         return label or ""
+
+
+def choice_label(choices, value) -> str:
+    """The label of `value` among `choices` (a Django `Choices` class or (code, label) pairs) in the active
+    language; a value that is no code of them (a custom amenity, free text) is returned as it is."""
+    pairs = choices.choices if hasattr(choices, "choices") else choices
+    if value is None or value == "":
+        return ""
+    for code, label in pairs:
+        if code == value:
+            return str(label)
+    return str(value)
+
+
+def choice_labels(choices, values) -> list[str]:
+    """`choice_label` of each value of a list (e.g. a station's amenities)."""
+    return [choice_label(choices, v) for v in values or ()]
+
+
+#: the status of a business unit in a business file (`algorithms.structure.model.UNIT_STATUSES`) -> label
+UNIT_STATUSES = {
+    "active": _("active"),
+    "dissolved": _("dissolved"),
+    "merged": _("merged"),
+}
+
+
+def unit_status_label(status: str) -> str:
+    return str(UNIT_STATUSES.get(status, status or ""))
+
+
+def structure_label(column: str, code: str) -> str:
+    """A code of a business file (`algorithms.structure_io.write_business_xlsx`'s `label`) in the active language:
+    column is "unit_kind", "unit_status", "member_status" or "org_kind"."""
+    from xinye.organizations.models import OrgKind, UnitKind
+    from xinye.people.models import MembershipStatus
+
+    if column == "unit_status":
+        return unit_status_label(code)
+    choices = {"unit_kind": UnitKind, "member_status": MembershipStatus, "org_kind": OrgKind}.get(column)
+    return choice_label(choices, code) if choices is not None else code

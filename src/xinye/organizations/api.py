@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
-from xinye.common.api import ScopedReadOnlyViewSet, SearchQuery
+from xinye.common.api import LabelledModelSerializer, ScopedReadOnlyViewSet, SearchQuery
 from xinye.common.disclosure import suppress_small
 
 from . import selectors
@@ -22,7 +22,7 @@ class MemberCountField(serializers.Field):
         return suppress_small(org.member_count, in_scope=bool(getattr(org, "counts_in_scope", False)))
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(LabelledModelSerializer):
     member_count = MemberCountField()
     division = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     community = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
@@ -66,13 +66,13 @@ class OrganizationViewSet(ScopedReadOnlyViewSet):
         )
 
 
-class BusinessUnitSerializer(serializers.ModelSerializer):
+class BusinessUnitSerializer(LabelledModelSerializer):
     class Meta:
         model = BusinessUnit
         fields = ["id", "key", "name", "kind", "parent", "since_version", "until_version", "valid_until"]
 
 
-class CompanySerializer(serializers.ModelSerializer):
+class CompanySerializer(LabelledModelSerializer):
     unit_count = serializers.IntegerField(read_only=True)
 
     class Meta:

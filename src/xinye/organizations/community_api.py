@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from xinye.common.api import ScopedReadOnlyViewSet
+from xinye.common.api import LabelledModelSerializer, ScopedReadOnlyViewSet
 from xinye.common.jobs import job_submit
 from xinye.places.models import Division, Level
 
@@ -16,7 +16,7 @@ from . import community_planning
 from .models import CommunityPlan
 
 
-class CommunityPlanSerializer(serializers.ModelSerializer):
+class CommunityPlanSerializer(LabelledModelSerializer):
     division = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     stats = serializers.SerializerMethodField()
     branches = serializers.SerializerMethodField()

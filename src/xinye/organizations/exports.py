@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from django.utils.translation import get_language, to_locale
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, TIME, XSD
 
@@ -66,6 +67,8 @@ def org_graph(root: Organization, scope=None) -> Graph:
     g.bind("time", TIME)
     orgs = subtree(root, scope)
     ids = {o.pk for o in orgs}
+    # the kinds and roles are concepts labelled in the language of the request (codes stay in their URIs)
+    lang = to_locale(get_language() or "zh-hans").replace("_", "-")
     for o in orgs:
         u = org_uri(o.pk)
         g.add((u, RDF.type, ORG.Organization))
@@ -73,6 +76,7 @@ def org_graph(root: Organization, scope=None) -> Graph:
         g.add((u, SKOS.prefLabel, Literal(o.name, lang="zh-Hans")))
         g.add((u, ORG.identifier, Literal(str(o.pk))))
         g.add((u, ORG.classification, KIND[o.kind]))
+        g.add((KIND[o.kind], SKOS.prefLabel, Literal(o.get_kind_display(), lang=lang)))
         if o.founded_on:
             g.add((u, SCHEMA.foundingDate, Literal(o.founded_on, datatype=XSD.date)))
         if o.parent_id in ids:
@@ -87,6 +91,7 @@ def org_graph(root: Organization, scope=None) -> Graph:
             g.add((p, ORG.postIn, u))
             g.add((u, ORG.hasPost, p))
             g.add((p, ORG.role, ROLE[post.role]))
+            g.add((ROLE[post.role], SKOS.prefLabel, Literal(post.get_role_display(), lang=lang)))
             if post.person_id and post.person.is_processable:  # not after the holder withdrew consent
                 g.add((p, ORG.heldBy, person_uri(post.person_id)))
     for m in (
@@ -99,6 +104,7 @@ def org_graph(root: Organization, scope=None) -> Graph:
         g.add((node, ORG.member, person_uri(m.person_id)))
         g.add((node, ORG.organization, org_uri(m.organization_id)))
         g.add((node, ORG.role, ROLE[m.status]))
+        g.add((ROLE[m.status], SKOS.prefLabel, Literal(m.get_status_display(), lang=lang)))
         interval = BNode()
         g.add((node, ORG.memberDuring, interval))
         g.add((interval, RDF.type, TIME.Interval))
@@ -239,6 +245,7 @@ def popolo(root: Organization, scope=None) -> dict:
                 "person_id": f"person/{m.person_id}",
                 "organization_id": f"organization/{m.organization_id}",
                 "role": m.status,
+                "label": m.get_status_display(),
                 "start_date": d(m.since),
                 "end_date": d(m.until),
             }

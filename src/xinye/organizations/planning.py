@@ -534,6 +534,7 @@ def _claimed_people(*, company: Company, new: structure.Business, scope, member_
                 m,
                 "not a person of this company that you may see; an import only moves people already in your "
                 "scope (member ids are the person ids of the downloaded file)",
+                "members" if isinstance(where, int) and str(file).lower().endswith((".xlsx", ".xlsm")) else None,
             )
         )
     if errors:

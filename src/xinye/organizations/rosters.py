@@ -123,13 +123,13 @@ class _Run:
     def __init__(self, kind: str, path: Path, filename: str | None, dry_run: bool):
         self.kind = kind
         self.sheet, self.rows = read_roster(path, filename=filename, columns=COLUMNS[kind])
-        self.fname = (filename or Path(path).name) + (f", sheet {self.sheet}" if self.sheet else "")
+        self.fname = filename or Path(path).name
         self.headers = {key: zh for key, zh, _r in COLUMNS[kind]}
         self.errors: list[RowError] = []
         self.result = RosterResult(dry_run=dry_run, rows=len(self.rows))
 
     def err(self, row: int, key: str, value, message: str) -> None:
-        self.errors.append(RowError(self.fname, row, self.headers.get(key, key), value, message))
+        self.errors.append(RowError(self.fname, row, self.headers.get(key, key), value, message, self.sheet or None))
 
     def plan(self, row: int, action: str, name: str, changes=()) -> None:
         if action == "add":

@@ -249,10 +249,11 @@ def company_business_download(request, pk: int):
     from django.http import HttpResponse
 
     from xinye.algorithms import structure_io
+    from xinye.common.labels import structure_label
 
     _, company = _planning_company(request, pk)
     buffer = io.BytesIO()
-    structure_io.write_business_xlsx(buffer, planning.business_by_key(company))
+    structure_io.write_business_xlsx(buffer, planning.business_by_key(company), label=structure_label)
     response = HttpResponse(
         buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -266,7 +267,8 @@ def company_business_import(request, pk: int):
     """Upload a new version of the business architecture: show what changed; apply unless a dry run."""
     from pathlib import Path
 
-    from xinye.algorithms.errors import XinyeError
+    from xinye.algorithms.errors import InputError, XinyeError
+    from xinye.common.input_errors import localized_errors
     from xinye.common.uploads import uploaded_path
 
     scope, company = _planning_company(request, pk)
@@ -286,6 +288,10 @@ def company_business_import(request, pk: int):
                 context["result"] = planning.business_version_import(
                     company=company, path=path, dry_run=dry_run, user=request.user, scope=scope
                 )
+            except InputError as exc:
+                # in the page's language: where each problem is (file, sheet, row, column, value) and what
+                shown = localized_errors(exc, {str(path): upload.name})
+                context["error"], context["errors"] = shown["summary"], shown["errors"]
             except XinyeError as exc:
                 context["error"] = str(exc).replace(str(path), upload.name)
     status = 400 if context["error"] else 200

@@ -3,13 +3,13 @@ from rest_framework import serializers
 
 from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
-from xinye.common.api import ScopedReadOnlyViewSet, SearchQuery
+from xinye.common.api import LabelledModelSerializer, ScopedReadOnlyViewSet, SearchQuery
 
 from . import selectors
 from .models import Membership, Occupation, Person
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(LabelledModelSerializer):
     class Meta:
         model = Membership
         fields = [
@@ -25,7 +25,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         ]
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(LabelledModelSerializer):
     phone = serializers.SerializerMethodField()
     work_community = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     memberships = serializers.SerializerMethodField()

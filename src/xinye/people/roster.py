@@ -154,9 +154,9 @@ def read_roster(
     unknown = sorted(h for h in header if h and h not in names)
     keys = {names[h] for h in header if h in names}
     missing = [zh for key, zh, required in columns if required and key not in keys]
-    where = f"{fname}" + (f", sheet {sheet}" if sheet else "")
-    errors = [RowError(where, 1, m, None, _("a required column is missing")) for m in missing]
-    errors += [RowError(where, 1, u, None, _("an unknown column (see the template)")) for u in unknown]
+    in_sheet = sheet or None
+    errors = [RowError(fname, 1, m, None, _("a required column is missing"), in_sheet) for m in missing]
+    errors += [RowError(fname, 1, u, None, _("an unknown column (see the template)"), in_sheet) for u in unknown]
     if errors:
         raise InputError(errors, summary=_("the file's columns do not match the roster template"))
     return sheet, [(i, {names[k]: v for k, v in rec.items() if k in names}) for i, rec in rows]
@@ -197,13 +197,13 @@ def roster_import(
             [RowError(filename or Path(path).name, None, None, None, _("only organizers and administrators import"))]
         )
     sheet, rows = read_roster(path, filename=filename)
-    fname = (filename or Path(path).name) + (f", sheet {sheet}" if sheet else "")
+    fname = filename or Path(path).name
     headers = {key: zh for key, zh, _r in ROSTER_COLUMNS}
     progress("reading", 1, 4)
     errors: list[RowError] = []
 
     def err(row: int, key: str, value, message: str) -> None:
-        errors.append(RowError(fname, row, headers.get(key, key), value, message))
+        errors.append(RowError(fname, row, headers.get(key, key), value, message, sheet or None))
 
     # lookups, each one query
     phones: dict[int, str] = {}
@@ -423,7 +423,7 @@ def roster_import(
         progress("done", 4, 4)
         return result
     progress("writing", 3, 4)
-    _write(adds, changes, current, user=user, reason=f"roster import {fname}")
+    _write(adds, changes, current, user=user, reason=f"roster import {fname}" + (f", sheet {sheet}" if sheet else ""))
     progress("done", 4, 4)
     return result
 

@@ -108,7 +108,10 @@ def roster_result(request, pk: int):
     if not result.get("ok"):
         # the errors as the reader wrote them, shown in the page's language (the job ran in the worker's)
         found = InputError(
-            [RowError(e["file"], e["row"], e["column"], e["value"], e["message"]) for e in result.get("errors", [])],
+            [
+                RowError(e["file"], e["row"], e["column"], e["value"], e["message"], e.get("sheet"))
+                for e in result.get("errors", [])
+            ],
             summary=result.get("summary", ""),
         )
         shown = localized_errors(found)

@@ -50,8 +50,8 @@ def people_import(
                 "dry_run": dry_run,
                 "summary": exc.summary,
                 "errors": [
-                    {"file": e.file, "row": e.row, "column": e.column, "value": "" if e.value is None else str(e.value),
-                     "message": e.message}
+                    {"file": e.file, "sheet": e.sheet, "row": e.row, "column": e.column,
+                     "value": "" if e.value is None else str(e.value), "message": e.message}
                     for e in exc.errors[:1000]
                 ],
                 "more": max(0, len(exc.errors) - 1000),

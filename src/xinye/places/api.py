@@ -1,12 +1,12 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 
-from xinye.common.api import ScopedReadOnlyViewSet
+from xinye.common.api import LabelledModelSerializer, ScopedReadOnlyViewSet
 
 from .models import Division
 
 
-class DivisionSerializer(serializers.ModelSerializer):
+class DivisionSerializer(LabelledModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:

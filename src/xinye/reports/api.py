@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
-from xinye.common.api import query_params
+from xinye.common.api import LabelField, query_params
 from xinye.people.models import Occupation
 from xinye.places.models import Division
 
@@ -49,12 +49,16 @@ class PointSerializer(serializers.Serializer):
 
 class FigureSerializer(serializers.Serializer):
     indicator = serializers.CharField(source="indicator.code")
+    indicator_label = serializers.SerializerMethodField(help_text="the indicator's name in the request's language")
     numerator = CountField()
     denominator = CountField()
     value = serializers.FloatField(allow_null=True)
     counted = serializers.BooleanField(help_text="false: the indicator is not counted by occupation")
     suppressed = serializers.BooleanField(help_text="the figure rests on a count the caller may not see")
     series = serializers.SerializerMethodField()
+
+    def get_indicator_label(self, f) -> str:
+        return f.indicator.text("label")
 
     @extend_schema_field(PointSerializer(many=True))
     def get_series(self, f):
@@ -86,6 +90,7 @@ class IndicatorsSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     platform = serializers.IntegerField(allow_null=True)
     occupation = serializers.CharField(allow_blank=True)
+    occupation_label = LabelField(Occupation, source="occupation", help_text="the occupation's label; empty: all")
     figures = FigureSerializer(many=True)
     indicator = serializers.CharField(help_text="the indicator given for the divisions below")
     below = BelowSerializer(many=True)

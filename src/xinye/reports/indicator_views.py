@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.tabular import csv_writer
+from xinye.common.labels import choice_label
 from xinye.common.views import get_or_404, paginate
 from xinye.people.models import Occupation
 from xinye.places.models import Division
@@ -285,7 +286,9 @@ def _csv(data: dict, flt: dict) -> HttpResponse:
     buf = io.StringIO()
     w = csv_writer(buf, lineterminator="\n")
     w.writerow(["division", "name", "indicator", "label", "numerator", "denominator", "value", "unit", "as_of",
-                "platform", "occupation"])  # fmt: skip
+                "platform", "occupation", "unit_label", "platform_name", "occupation_label"])  # fmt: skip
+    platform_name = dict(flt["platforms"]).get(flt["platform"], "")
+    occupation_label = choice_label(Occupation, flt["occupation"])
     name = data["division"].name if data["division"] is not None else ""
     lines = [(data["code"], name, f) for f in data["figures"]]
     lines += [(r["division"].code, r["division"].name, r["figure"]) for r in data["rows"]]
@@ -294,7 +297,7 @@ def _csv(data: dict, flt: dict) -> HttpResponse:
         w.writerow([code, division_name, f.indicator.code, f.indicator.text("label"),
                     "" if f.numerator is None else f.numerator, "" if f.denominator is None else f.denominator,
                     value, f.indicator.unit, data["as_of"].isoformat(), flt["platform"] or "",
-                    flt["occupation"]])  # fmt: skip
+                    flt["occupation"], f.indicator.unit_label, platform_name, occupation_label])  # fmt: skip
     response = HttpResponse(buf.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="indicators-{data["code"] or "all"}.csv"'
     return response

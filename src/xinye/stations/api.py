@@ -7,15 +7,23 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from xinye.common.api import ScopedReadOnlyViewSet, SearchQuery, query_params
+from xinye.common.api import (
+    LabelField,
+    LabelledModelSerializer,
+    LabelsField,
+    ScopedReadOnlyViewSet,
+    SearchQuery,
+    query_params,
+)
 from xinye.common.ratelimit import AnonThrottle, own_limit
 
 from . import navigation, selectors
-from .models import Amenity, Station
+from .models import Amenity, Station, StationKind
 
 
-class StationSerializer(serializers.ModelSerializer):
+class StationSerializer(LabelledModelSerializer):
     division = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    amenities_labels = LabelsField(Amenity, source="amenities", help_text="the amenities' labels, in order")
 
     class Meta:
         model = Station
@@ -28,6 +36,7 @@ class StationSerializer(serializers.ModelSerializer):
             "lon",
             "division",
             "amenities",
+            "amenities_labels",
             "opening_hours",
             "capacity",
             "contact_phone",
@@ -70,9 +79,11 @@ class NearestStationSerializer(serializers.Serializer):
     address = serializers.CharField(source="station.address")
     contact_phone = serializers.CharField(source="station.contact_phone")
     kind = serializers.CharField(source="station.kind")
+    kind_label = LabelField(StationKind, source="station.kind")
     lat = serializers.FloatField(source="station.lat")
     lon = serializers.FloatField(source="station.lon")
     amenities = serializers.ListField(source="station.amenities", child=serializers.CharField())
+    amenities_labels = LabelsField(Amenity, source="station.amenities")
     opening_hours = serializers.CharField(source="station.opening_hours")
     open_now = serializers.BooleanField()
     distance_m = serializers.FloatField()
@@ -110,6 +121,15 @@ class NearestStationsView(APIView):
 
 
 _AMENITIES = frozenset(Amenity.values)
+_KIND_LABELS = dict(StationKind.choices)
+_AMENITY_LABELS = dict(Amenity.choices)
+
+
+def _label(labels: dict, code) -> str:
+    """As LabelField gives it: the label in the active language, or a code it does not know as it is."""
+    return "" if code is None or code == "" else str(labels.get(code, code))
+
+
 _BOOLS = {"true": True, "false": False, "1": True, "0": False}
 
 
@@ -154,9 +174,11 @@ def nearest_item(r: dict, origin: tuple[float, float]) -> dict:
         "address": s.address,
         "contact_phone": s.contact_phone,
         "kind": s.kind,
+        "kind_label": _label(_KIND_LABELS, s.kind),
         "lat": float(s.lat),
         "lon": float(s.lon),
         "amenities": [str(a) for a in s.amenities],
+        "amenities_labels": [_label(_AMENITY_LABELS, a) for a in s.amenities],
         "opening_hours": s.opening_hours,
         "open_now": bool(r["open_now"]),
         "distance_m": float(r["distance_m"]),

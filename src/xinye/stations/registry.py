@@ -31,6 +31,7 @@ from xinye.algorithms import geo
 from xinye.algorithms.errors import InputError, RowError
 from xinye.algorithms.tabular import csv_dict_writer, new_workbook, read_csv_rows, read_json, read_xlsx_rows
 from xinye.common.concurrency import Conflict, changes_since, save_versioned
+from xinye.common.labels import choice_label, choice_labels
 from xinye.places.models import Division, Level
 
 from .models import Amenity, Station, StationKind, StationStatus
@@ -56,6 +57,10 @@ COLUMNS = [
     "version",
 ]
 REQUIRED = ["name", "kind", "operator", "lat", "lon"]
+#: an export's columns: the codes (what an import reads back) and, after them, their labels in the language
+#: of the page that asked (for a reader; an import ignores them)
+LABEL_COLUMNS = ["kind_label", "status_label", "amenities_label"]
+EXPORT_COLUMNS = COLUMNS + LABEL_COLUMNS
 #: a station is put in the nearest located community within this distance when the file names none
 COMMUNITY_SEARCH_M = 5_000
 CUSTOM_AMENITY_MAX = 40
@@ -590,6 +595,7 @@ def station_import(
 
 
 def station_record(s: Station, crs: str = "wgs84") -> dict:
+    """A station as an export writes it: EXPORT_COLUMNS, the labels in the active language."""
     lat, lon = geo.from_wgs84(s.lat, s.lon, crs)
     return {
         "id": s.pk,
@@ -608,12 +614,15 @@ def station_record(s: Station, crs: str = "wgs84") -> dict:
         "status": s.status,
         "verified_on": s.verified_on.isoformat() if s.verified_on else "",
         "version": s.version,
+        "kind_label": choice_label(StationKind, s.kind),
+        "status_label": choice_label(StationStatus, s.status),
+        "amenities_label": "；".join(choice_labels(Amenity, s.amenities)),
     }
 
 
 def export_csv(stations, crs: str = "wgs84") -> bytes:
     buf = io.StringIO()
-    w = csv_dict_writer(buf, COLUMNS, lineterminator="\n")
+    w = csv_dict_writer(buf, EXPORT_COLUMNS, lineterminator="\n")
     w.writeheader()
     for s in stations:
         w.writerow(station_record(s, crs))
@@ -625,7 +634,7 @@ def export_xlsx(stations, crs: str = "wgs84", *, example: bool = False) -> bytes
     wb = new_workbook()
     ws = wb.active
     ws.title = "stations"
-    ws.append(COLUMNS)
+    ws.append(COLUMNS if example else EXPORT_COLUMNS)
     if example:
         ws.append(
             [
@@ -659,7 +668,8 @@ def export_xlsx(stations, crs: str = "wgs84", *, example: bool = False) -> bytes
         codes.append(["crs", "wgs84 | gcj02 | bd09", "GPS; Amap/Tencent; Baidu", "GPS；高德/腾讯；百度"])
         codes.append(["opening_hours", "24/7", "OpenStreetMap opening_hours syntax", "OpenStreetMap 营业时间语法"])
     for s in stations:
-        ws.append([station_record(s, crs)[c] for c in COLUMNS])
+        record = station_record(s, crs)
+        ws.append([record[c] for c in EXPORT_COLUMNS])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -673,6 +683,7 @@ def export_geojson(stations) -> bytes:
         for k in ("lat", "lon", "crs", "id"):
             props.pop(k)
         props["amenities"] = list(s.amenities)
+        props["amenities_label"] = choice_labels(Amenity, s.amenities)
         features.append(
             {
                 "type": "Feature",

@@ -464,7 +464,7 @@ def station_placement(request):
     """Choose k sites for new stations that reach the most workers no station reaches yet (a job)."""
     scope = request_scope(request)
     division, choices = _planner_division(request, scope)
-    error = ""
+    error, errors = "", []
     if request.method == "POST":
         try:
             k = int(request.POST.get("k", 10))
@@ -487,6 +487,10 @@ def station_placement(request):
                 with uploaded_path(upload) as path:
                     try:
                         cands = planning.uploaded_candidates(path, crs=request.POST.get("crs", "wgs84"))
+                    except InputError as exc:
+                        # where each problem is and what, in the page's language (xinye.common.input_errors)
+                        shown = localized_errors(exc, {str(path): upload.name})
+                        error, errors = shown["summary"], shown["errors"]
                     except XinyeError as exc:
                         error = str(exc).replace(str(path), upload.name)
         elif source != PlacementRun.Source.UPLOAD:
@@ -511,6 +515,7 @@ def station_placement(request):
             "division": division,
             "choices": choices,
             "error": error,
+            "errors": errors,
             "runs": _runs_in_scope(scope)[:20],
             "sources": PlacementRun.Source.choices,
         },
