@@ -717,3 +717,20 @@ def test_the_home_page_leads_with_what_to_do_then_the_indicators_of_ones_divisio
     worker = django_user_model.objects.create_user(username="homeplain", password="x")
     client.force_login(worker)
     assert "data-home-indicators" not in client.get("/").content.decode()
+
+
+def test_station_coverage_by_minutes_and_by_amenity(world):
+    """Within 15 minutes by e-bike: S1 reaches c1 (w1, w2, m1), S2 reaches c2 (w4), nothing reaches the far cell:
+    4 of the 5 people with a work area. By amenity: only S2 has drinking water, so only w4; no station has a
+    toilet."""
+    from xinye.stations.models import Station
+
+    Station.objects.filter(name="试验站S2").update(amenities=["water", "seats"])
+    ctx = ind.Context(as_of=world["today"], prefix="990101")
+    assert _counts("station_ebike", ctx)[("990101", "", None)] == (4, 5)
+    assert _counts("station_water", ctx)[("990101", "", None)] == (1, 5)
+    assert _counts("station_toilet", ctx)[("990101", "", None)] == (0, 5)
+    water = ind.records(ind.BY_CODE["station_water"], ctx)
+    assert [p.name for p in water.counted] == ["w4"]
+    with translation.override("zh-hans"):
+        assert "饮用水" in ind.BY_CODE["station_water"].text("label")

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 #: statistical code lengths of the levels counted: province, city, district (county), street
@@ -338,31 +339,56 @@ def records_liaison_contacted(ctx: Context) -> Records:
     return Records(PEOPLE, paired, paired.filter(pk__in=recent))
 
 
-def _covered_cells(ctx: Context, people: QuerySet, *, night: bool) -> set[int]:
-    """The work cells among `people`'s within the radius of a station in service (open at night: `night`)."""
+@dataclass(frozen=True)
+class Reach:
+    """Which stations reach a worker: within `minutes` by `mode` (else within the coverage radius), open at
+    night (`night`), having `amenity` ("" any)."""
+
+    night: bool = False
+    minutes: float | None = None
+    mode: str = "ebike"
+    amenity: str = ""
+
+    @property
+    def radius_m(self) -> float:
+        from xinye.stations.coverage import radius_m
+
+        return radius_km() * 1000 if self.minutes is None else radius_m(self.minutes, self.mode)
+
+
+RADIUS = Reach()
+NIGHT = Reach(night=True)
+#: the coverage page's default reach: 15 minutes by e-bike (stations.coverage)
+EBIKE_15 = Reach(minutes=15, mode="ebike")
+#: what riders most ask of a station (domain.md, "warm homes"): water, a toilet, charging
+AMENITY_REACH = {a: Reach(amenity=a) for a in ("water", "toilet", "charging")}
+
+
+def _covered_cells(ctx: Context, people: QuerySet, reach: Reach) -> set[int]:
+    """The work cells among `people`'s that a station in service reaches (see `Reach`)."""
     from xinye.stations.coverage import cells_covered
 
     cells = sorted(set(people.order_by().values_list("work_cell", flat=True).distinct()))
-    any_station, at_night = cells_covered(cells, radius_m=radius_km() * 1000, as_of=ctx.as_of)
-    mask = at_night if night else any_station
+    any_station, at_night = cells_covered(cells, radius_m=reach.radius_m, as_of=ctx.as_of, amenity=reach.amenity)
+    mask = at_night if reach.night else any_station
     return {c for c, m in zip(cells, mask.tolist(), strict=True) if m}
 
 
-def _records_stations(ctx: Context, *, night: bool) -> Records:
+def _records_stations(ctx: Context, reach: Reach) -> Records:
     people = _people(ctx).filter(work_cell__isnull=False)
-    covered = _covered_cells(ctx, narrow(ctx, people, **PERSON), night=night)
+    covered = _covered_cells(ctx, narrow(ctx, people, **PERSON), reach)
     return Records(PEOPLE, people, people.filter(work_cell__in=covered))
 
 
 def records_station_covered(ctx: Context) -> Records:
-    return _records_stations(ctx, night=False)
+    return _records_stations(ctx, RADIUS)
 
 
 def records_station_night(ctx: Context) -> Records:
-    return _records_stations(ctx, night=True)
+    return _records_stations(ctx, NIGHT)
 
 
-def _station_cells(ctx: Context, facts: Facts, *, night: bool) -> None:
+def _station_cells(ctx: Context, facts: Facts, reach: Reach) -> None:
     """Counted cell by cell (a worker's cell decides), not by listing the covered cells in SQL."""
     people = narrow(ctx, _people(ctx).filter(work_cell__isnull=False), **PERSON)
     count = Count("pk", distinct=True)
@@ -385,7 +411,7 @@ def _station_cells(ctx: Context, facts: Facts, *, night: bool) -> None:
             (cell, code, ctx.occupation, ctx.platform, n)
             for cell, code, n in people.order_by().values_list("work_cell", "work_community__code").annotate(n=count)
         ]
-    covered = _covered_cells(ctx, people, night=night)
+    covered = _covered_cells(ctx, people, reach)
     for cell, code, occ, plat, n in rows:
         _add(facts, DEN, code, occ, plat, n)
         if cell in covered:
@@ -393,11 +419,23 @@ def _station_cells(ctx: Context, facts: Facts, *, night: bool) -> None:
 
 
 def compute_station_covered(ctx: Context, facts: Facts) -> None:
-    _station_cells(ctx, facts, night=False)
+    _station_cells(ctx, facts, RADIUS)
 
 
 def compute_station_night(ctx: Context, facts: Facts) -> None:
-    _station_cells(ctx, facts, night=True)
+    _station_cells(ctx, facts, NIGHT)
+
+
+def reached(reach: Reach) -> tuple[Callable[[Context, Facts], None], Callable[[Context], Records]]:
+    """The counting and the records of a station indicator with its own reach."""
+
+    def count(ctx: Context, facts: Facts) -> None:
+        _station_cells(ctx, facts, reach)
+
+    def records(ctx: Context) -> Records:
+        return _records_stations(ctx, reach)
+
+    return count, records
 
 
 def records_union_members(ctx: Context) -> Records:
@@ -481,6 +519,13 @@ def counted_by_records(records: Callable[[Context], Records]) -> Callable[[Conte
 
 
 # ------------------------------------------------------------------------------------------- the registry
+
+
+def _amenity_label(code: str):
+    from xinye.stations.models import Amenity
+
+    return Amenity(code).label
+
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
@@ -569,6 +614,43 @@ INDICATORS: tuple[Indicator, ...] = (
         ),
         compute=compute_station_night,
         records=records_station_night,
+    ),
+    Indicator(
+        code="station_ebike",
+        label=_("Workers within 15 minutes of a station by e-bike"),
+        numerator=_("workers whose work area lies within 15 minutes by e-bike of a station in service"),
+        denominator=_("workers with a work area"),
+        unit=PERCENT,
+        source=_("service stations and workers' work cells"),
+        explanation=_(
+            "The reach the coverage page shows by default: 15 minutes by e-bike, as a straight-line distance "
+            "at the e-bike speed the finder uses. A rider on the road reaches farther than the fixed radius."
+        ),
+        compute=reached(EBIKE_15)[0],
+        records=reached(EBIKE_15)[1],
+    ),
+    *(
+        Indicator(
+            code=f"station_{amenity}",
+            label=format_lazy(_("Workers within reach of a station with {amenity}"), amenity=label),
+            numerator=format_lazy(
+                _("workers whose work area lies within %(radius_km)s km of a station in service with {amenity}"),
+                amenity=label,
+            ),
+            denominator=_("workers with a work area"),
+            unit=PERCENT,
+            source=_("service stations, the amenities on record, and workers' work cells"),
+            explanation=format_lazy(
+                _(
+                    "Coverage by amenity: only stations whose record lists {amenity} count, within the same "
+                    "radius of %(radius_km)s km."
+                ),
+                amenity=label,
+            ),
+            compute=reached(reach)[0],
+            records=reached(reach)[1],
+        )
+        for amenity, reach, label in ((a, r, _amenity_label(a)) for a, r in AMENITY_REACH.items())
     ),
     Indicator(
         code="union_members",

@@ -177,11 +177,14 @@ def coverage_report(
     }
 
 
-def cells_covered(cells: list[int], *, radius_m: float, as_of: dt.date | None = None) -> tuple[np.ndarray, np.ndarray]:
+def cells_covered(
+    cells: list[int], *, radius_m: float, as_of: dt.date | None = None, amenity: str = ""
+) -> tuple[np.ndarray, np.ndarray]:
     """For each work cell (an H3 cell; its centre stands for the workers in it, as in `coverage_report`): is it
     within `radius_m` metres (great-circle) of a station in service, and of one open at night (02:00 on an
     ordinary weekday, `night_moment`; with `as_of`, the first such night after that day)? The stations are
-    those in service now. The indicators (reports.indicators) count workers with these two masks."""
+    those in service now (with `amenity`: only those that have it). The indicators (reports.indicators) count
+    workers with these two masks."""
     if not cells:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
     centres = [geo.h3_center(c) for c in cells]
@@ -193,7 +196,7 @@ def cells_covered(cells: list[int], *, radius_m: float, as_of: dt.date | None = 
         district=[],
         workers=np.ones(len(cells), dtype=np.int64),
     )
-    stations = _stations_near(grid, radius_m)
+    stations = [s for s in _stations_near(grid, radius_m) if not amenity or amenity in s.amenities]
     night = night_moment(as_of)
     at_night = [s for s in stations if is_open(s.opening_hours, night)]
     return _counts(grid, stations, radius_m) >= 1, _counts(grid, at_night, radius_m) >= 1
