@@ -26,6 +26,12 @@ def test_the_organizer_sees_hours_and_volunteers_by_district_platform_and_occupa
     assert sum(r.volunteer_count for r in by_occupation.values()) == c["volunteers"]
     assert abs(sum(r.hours for r in by_occupation.values()) - c["hours"]) < 0.1
     assert sum(r.activities for r in c["tables"]["district"]) == c["activities"]
+    # approved hours and the points they earned, by each breakdown (the demo has reviewed patrol hours)
+    for table in ("district", "organization", "occupation"):
+        rows = c["tables"][table]
+        assert abs(sum(r.approved_hours for r in rows) - c["approved_hours"]) < 0.1, table
+        assert sum(r.points for r in rows) == c["points_earned"] > 0, table
+    assert html.count("审核通过的服务时长") >= 5  # the card and a column of each of the four tables
     data = json.loads(re.search(r'id="vol-map-data"[^>]*>(.*?)</script>', html, re.S).group(1))
     assert data["posts"] and data["activities"] and data["geo"]["features"]
 

@@ -31,6 +31,9 @@ class Row:
     activities: int = 0
     hours: float = 0.0
     volunteers: set = field(default_factory=set)
+    #: hours approved after review (recorded and awarded) and the points they earned
+    approved_hours: float = 0.0
+    points: int = 0
 
     @property
     def volunteer_count(self) -> int:
@@ -89,7 +92,10 @@ def overview(*, scope: Scope, today: dt.date | None = None) -> dict:
     through = Company.workers.through
     names = dict(Company.objects.values_list("pk", "short_name"))
     full = dict(Company.objects.values_list("pk", "name"))
-    for pid, cid in through.objects.filter(person_id__in=person_ids).values_list("person_id", "company_id"):
+    approved_people = set(_approved_person_ids(activities))
+    for pid, cid in through.objects.filter(person_id__in=person_ids | approved_people).values_list(
+        "person_id", "company_id"
+    ):
         platforms[pid].append((cid, names.get(cid) or full.get(cid, "")))
     total_minutes = 0
     active: set[int] = set()
@@ -111,6 +117,19 @@ def overview(*, scope: Scope, today: dt.date | None = None) -> dict:
             r = row("platform", str(cid), label)
             r.hours += hours
             r.volunteers.add(pid)
+    for pid, minutes, code, org, team_org, occupation, points in _approved_rows(activities):
+        hours = minutes / 60
+        d = (code or "")[:6]
+        cells = [
+            ("district", d, districts.get(d, "—")),
+            ("organization", org or team_org or "", org or team_org or "—"),
+            ("occupation", occupation or "", str(occupations.get(occupation, "—"))),
+        ]
+        cells += [("platform", str(cid), label) for cid, label in platforms.get(pid) or [(0, "—")]]
+        for table, key, label in cells:
+            r = row(table, key, label)
+            r.approved_hours += hours
+            r.points += points
     ordered = {k: sorted(v.values(), key=lambda r: (-r.hours, -r.activities, r.label)) for k, v in tables.items()}
     shifts = Shift.objects.filter(activity__in=activities.values("pk"), cancelled_at__isnull=True)
     reviewed = _reviewed(scope, activities, today)
@@ -131,14 +150,49 @@ def overview(*, scope: Scope, today: dt.date | None = None) -> dict:
     }
 
 
+def _approved(activities):
+    from xinye.volunteering.models import HoursRecord, HoursStatus
+
+    return HoursRecord.objects.filter(activity__in=activities.values("pk"), status=HoursStatus.APPROVED)
+
+
+def _approved_person_ids(activities):
+    return _approved(activities).values_list("person_id", flat=True).distinct()
+
+
+def _approved_rows(activities) -> list[tuple]:
+    """(person, minutes, division code, organization, team's organization, occupation, points earned) of each
+    approved hours record of the activities."""
+    from xinye.volunteering.models import PointsEntry, PointsKind
+
+    approved = _approved(activities)
+    earned = dict(
+        PointsEntry.objects.filter(kind=PointsKind.EARN, hours__in=approved.values("pk")).values_list(
+            "hours_id", "points"
+        )
+    )
+    return [
+        (pid, minutes, code, org, team_org, occupation, earned.get(pk, 0))
+        for pk, pid, minutes, code, org, team_org, occupation in approved.values_list(
+            "pk",
+            "person_id",
+            "minutes",
+            "activity__division__code",
+            "activity__organization__name",
+            "activity__team__organization__name",
+            "person__occupation",
+        )
+    ]
+
+
 def _reviewed(scope: Scope, activities, today: dt.date) -> dict:
     """Approved hours of the activities and the points they earned; approved commendations of the year by kind."""
     from django.db.models import Sum
 
-    from xinye.volunteering.models import HoursRecord, HoursStatus, PointsEntry, PointsKind
+    from xinye.volunteering.models import PointsEntry, PointsKind
     from xinye.volunteering.recognition import CommendationKind, approved_counts
 
-    approved = HoursRecord.objects.filter(activity__in=activities.values("pk"), status=HoursStatus.APPROVED)
+    approved = _approved(activities)
     minutes = approved.aggregate(n=Sum("minutes"))["n"] or 0
     earned = (
         PointsEntry.objects.filter(kind=PointsKind.EARN, hours__in=approved.values("pk")).aggregate(n=Sum("points"))[
