@@ -38,7 +38,13 @@ def nice_top(largest: float, *, cap: float | None = None) -> float:
 
 
 def _num(v: float) -> str:
+    """A value as drawn next to a point or bar: one decimal at most ("80", "33.3")."""
     return f"{v:.1f}".rstrip("0").rstrip(".") if abs(v - round(v)) > 1e-9 else f"{round(v):d}"
+
+
+def _tick(v: float) -> str:
+    """An axis tick: as many decimals as it has (0.025, 12.5, 100)."""
+    return f"{round(v, 6):g}"
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> str:
@@ -61,7 +67,7 @@ def line_chart_svg(
 ) -> str:
     """A line chart: `labels` (months, "2026-03") along x, `values` (None: a gap) up y from 0, each known point
     marked and the last one labelled with its value and `suffix` ("%")."""
-    left, right, top, bottom = 40, 14, 12, 34
+    left, right, top, bottom = 48, 30, 20, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     known = [v for v in values if v is not None]
     hi = nice_top(max(known, default=0.0), cap=cap)
@@ -78,13 +84,15 @@ def line_chart_svg(
         v = hi * k / 4
         yy = y(v)
         body.append(f'<line x1="{left}" y1="{yy:.1f}" x2="{left + plot_w}" y2="{yy:.1f}" stroke="{GRID}"/>')
-        body.append(f'<text x="{left - 4}" y="{yy + 4:.1f}" text-anchor="end">{escape(_num(v))}</text>')
+        body.append(f'<text x="{left - 4}" y="{yy + 4:.1f}" text-anchor="end">{escape(_tick(v))}</text>')
     body.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="{AXIS}"/>')
     every = max(1, math.ceil(n / 6))  # at most about six month labels
     for i, label in enumerate(labels):
         if i % every == 0 or i == n - 1:
+            # the first and last labels lean inwards, so neither runs off the picture
+            anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
             body.append(
-                f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle">{escape(str(label))}</text>'
+                f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="{anchor}">{escape(str(label))}</text>'
             )
     segment: list[str] = []
     segments: list[list[str]] = []
@@ -106,7 +114,7 @@ def line_chart_svg(
     last = max((i for i, v in enumerate(values) if v is not None), default=None)
     if last is not None:
         v = values[last]
-        anchor = "end" if last > n / 2 else "start"
+        anchor = "end" if n > 1 and last >= (n - 1) / 2 else "start"
         dx = -4 if anchor == "end" else 4
         body.append(
             f'<text x="{x(last) + dx:.1f}" y="{y(v) - 6:.1f}" text-anchor="{anchor}" fill="{LINE}">'
@@ -122,12 +130,13 @@ def bar_chart_svg(
     title: str,
     suffix: str = "",
     cap: float | None = None,
-    missing: str = "—",
+    missing: str | Sequence[str] = "—",
     width: int = 340,
     bar: int = 16,
 ) -> str:
     """Horizontal bars, one per label (a division's name) from 0, each with its value and `suffix`; a missing
-    value gets `missing` and no bar."""
+    value gets no bar and `missing` (one text, or one per label: "not shown" apart from "nothing counted")."""
+    notes = [missing] * len(labels) if isinstance(missing, str) else list(missing)
     name_w, right, top, gap = 96, 44, 6, 6
     height = top * 2 + len(labels) * (bar + gap)
     plot_w = width - name_w - right
@@ -139,7 +148,7 @@ def bar_chart_svg(
         short = name if len(name) <= 7 else name[:6] + "…"
         body.append(f'<text x="{name_w - 4}" y="{yy + bar - 4:.1f}" text-anchor="end">{escape(short)}</text>')
         if v is None:
-            body.append(f'<text x="{name_w + 4}" y="{yy + bar - 4:.1f}">{escape(missing)}</text>')
+            body.append(f'<text x="{name_w + 4}" y="{yy + bar - 4:.1f}">{escape(notes[i])}</text>')
             continue
         w = plot_w * max(v, 0.0) / hi
         body.append(f'<rect x="{name_w}" y="{yy:.1f}" width="{w:.1f}" height="{bar}" fill="{BAR}"/>')

@@ -99,7 +99,7 @@ def _xlsx(data: MonthlyData) -> bytes:
     for f, label in zip(data.figures, labels, strict=True):
         row += 1
         prev, now = data.previous(f), f.value
-        change = round(now - prev, 1) if now is not None and prev is not None else None
+        change = (round(now - prev, 1) or 0.0) if now is not None and prev is not None else None
         s.write_row(row, 0, [label, value_text(f.indicator, f.value)])
         s.write(row, 2, _round(f.value), one)
         s.write(row, 3, change, one)
@@ -247,7 +247,7 @@ def _html(data: MonthlyData) -> str:
         prev = data.previous(f)
         change = None
         if f.value is not None and prev is not None:
-            change = round(f.value - prev, 1)
+            change = round(f.value - prev, 1) or 0.0  # never "-0.0"
         rows.append(
             {
                 "label": label,
@@ -280,7 +280,7 @@ def _html(data: MonthlyData) -> str:
                             title=label,
                             suffix=_suffix(i),
                             cap=_cap(i),
-                            missing=_("not shown"),
+                            missing=[_("not shown") if g.suppressed else "—" for g in data.by_child[i.code]],
                         )
                     ),
                 }
