@@ -233,3 +233,18 @@ def test_the_command_builds_keeps_and_writes_both_files(world, tmp_path):  # noq
     with pytest.raises(CommandError, match="not begun"):
         call_command("indicators", "report", "--division", "990101", "--period", "2100-01", verbosity=0)
     assert MonthlyReport.objects.count() == 1
+
+
+def test_the_schedule_builds_the_listed_divisions_reports_right_after_the_snapshot(world, settings):  # noqa: F811
+    settings.XINYE_JOBS_INLINE = True
+    settings.XINYE_MONTHLY_REPORT_DIVISIONS = ["990101", "990101002"]
+    note = services.indicator_snapshots_monthly()
+    previous = services.previous_month(world["today"])
+    assert note.endswith("2 reports queued")
+    kept = {r.division.code: r for r in MonthlyReport.objects.select_related("division")}
+    assert set(kept) == {"990101", "990101002"}
+    assert all(r.period == previous and r.created_by is None for r in kept.values())
+    assert set(Job.objects.filter(kind="indicator_report").values_list("status", flat=True)) == {Job.Status.DONE}
+    # the operator's copy is the one readers inside get: every count as it is
+    wb = load_workbook(io.BytesIO(bytes(kept["990101"].xlsx)))
+    assert {r[8]: r for r in _sheet_rows(wb["概要"]) if r[8]}["liaison_paired"][4:6] == (2, 5)

@@ -113,9 +113,24 @@ def indicator_snapshot_take(*, period: dt.date, today: dt.date | None = None) ->
 
 
 def indicator_snapshots_monthly() -> str:
-    """The schedule's task (common.schedules): the snapshot of the month that has just ended."""
+    """The schedule's task (common.schedules): the snapshot of the month that has just ended, then the monthly
+    report of each division in XINYE_MONTHLY_REPORT_DIVISIONS, each as a job."""
     result = indicator_snapshot_take(period=previous_month(timezone.localdate()))
-    return f"{result.period:%Y-%m}: {result.rows} rows as of {result.as_of:%Y-%m-%d}"
+    queued = monthly_reports_queue(period=result.period)
+    return f"{result.period:%Y-%m}: {result.rows} rows as of {result.as_of:%Y-%m-%d}; {len(queued)} reports queued"
+
+
+def monthly_reports_queue(*, period: dt.date) -> list:
+    """Queue the report of the month `period` of every division in XINYE_MONTHLY_REPORT_DIVISIONS, built as the
+    operator (every count as it is, as `xinye indicators report` does): the schedule's, never a user's."""
+    from django.conf import settings
+
+    from xinye.common.jobs import job_submit
+
+    return [
+        job_submit(kind="indicator_report", params={"division": code, "period": f"{period:%Y-%m}", "operator": True})
+        for code in settings.XINYE_MONTHLY_REPORT_DIVISIONS
+    ]
 
 
 # ------------------------------------------------------------------------------------------------- pilots
