@@ -126,6 +126,7 @@ def _cases(planted):
 
     company, run = planted["company"], planted["run"]
     team, activity = Team.objects.order_by("pk").first(), Activity.objects.order_by("pk").first()
+    report = _planted_report()
     return {
         "team_hours_export": [("admin", {"pk": team.pk, "fmt": f}, "") for f in ("csv", "xlsx")],
         "activity_hours_export": [("admin", {"pk": activity.pk, "fmt": f}, "") for f in ("csv", "xlsx")],
@@ -136,7 +137,27 @@ def _cases(planted):
         "station_placement_export": [("admin", {"pk": run.pk}, "")],
         "station_placement_detail": [("admin", {"pk": run.pk}, "?format=csv")],
         "organization_export": [("admin", {"pk": company.organizations.first().pk, "fmt": "ttl"}, "")],
+        # the kept copy (admin) and one built for a reader from outside (the district organizer: the city)
+        "indicator_report_download": [
+            (user, {"pk": report.pk, "fmt": f}, "") for user in ("admin", "district") for f in ("xlsx", "pdf")
+        ],
     }
+
+
+def _planted_report():
+    """The demo city's monthly report, with a formula-like name in each of its districts (the divisions below)."""
+    from django.utils import timezone
+
+    from xinye.accounts.scope import Scope
+    from xinye.places.models import Division
+    from xinye.reports import services
+
+    districts = list(Division.objects.filter(parent__code="4403").order_by("code"))
+    for district, name in zip(districts, PLANTED, strict=False):
+        Division.objects.filter(pk=district.pk).update(name=name)
+    return services.monthly_report_create(
+        scope=Scope(user_id=None, is_admin=True), division_code="4403", period=timezone.localdate().replace(day=1)
+    )
 
 
 def test_every_export_in_the_urlconf_writes_no_live_formula(planted, login):

@@ -1090,6 +1090,23 @@ def indicator_records(scope: Scope, division_code: str, records):
     return records.all.filter(q), records.counted.filter(q)
 
 
+def may_generate_report(scope: Scope, division_code: str) -> bool:
+    """A division's monthly report (issue 15, item 4) is built by those who read all of it as it is: its
+    organizers (or those of a division above it) and administrators. A division seen from outside is not."""
+    return bool(division_code) and indicator_access(scope, division_code) == INSIDE
+
+
+def report_copy(scope: Scope, division_code: str) -> str | None:
+    """Which copy of a kept monthly report the viewer gets: "kept" (the stored files, built for readers inside
+    the division, who see every count and every division below it) for a reader inside; "rebuilt" (built for
+    this viewer from the same snapshots, small counts suppressed and the divisions below they may not read
+    left out, as on the indicators page) for a reader outside; None: not found."""
+    access = indicator_access(scope, division_code)
+    if access is None:
+        return None
+    return "kept" if access == INSIDE else "rebuilt"
+
+
 def may_manage_pilots(scope: Scope) -> bool:
     """Pilots (a division and a start date) are set by administrators."""
     return scope.is_admin

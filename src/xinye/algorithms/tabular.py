@@ -362,3 +362,65 @@ def xlsx_make_inert(wb) -> None:
         for row in ws.iter_rows():
             for cell in row:
                 _inert_cell(cell)
+
+
+class InertSheet:
+    """A worksheet of a `ChartWorkbook` that writes each value by its type: text always as text (never a
+    formula, never a link), and text a spreadsheet could read as a formula with the quote prefix, as
+    `xlsx_make_inert` does for openpyxl. `sheet` is XlsxWriter's own worksheet (charts, widths, panes)."""
+
+    def __init__(self, book: ChartWorkbook, sheet):
+        self.book, self.sheet = book, sheet
+
+    def write(self, row: int, col: int, value, fmt=None) -> None:
+        if value is None or value == "":
+            self.sheet.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            self.sheet.write_boolean(row, col, value, fmt)
+        elif isinstance(value, int | float):
+            self.sheet.write_number(row, col, value, fmt)
+        else:
+            text = str(value)
+            self.sheet.write_string(row, col, text, self.book.quoted(fmt) if _needs_quote(text) else fmt)
+
+    def write_row(self, row: int, col: int, values: Sequence, fmt=None) -> None:
+        for i, value in enumerate(values):
+            self.write(row, col + i, value, fmt)
+
+
+class ChartWorkbook:
+    """An .xlsx with native charts (XlsxWriter: openpyxl reads charts poorly and writes them no better), written
+    to `target` (a path or a binary file object). Its cells go through `InertSheet`, and XlsxWriter's own
+    guesses (text to formula, to link, to number) are off. The only XlsxWriter workbook Xinye makes."""
+
+    def __init__(self, target):
+        import xlsxwriter
+
+        self.wb = xlsxwriter.Workbook(
+            target,
+            {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        )
+        self._props: dict[int, dict] = {}
+        self._quoted: dict[int | None, object] = {}
+
+    def add_format(self, props: dict | None = None):
+        fmt = self.wb.add_format(dict(props or {}))
+        self._props[id(fmt)] = dict(props or {})
+        return fmt
+
+    def quoted(self, fmt=None):
+        """`fmt` with the quote prefix (made once per format)."""
+        key = None if fmt is None else id(fmt)
+        if key not in self._quoted:
+            props = {} if fmt is None else self._props.get(key, {})
+            self._quoted[key] = self.wb.add_format({**props, "quote_prefix": True})
+        return self._quoted[key]
+
+    def add_sheet(self, name: str) -> InertSheet:
+        return InertSheet(self, self.wb.add_worksheet(name))
+
+    def add_chart(self, options: dict):
+        return self.wb.add_chart(options)
+
+    def close(self) -> None:
+        self.wb.close()

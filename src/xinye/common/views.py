@@ -79,7 +79,8 @@ def job_note(job) -> str:
         return _("The worker running this job stopped: it is running again.")
     if m := re.fullmatch(r"retrying in (\d+) s after a transient error", text):
         return _("A passing error (the database or a service was unavailable): trying again in %(n)s s.") % {"n": m[1]}
-    return text
+    # a job's own refusal (a XinyeError whose message is in the catalogue) reads in the user's language
+    return _(text) if text else text
 
 
 def job_restart(request, pk: int):

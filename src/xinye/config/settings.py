@@ -44,6 +44,8 @@ Environment variables:
                           points of 2026 at the end of 2027); 0 (default): they never expire (0 to 10)
     XINYE_COVERAGE_RADIUS_KM  a station's service radius in the station-coverage indicators (default 1.5)
     XINYE_INDICATOR_CACHE_SECONDS  the indicators page counts a division again after this long (default 300)
+    XINYE_MONTHLY_REPORT_DIVISIONS  division codes (comma-separated) whose monthly report the schedule builds
+                          right after the monthly snapshot (default none: reports are built with the button)
 """
 
 from __future__ import annotations
@@ -502,6 +504,15 @@ XINYE_COVERAGE_RADIUS_KM = _float("XINYE_COVERAGE_RADIUS_KM", "1.5")
 XINYE_INDICATOR_CACHE_SECONDS = _int("XINYE_INDICATOR_CACHE_SECONDS", "300")
 if not 0 < XINYE_COVERAGE_RADIUS_KM <= 50:
     raise ImproperlyConfigured(f"XINYE_COVERAGE_RADIUS_KM={XINYE_COVERAGE_RADIUS_KM} must be more than 0, at most 50")
+#: divisions whose monthly report (item 4) the schedule builds, each as a job, once the month's snapshot is taken
+XINYE_MONTHLY_REPORT_DIVISIONS = [
+    c.strip() for c in os.environ.get("XINYE_MONTHLY_REPORT_DIVISIONS", "").split(",") if c.strip()
+]
+for _code in XINYE_MONTHLY_REPORT_DIVISIONS:
+    if not (_code.isdigit() and len(_code) in (2, 4, 6, 9)):
+        raise ImproperlyConfigured(
+            f"XINYE_MONTHLY_REPORT_DIVISIONS: {_code!r} is not the code of a province, city, district or street"
+        )
 
 # --- durable jobs and schedules (issue 11): django-q2 on the project's own database ---
 # `xinye worker` runs them. A job's time limit is set per kind (@job(..., timeout=)); the queue's

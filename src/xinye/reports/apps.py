@@ -6,3 +6,6 @@ class ReportsConfig(AppConfig):
     name = "xinye.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self):
+        from . import tasks  # noqa: F401  (registers the background jobs)

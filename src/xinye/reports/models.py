@@ -83,3 +83,46 @@ class Pilot(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.division} {self.start_on:%Y-%m-%d}"
+
+
+class MonthlyReport(models.Model):
+    """A division's monthly report to send upward (issue 15, item 4): the month's figures of every indicator,
+    their trend over the last 12 snapshots and the divisions one level below, as an .xlsx with native charts
+    and a PDF in Chinese. Built by a job (`reports.tasks`) or `xinye indicators report`, and kept: building a
+    month again adds a report, the earlier one stays.
+
+    The files are stored in the database, not in MEDIA_ROOT: a report is a few hundred kilobytes, is written
+    once with its row in one transaction (no file without a row, no row without its file), is served only
+    through a scoped view, and so needs no shared folder between the worker that builds it and the web servers
+    that serve it (workers may run on other machines: docs/operations.md); the database backup and its digests
+    then hold the reports too. The list reads the sizes, never the files."""
+
+    division = models.ForeignKey(
+        "places.Division", on_delete=models.PROTECT, related_name="+", verbose_name=_("division")
+    )
+    #: the first day of the month reported
+    period = models.DateField(_("month"))
+    #: the day the month's snapshot describes
+    as_of = models.DateField(_("as of"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    xlsx = models.BinaryField(_("spreadsheet"))
+    pdf = models.BinaryField(_("PDF"))
+    xlsx_size = models.PositiveIntegerField(default=0)
+    pdf_size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-period", "-created_at"]
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        indexes = [models.Index(fields=["division", "period"], name="monthly_report_division")]
+
+    def __str__(self) -> str:
+        return f"{self.division_id} {self.period:%Y-%m}"

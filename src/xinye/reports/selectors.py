@@ -18,6 +18,7 @@ from django.utils import timezone
 from xinye.accounts import policy
 from xinye.accounts.scope import Scope
 from xinye.algorithms.diff_in_diff import Ratio, diff_in_diff, rest_of
+from xinye.algorithms.errors import XinyeError
 from xinye.places.models import Division
 
 from .indicators import INDICATORS, LEVEL_LENGTHS, Context, Indicator, compute
@@ -387,3 +388,134 @@ def figure_records(
     missing = every.exclude(pk__in=counted.values("pk"))
     chosen = {"counted": counted, "missing": missing, "all": every}[part]
     return r.kind, chosen.distinct().order_by("pk"), {"counted": counted.count(), "all": every.count()}
+
+
+# ------------------------------------------------------------------------------------------ monthly reports
+
+
+class NoSnapshot(XinyeError):
+    """A month with no snapshot to report from."""
+
+
+@dataclass
+class MonthlyData:
+    """What a division's monthly report says, as one viewer may see it (every count through the policy)."""
+
+    division: Division
+    period: dt.date
+    as_of: dt.date
+    #: the months of the trend: the last SERIES_MONTHS months with a snapshot, up to and including `period`
+    periods: list[dt.date]
+    #: the month's figure of every indicator for the division, with its series over `periods`
+    figures: list[Figure]
+    #: the divisions one level below that the viewer may read (none under a street)
+    children: list[Division]
+    #: indicator code -> the month's figure of each child, in the order of `children`
+    by_child: dict[str, list[Figure]]
+    #: the viewer reads the division from outside: small counts suppressed
+    outside: bool
+
+    def previous(self, f: Figure) -> float | None:
+        """The figure's value in the snapshot before the month (None: none, or not shown)."""
+        return f.series[-2][1] if len(f.series) > 1 else None
+
+
+def report_periods(period: dt.date, months: int = SERIES_MONTHS) -> list[dt.date]:
+    """The last `months` months with a snapshot, up to and including `period`."""
+    got = IndicatorSnapshot.objects.filter(period__lte=period).values_list("period", flat=True).distinct()
+    return sorted(set(got))[-months:]
+
+
+def children_of(scope: Scope, division: Division | None) -> list[Division]:
+    """The divisions one level below `division` (None: the provinces; none under a street) that the viewer may
+    read."""
+    if division is None:
+        qs = Division.objects.filter(parent__isnull=True).order_by("code")
+    elif child_length(division.code) is None:
+        return []
+    else:
+        qs = Division.objects.filter(parent=division).order_by("code")
+    return [d for d in qs if policy.indicator_access(scope, d.code) is not None]
+
+
+def monthly_report_data(*, scope: Scope, code: str, period: dt.date) -> MonthlyData:
+    """The report of the division `code` for the month `period` (its first day), from the month's snapshot and
+    the ones before it. Raises Division.DoesNotExist for a division the viewer may not read (or the whole
+    country, which has no report), NoSnapshot when the month has no snapshot."""
+    division = division_get(scope=scope, code=code)
+    if division is None:
+        raise Division.DoesNotExist(code)
+    periods = report_periods(period)
+    if not periods or periods[-1] != period:
+        raise NoSnapshot(f"no indicator snapshot of {period:%Y-%m}: take it first (xinye indicators snapshot)")
+    children = children_of(scope, division)
+    codes = [code, *[c.code for c in children]]
+    rows = IndicatorSnapshot.objects.filter(
+        division__in=codes, occupation="", platform__isnull=True, period__in=periods
+    ).values_list("indicator", "division", "period", "numerator", "denominator")
+    counts: dict[tuple[str, str], dict[dt.date, tuple[int, int]]] = {}
+    for ind, div, p, num, den in rows:
+        counts.setdefault((ind, div), {})[p] = (num, den)
+    as_of = IndicatorSnapshot.objects.filter(period=period).values_list("as_of", flat=True).first()
+    figures = []
+    by_child: dict[str, list[Figure]] = {}
+    for indicator in INDICATORS:
+        series = counts.get((indicator.code, code), {})
+        f = figure(scope, indicator, code, series.get(period))
+        f.series = visible_series(scope, indicator, code, periods, series)
+        figures.append(f)
+        by_child[indicator.code] = [
+            figure(scope, indicator, c.code, counts.get((indicator.code, c.code), {}).get(period)) for c in children
+        ]
+    return MonthlyData(
+        division=division,
+        period=period,
+        as_of=as_of or period,
+        periods=periods,
+        figures=figures,
+        children=children,
+        by_child=by_child,
+        outside=policy.indicator_access(scope, code) == policy.OUTSIDE,
+    )
+
+
+def monthly_report_list(*, scope: Scope, code: str = ""):
+    """The kept reports of the division `code` and the divisions under it that the viewer may read, newest month
+    first (the files deferred: a list reads their sizes only)."""
+    from .models import MonthlyReport
+
+    qs = MonthlyReport.objects.select_related("division", "created_by").defer("xlsx", "pdf")
+    if code:
+        qs = qs.filter(division__code__startswith=code)
+    if scope.is_admin:
+        return list(qs)
+    return [r for r in qs if policy.report_copy(scope, r.division.code) is not None]
+
+
+def monthly_report_get(*, scope: Scope, pk: int):
+    """A kept report the viewer may read (MonthlyReport.DoesNotExist otherwise), its files deferred."""
+    from .models import MonthlyReport
+
+    report = MonthlyReport.objects.select_related("division").defer("xlsx", "pdf").get(pk=pk)
+    if policy.report_copy(scope, report.division.code) is None:
+        raise MonthlyReport.DoesNotExist(pk)
+    return report
+
+
+def monthly_report_file(*, scope: Scope, pk: int, fmt: str) -> tuple[bytes, str]:
+    """A kept report's file (`fmt` "xlsx" or "pdf") as the viewer may read it, and its name: the stored file
+    for a reader inside the division; for a reader outside, the same report built for them from the same
+    snapshots (policy.report_copy). MonthlyReport.DoesNotExist for a report the viewer may not read."""
+    from . import report_files
+    from .models import MonthlyReport
+
+    if fmt not in ("xlsx", "pdf"):
+        raise MonthlyReport.DoesNotExist(fmt)
+    report = monthly_report_get(scope=scope, pk=pk)
+    name = f"report-{report.division.code}-{report.period:%Y-%m}.{fmt}"
+    if policy.report_copy(scope, report.division.code) == "kept":
+        data = MonthlyReport.objects.filter(pk=pk).values_list(fmt, flat=True).get()
+        return bytes(data), name
+    mine = monthly_report_data(scope=scope, code=report.division.code, period=report.period)
+    built = report_files.report_xlsx(mine) if fmt == "xlsx" else report_files.report_pdf(mine)
+    return built, name

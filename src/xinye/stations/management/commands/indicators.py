@@ -3,7 +3,11 @@ community branch formation of every city, from files, on dask.distributed (issue
 
 `xinye indicators snapshot [--period YYYY-MM] [--since YYYY-MM]`: the monthly snapshot of every indicator in
 the database (issue 15, item 2), of the current month by default; idempotent (a month taken again is
-replaced). With --since, every month from that one to --period."""
+replaced). With --since, every month from that one to --period.
+
+`xinye indicators report --division CODE --period YYYY-MM [-o DIR]`: a division's monthly report (issue 15, item
+4), built and kept as the page's job does (the month's snapshot taken first if it has none), and its .xlsx and
+PDF written to DIR (default: the current directory)."""
 
 from __future__ import annotations
 
@@ -68,9 +72,16 @@ class Command(BaseCommand):
         s.add_argument("--period", help="the month, YYYY-MM (default: the current month, as of today)")
         s.add_argument("--since", help="also every month from this one (YYYY-MM) up to --period")
 
+        r = sub.add_parser("report", help="a division's monthly report (.xlsx with charts and a PDF), kept and written")
+        r.add_argument("--division", required=True, help="the division's code: province, city, district or street")
+        r.add_argument("--period", required=True, help="the month, YYYY-MM")
+        r.add_argument("-o", "--out", type=Path, default=Path("."), help="directory for the two files (default .)")
+
     def handle(self, *args, action, **o):
         if action == "snapshot":
             return self._snapshot(o)
+        if action == "report":
+            return self._report(o)
         from xinye.organizations.community_planning import COMMUNITY_OCCUPATIONS, community_params
 
         t0 = time.perf_counter()
@@ -145,3 +156,28 @@ class Command(BaseCommand):
                 )
         except XinyeError as exc:
             raise CommandError(str(exc)) from exc
+
+    def _report(self, o) -> None:
+        from xinye.accounts.scope import Scope
+        from xinye.reports import services
+
+        # the command line is the operator's: it reads every division as it is, as an administrator does
+        operator = Scope(user_id=None, is_admin=True)
+        code = o["division"].strip()
+        try:
+            period = services.period_parse(o["period"])
+            with progress_bar(o["verbosity"] > 0) as bar:
+                kept = services.monthly_report_create(scope=operator, division_code=code, period=period, progress=bar)
+        except XinyeError as exc:
+            raise CommandError(str(exc)) from exc
+        out: Path = o["out"]
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for fmt in ("xlsx", "pdf"):
+            path = out / f"report-{code}-{period:%Y-%m}.{fmt}"
+            path.write_bytes(bytes(getattr(kept, fmt)))
+            written.append(path)
+        self.stdout.write(
+            f"{kept.division.name} ({code}) {period:%Y-%m}, as of {kept.as_of:%Y-%m-%d}: report #{kept.pk} kept; "
+            "written: " + ", ".join(str(p) for p in written)
+        )
