@@ -22,6 +22,7 @@ from tests.test_indicators import _organizer, world  # noqa: F401  (the small wo
 from xinye.accounts.scope import Scope, scope_for
 from xinye.common.models import Job
 from xinye.reports import charts, selectors, services
+from xinye.reports import indicators as ind
 from xinye.reports.models import MonthlyReport
 
 pytestmark = pytest.mark.django_db
@@ -59,8 +60,9 @@ def test_the_xlsx_opens_with_native_charts_and_the_months_figures(world):  # noq
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         parts = [n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
         xml = [z.read(n).decode() for n in parts]
-    assert len(parts) == 24
-    assert sum("<c:lineChart>" in x for x in xml) == 12 and sum("<c:barChart>" in x for x in xml) == 12
+    n = len(ind.INDICATORS)  # a trend and a bar chart of the divisions below for every indicator
+    assert len(parts) == 2 * n
+    assert sum("<c:lineChart>" in x for x in xml) == n and sum("<c:barChart>" in x for x in xml) == n
     assert all("<c:f>" in x for x in xml)  # each chart reads its numbers from a sheet, not a picture
     # it opens, every text inert, and holds the month's figures
     assert_inert_xlsx(data)
@@ -102,7 +104,7 @@ def test_the_pdf_is_in_chinese_with_the_same_charts_drawn_on_the_server(world): 
     assert pdf.startswith(b"%PDF") and kept.pdf_size == len(pdf) > 5000
     # the same charts as the spreadsheet, as SVG: no script, no style attribute, nothing fetched
     html = services_html(world)
-    assert html.count("<svg") == 24 and "<script" not in html and "style=" not in html
+    assert html.count("<svg") == 2 * len(ind.INDICATORS) and "<script" not in html and "style=" not in html
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "试验区" in html and "甲街道" in html
     # and the PDF's text (pypdf, a test dependency: the streams are compressed, the bytes say nothing)
