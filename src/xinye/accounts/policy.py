@@ -64,6 +64,16 @@ Functions
     person has no visible membership and the viewer does not oversee the person's area. A membership shown
     outside the viewer's own organizations (administrators; organizers through the person's area) is
     audited (`party_status`).
+`party_status_known(scope, person) -> bool`
+    whether the viewer may know if the person is a Party member or not: administrators, the person themselves,
+    organizers of the person's work community, and whoever sees one of the person's current memberships. Every
+    write that answers "a member already" or "not a member" (start a recruitment, register a floating member)
+    is refused, the same way, to anyone else: the answer itself would be the party status (outsider review
+    2026-12-04).
+`is_visible_member(scope, person) -> bool`
+    the person has a current membership the viewer may see (`party_status_q`): what a write that needs a member
+    (an "outstanding member" commendation, a vanguard post) asks, so that a refusal says nothing about a
+    membership the viewer may not see.
 
 `assignable_kinds(scope) -> list[str]`, `may_assign(scope, kind, *, division, organization, operator_name)`
     which roles a user may give, change and revoke (issue 12, item 2): administrators any; organizers an
@@ -324,6 +334,27 @@ def party_status_for(scope: Scope, person, memberships: Iterable | None = None) 
     if visible or _oversees(scope, person):
         return visible
     return None
+
+
+def party_status_known(scope: Scope, person) -> bool:
+    """Whether the viewer may know if `person` is a Party member or not (see the module's documentation)."""
+    from xinye.people.models import Membership
+
+    if scope.user_id is None or person is None:
+        return False
+    if _oversees(scope, person):
+        return True
+    return Membership.objects.filter(party_status_q(scope), person_id=person.pk, until__isnull=True).exists()
+
+
+def is_visible_member(scope: Scope, person) -> bool:
+    """The person has a current membership the viewer may see (see the module's documentation)."""
+    from xinye.people.models import Membership
+
+    if scope.user_id is None or person is None:
+        return False
+    current = Membership.objects.filter(person_id=person.pk, until__isnull=True)
+    return (current if scope.is_admin else current.filter(party_status_q(scope))).exists()
 
 
 # ---------------------------------------------------------------- demands

@@ -258,7 +258,6 @@ def vanguard_post_create(
 ) -> VanguardPost:
     """Appoint a vanguard or model post: held by a member (a person with a current membership) or by a team, at
     one place (a station, a community or a business unit), with a duty, from a date (until a date, or open)."""
-    from xinye.people.models import Membership
 
     if kind not in PostKind.values:
         raise Refused(_("Choose the kind of post."), field="kind")
@@ -270,7 +269,7 @@ def vanguard_post_create(
         raise Refused(_("Say what the post's duty is."), field="duty")
     if (person is None) == (team is None):
         raise Refused(_("A post is held by one member or by one team."), field="holder")
-    if person is not None and not Membership.objects.filter(person=person, until__isnull=True).exists():
+    if person is not None and not policy.is_visible_member(scope, person):  # never a hidden membership's say
         raise Refused(_("A post is held by a Party member (this person has no current membership)."), field="holder")
     if team is not None:
         _active(team)

@@ -1,0 +1,119 @@
+"""Regression tests of the outsider review of 2026-12-04 (docs/security.md, "Outsider review, 2026-12-04"): each
+test names the finding it guards and fails on the code before its fix."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from xinye.accounts import policy
+from xinye.accounts.scope import scope_for
+from xinye.organizations.models import Organization
+from xinye.people.models import Membership, Person
+
+pytestmark = pytest.mark.django_db
+
+
+def _staff_scope():
+    return scope_for(get_user_model().objects.get(username="staff"))
+
+
+def _hidden_member_and_non_member(scope):
+    """Two workers of the staff's own companies (the staff sees them), neither a member of an organization the
+    staff sees; the first is made a member of an organization outside the staff's reach (a hidden membership)."""
+    assert scope.staff_company_ids, "the demo's staff user sees workers of their companies"
+    workers = list(
+        Person.objects.filter(business_unit__company_id__in=scope.staff_company_ids, memberships__isnull=True)
+        .exclude(work_community__isnull=True)
+        .order_by("pk")[:2]
+    )
+    assert len(workers) == 2
+    elsewhere = (
+        Organization.objects.exclude(pk__in=scope.org_ids)
+        .filter(kind__in=("branch", "joint_branch"), dissolved_on__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    Membership.objects.create(person=workers[0], organization=elsewhere, status="formal", since=date(2020, 1, 1))
+    assert policy.party_status_for(scope, workers[0]) is None  # the staff may not see it ...
+    assert policy.party_status_for(scope, workers[1]) is None  # ... nor that the other has none
+    return workers
+
+
+# ---------------------------------------------------------------- finding 1: party-status oracles in writes
+
+
+def test_recruitment_start_does_not_tell_staff_who_is_a_member(login, demo):
+    scope = _staff_scope()
+    member, non_member = _hidden_member_and_non_member(scope)
+    branch = Organization.objects.filter(pk__in=scope.org_ids, kind="branch").first()
+    c = login("staff")
+    answers = []
+    for person in (member, non_member):
+        r = c.post(f"/people/{person.pk}/recruitment/", {"organization": branch.pk, "applied_on": "2026-11-02"})
+        answers.append(r.status_code)
+    # before the fix: the member's answer was "… is a member already", the other's a recorded application
+    assert answers == [404, 404]
+    assert not non_member.recruitments.exists()
+
+
+def test_floating_register_page_does_not_tell_staff_who_is_a_member(login, demo):
+    scope = _staff_scope()
+    member, non_member = _hidden_member_and_non_member(scope)
+    c = login("staff")
+    got = [c.get(f"/people/{p.pk}/floating/") for p in (member, non_member)]
+    # before the fix: 200 for both, the member's page saying "This person already has a current membership"
+    assert [r.status_code for r in got] == [404, 404]
+    r = c.post(f"/people/{member.pk}/floating/", {"since": "2026-01-01", "home_organization": "x"})
+    assert r.status_code == 404
+
+
+def test_outstanding_member_nomination_refuses_a_hidden_member_like_a_non_member(demo):
+    from xinye.volunteering.recognition import Refused, commendation_nominate
+
+    scope = _staff_scope()
+    member, non_member = _hidden_member_and_non_member(scope)
+    org = Organization.objects.get(pk=min(scope.staff_org_ids))
+    messages = []
+    for person in (member, non_member):
+        with pytest.raises(Refused) as exc:
+            commendation_nominate(
+                scope=scope,
+                user=get_user_model().objects.get(username="staff"),
+                kind="outstanding_member",
+                title="t",
+                year=2026,
+                organization=org,
+                reason="",  # refused later anyway: the member check must answer first, and alike
+                person=person,
+            )
+        messages.append(str(exc.value))
+    assert messages[0] == messages[1]  # before the fix: "Say what they did." for the hidden member
+
+
+def test_vanguard_post_refuses_a_hidden_member_like_a_non_member(demo):
+    from xinye.volunteering.services import NotAllowed, Refused, vanguard_post_create
+
+    scope = _staff_scope()
+    member, non_member = _hidden_member_and_non_member(scope)
+    outcomes = []
+    for person in (member, non_member):
+        try:
+            vanguard_post_create(
+                scope=scope,
+                actor=get_user_model().objects.get(username="staff"),
+                kind="vanguard",
+                title="t",
+                duty="d",
+                starts_on=date(2026, 1, 1),
+                ends_on=None,
+                person=person,
+                community=person.work_community,
+            )
+        except (Refused, NotAllowed) as exc:
+            outcomes.append((type(exc).__name__, str(exc)))
+        else:
+            outcomes.append(("created", ""))
+    assert outcomes[0] == outcomes[1]  # before the fix: NotAllowed (or created) for the member only
