@@ -117,3 +117,31 @@ def test_vanguard_post_refuses_a_hidden_member_like_a_non_member(demo):
         else:
             outcomes.append(("created", ""))
     assert outcomes[0] == outcomes[1]  # before the fix: NotAllowed (or created) for the member only
+
+
+# ---------------------------------------------------------------- finding 2: a party consent tells party status
+
+
+def test_party_consent_is_not_shown_where_party_status_is_not(login, demo):
+    from django.utils import timezone
+
+    from xinye.people.models import ConsentRecord
+    from xinye.people.services import PARTY_PURPOSE, PARTY_SCOPE
+
+    assert PARTY_PURPOSE in policy.PARTY_CONSENT_PURPOSES
+    scope = _staff_scope()
+    member, _other = _hidden_member_and_non_member(scope)
+    ConsentRecord.objects.create(
+        person=member,
+        purpose=PARTY_PURPOSE,
+        scope=PARTY_SCOPE,
+        policy_version="1",
+        channel="web",
+        given_at=timezone.now(),
+    )
+    page = login("staff").get(f"/people/{member.pk}/").content.decode()
+    assert 'data-party-status="hidden"' in page
+    # before the fix: the consent's purpose and text ("that you are a Party member") were on the page
+    assert PARTY_PURPOSE not in page and "Party member" not in page
+    admin_page = login("admin").get(f"/people/{member.pk}/").content.decode()
+    assert PARTY_PURPOSE in admin_page

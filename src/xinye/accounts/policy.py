@@ -70,6 +70,9 @@ Functions
     write that answers "a member already" or "not a member" (start a recruitment, register a floating member)
     is refused, the same way, to anyone else: the answer itself would be the party status (outsider review
     2026-12-04).
+`consent_visible(scope, consent, party_status) -> bool`
+    a consent about party membership (its purpose) only where the person's party status is shown
+    (`party_status` is `party_status_for`'s answer; None: not shown): its purpose and text say "Party member".
 `is_visible_member(scope, person) -> bool`
     the person has a current membership the viewer may see (`party_status_q`): what a write that needs a member
     (an "outstanding member" commendation, a vanguard post) asks, so that a refusal says nothing about a
@@ -355,6 +358,15 @@ def is_visible_member(scope: Scope, person) -> bool:
         return False
     current = Membership.objects.filter(person_id=person.pk, until__isnull=True)
     return (current if scope.is_admin else current.filter(party_status_q(scope))).exists()
+
+
+#: consent purposes that tell party membership (people.services.PARTY_PURPOSE)
+PARTY_CONSENT_PURPOSES = frozenset({"party membership reported to the community"})
+
+
+def consent_visible(scope: Scope, consent, party_status) -> bool:
+    """A consent the viewer may see on a person's page (see the module's documentation)."""
+    return party_status is not None or consent.purpose not in PARTY_CONSENT_PURPOSES
 
 
 # ---------------------------------------------------------------- demands
