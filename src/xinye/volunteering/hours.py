@@ -47,7 +47,7 @@ from .models import (
     TeamMembership,
     TeamMembershipStatus,
 )
-from .services import NotAllowed, Refused
+from .services import NotAllowed, Refused, code_attempt
 
 #: the longest period one award may cover, and how far back it may lie
 MAX_AWARD = dt.timedelta(hours=24)
@@ -263,10 +263,12 @@ def points_redeem(
     if not policy.may_redeem_at(scope, station):
         raise NotAllowed(_("Points are redeemed by the station's own operator."))
     now = now or timezone.now()
+    give_back = code_attempt(f"points:u{getattr(actor, 'pk', None) or scope.user_id}")
     found = passes.read(code, now)
     person = _holder(found)
     if person is None:
         raise Refused(_("This code is not valid (any more): ask the volunteer for the code shown now."), field="code")
+    give_back()
     if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= MAX_REDEEM:
         raise Refused(_("Enter the points to redeem: a whole number from 1 to 100000."), field="points")
     window = found[1]
@@ -300,9 +302,15 @@ def _holder(found: tuple[int, int] | None):
     return person if person is not None and person.is_processable else None
 
 
-def pass_person(code: str, now: dt.datetime | None = None):
-    """The person whose valid code this is, or None (unknown, old, or a person who withdrew consent)."""
-    return _holder(passes.read(code, now or timezone.now()))
+def pass_person(code: str, now: dt.datetime | None = None, *, reader=None):
+    """The person whose valid code this is, or None (unknown, old, or a person who withdrew consent). With
+    `reader` (the operator's user), a wrong code takes one try of their budget (`services.code_attempt`): the
+    page shows the holder's name and balance. Raises Refused over the budget."""
+    give_back = code_attempt(f"points:u{reader.pk}") if reader is not None else None
+    person = _holder(passes.read(code, now or timezone.now()))
+    if person is not None and give_back is not None:
+        give_back()
+    return person
 
 
 def _consumed_and_credited(person_id: int, through_year: int) -> tuple[int, int]:

@@ -243,7 +243,12 @@ def points_redeem(request):
                 },
             )
             return redirect(reverse("points_redeem") + f"?station={station.pk}")
-    holder = hours.pass_person(code) if code else None
+    holder = None
+    if code and error is None:  # a code just refused is not counted twice
+        try:
+            holder = hours.pass_person(code, reader=request.user)
+        except Refused as exc:
+            error = exc.message
     if code and holder is None and error is None:
         error = _("This code is not valid (any more): ask the volunteer for the code shown now.")
     return render(

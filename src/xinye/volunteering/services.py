@@ -55,6 +55,21 @@ class NotAllowed(Refused):
     """The acting user may not do this (pages answer 404, as for anything out of scope)."""
 
 
+def code_attempt(ident: str):
+    """Take one try of `ident`'s budget of wrong codes (XINYE_RATES["code_miss"], per account) before a check-in
+    or points code is checked, and return a function that gives it back (a right code costs nothing). A 6-digit
+    code is one in a million, but a volunteer at home could otherwise post codes until one is right for the
+    whole check-in period, and an operator could spend anyone's points (outsider review 2026-12-04). Over the
+    budget: Refused, until the window ends."""
+    from xinye.common import ratelimit
+
+    rate = ratelimit.rate_setting("code_miss")
+    decision = ratelimit.hit("code_miss", ident, rate)
+    if not decision.allowed:
+        raise Refused(_("Too many wrong codes; please try again later."), field="code")
+    return lambda: ratelimit.give_back("code_miss", ident, rate)
+
+
 def _place_division(*, organization=None, station=None, community=None, business_unit=None):
     """The division a place lies in (for scoping), or None."""
     if community is not None:
@@ -728,6 +743,7 @@ def attendance_check(
         raise Refused(_("You have no place on this shift."))
     if not check_open(shift, now):
         raise Refused(_("Check-in is open from 30 minutes before the shift until 2 hours after it."))
+    give_back = code_attempt(f"checkin:p{person.pk}")
     if token:
         ok, method = codes.token_valid(shift.pk, token, now), CheckMethod.QR
     elif ticket:
@@ -736,6 +752,7 @@ def attendance_check(
         ok, method = codes.digits_valid(shift.pk, code, now), CheckMethod.CODE
     if not ok:
         raise Refused(_("This code is not valid (any more): use the code shown now."), field="code")
+    give_back()
     _distance_check(activity, lat, lon)
     with transaction.atomic():
         Shift.objects.select_for_update().filter(pk=shift.pk).first()  # one check at a time per shift
