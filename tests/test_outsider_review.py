@@ -211,3 +211,32 @@ def test_wrong_points_codes_are_limited_per_operator(activity, settings):
         assert p.name not in page
     finally:
         ratelimit.clock = __import__("time").time
+
+
+# ---------------------------------------------------------------- finding 4: an operator role reaching further
+
+
+def test_an_organizer_gives_an_operator_role_only_when_all_its_stations_are_theirs(demo):
+    from xinye.accounts import users
+    from xinye.stations.models import Station
+
+    district = get_user_model().objects.get(username="district")
+    scope = scope_for(district)
+    (prefix,) = scope.division_prefixes
+    inside = Station.objects.filter(division__code__startswith=prefix).order_by("pk").first()
+    outside = Station.objects.exclude(division__code__startswith=prefix).exclude(division__isnull=True).first()
+    Station.objects.filter(pk__in=[inside.pk, outside.pk]).update(operator_name="跨区运营方")
+    # before the fix: allowed, and the new operator ran (and redeemed points at) the station in another district
+    assert not policy.may_assign(scope, "station_operator", operator_name="跨区运营方")
+    assert "跨区运营方" not in policy.operators_in_reach(scope)
+    with pytest.raises(users.PermissionDenied):
+        users.invite(
+            scope,
+            district,
+            username="op-x",
+            full_name="",
+            email="",
+            spec=users.RoleSpec("station_operator", operator_name="跨区运营方"),
+        )
+    Station.objects.filter(pk=outside.pk).update(operator_name="另一运营方")
+    assert policy.may_assign(scope, "station_operator", operator_name="跨区运营方")

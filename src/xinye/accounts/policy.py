@@ -81,10 +81,13 @@ Functions
 `assignable_kinds(scope) -> list[str]`, `may_assign(scope, kind, *, division, organization, operator_name)`
     which roles a user may give, change and revoke (issue 12, item 2): administrators any; organizers an
     organizer of a division in their subtree, staff, secretary or member of an organization located there,
-    operator of a station operator with a station there; organization staff staff, secretary or member in
+    operator of a station operator whose stations all lie there; organization staff staff, secretary or member in
     their subtree; secretaries (of a branch, not staff) members of their branch; nobody else any. Nobody
     gives a role to themselves or an administrator's role unless an administrator. A staff or secretary role
     (which sees the organization's subtree) only where the giver reaches the whole subtree.
+`operators_in_reach(scope) -> set[str]`
+    the station operators (names) an organizer may make someone the operator of: those whose stations all lie in
+    the organizer's divisions (an operator role runs every station of its name).
 `role_q(scope) -> Q`
     the same rule as a filter of `Role` (the user list shows users with at least one such role).
 `may_manage_posts(scope, organization) -> bool`
@@ -539,8 +542,6 @@ def may_assign(scope: Scope, kind: str, *, division=None, organization=None, ope
     """Whether this user may give (or change, or revoke) a role of `kind` at that place (see the module's
     documentation). The place a kind needs must be given: a division for an organizer, an organization for
     staff, secretaries and members, a name for an operator."""
-    from xinye.places.selectors import division_q
-    from xinye.stations.models import Station
 
     from .models import RoleKind
 
@@ -559,7 +560,7 @@ def may_assign(scope: Scope, kind: str, *, division=None, organization=None, ope
     if kind == RoleKind.ORGANIZER:
         return _in_divisions(scope, division.code)
     if kind == RoleKind.STATION_OPERATOR:
-        return Station.objects.filter(division_q(scope, "division"), operator_name=operator_name.strip()).exists()
+        return operator_name.strip() in operators_in_reach(scope)
     if kind != RoleKind.MEMBER:  # staff and secretaries see the whole subtree: it must all be in reach
         return organization.pk in _whole_subtree_in_reach(scope)
     org_division = organization.division.code if organization.division_id else None
@@ -568,6 +569,23 @@ def may_assign(scope: Scope, kind: str, *, division=None, organization=None, ope
     if organization.pk in scope.staff_org_ids:
         return True
     return "secretary" in scope.roles and organization.pk in scope.org_ids
+
+
+def operators_in_reach(scope: Scope) -> set[str]:
+    """Operator names every one of whose stations lies in the user's divisions: an operator role sees and runs
+    every station of its name (points redeemed, teams and activities there), so an organizer gives it only where
+    that is all within their own reach, as for staff and secretaries (outsider review 2026-12-04)."""
+    from xinye.places.selectors import division_q
+    from xinye.stations.models import Station
+
+    if not scope.division_prefixes:
+        return set()
+    inside = Station.objects.filter(division_q(scope, "division")).exclude(operator_name="")
+    names = set(inside.values_list("operator_name", flat=True))
+    if not names:
+        return set()
+    outside = Station.objects.filter(operator_name__in=names).exclude(division_q(scope, "division"))
+    return names - set(outside.values_list("operator_name", flat=True))
 
 
 def _whole_subtree_in_reach(scope: Scope) -> set[int]:
@@ -588,17 +606,15 @@ def _whole_subtree_in_reach(scope: Scope) -> set[int]:
 def role_q(scope: Scope) -> Q:
     """`may_assign` as a filter of `Role` (kept equal to it by tests/test_user_admin.py over the demo)."""
     from xinye.places.selectors import division_q
-    from xinye.stations.models import Station
 
     if scope.is_admin:
         return Q()
     kinds = assignable_kinds(scope)
     q = Q(pk__in=[])
     if scope.division_prefixes:
-        names = Station.objects.filter(division_q(scope, "division")).exclude(operator_name="").values("operator_name")
         q |= Q(kind="organizer") & division_q(scope, "division")
         q |= Q(kind="member") & division_q(scope, "organization__division")
-        q |= Q(kind="station_operator", operator_name__in=names)
+        q |= Q(kind="station_operator", operator_name__in=sorted(operators_in_reach(scope)))
     if scope.staff_org_ids:
         q |= Q(kind="member", organization_id__in=scope.staff_org_ids)
     if scope.division_prefixes or scope.staff_org_ids:
