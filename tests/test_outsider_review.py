@@ -233,3 +233,37 @@ def test_an_organizer_gives_an_operator_role_only_when_all_its_stations_are_thei
         )
     Station.objects.filter(pk=outside.pk).update(operator_name="另一运营方")
     assert policy.may_assign(scope, "station_operator", operator_name="跨区运营方")
+
+
+# ---------------------------------------------------------------- finding 5: a checked roster stayed on disk
+
+
+def test_a_checked_roster_with_id_card_numbers_does_not_stay_on_disk(login, tmp_path, settings):
+    import os
+    import stat
+    import time
+
+    from xinye.common.schedules import planned
+    from xinye.people import roster
+
+    settings.XINYE_JOBS_INLINE = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    number = "11010519491231002X"  # GB 11643's example number
+    assert roster.valid_id_card(number)
+    path = tmp_path / "r.csv"
+    path.write_text(f"姓名,手机号,职业,身份证号\n张测试,13900000071,快递员,{number}\n", encoding="utf-8")
+    client = login("organizer")
+    with path.open("rb") as fh:
+        response = client.post("/people/import/", {"file": fh, "dry_run": "1"}, follow=True)
+    assert response.context["result"]["ok"] and response.context["may_import"]
+    (kept,) = list((tmp_path / "media" / "imports").iterdir())
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600  # the owner only
+    assert number in kept.read_text(encoding="utf-8")
+    # nobody imports it: two hours later it is gone (before the fix: kept for good), and cannot be imported
+    old = time.time() - 2 * 3600 - 60
+    os.utime(kept, (old, old))
+    assert not roster.upload_fresh(kept)
+    job = response.context["job"]
+    assert client.post(f"/people/import/{job.pk}/import/").status_code == 404
+    assert roster.uploads_sweep() == 1 and not kept.exists()
+    assert "xinye.people.roster.uploads_sweep" in {p.func for p in planned()}
