@@ -272,3 +272,37 @@ def test_a_checked_roster_with_id_card_numbers_does_not_stay_on_disk(login, tmp_
     assert client.post(f"/people/import/{job.pk}/import/").status_code == 404
     assert roster.uploads_sweep() == 1 and not kept.exists()
     assert "xinye.people.roster.uploads_sweep" in {p.func for p in planned()}
+
+
+# ---------------------------------------------------------------- finding 6: hours entered by hand, approved alone
+
+
+def test_a_leader_does_not_approve_hours_they_checked_in_by_hand(activity):
+    import datetime as dt
+
+    from tests.test_volunteering import _signed_up, _volunteers
+    from xinye.volunteering import codes, hours, selectors, services
+    from xinye.volunteering.models import HoursRecord
+
+    leader, org_a = activity["leader_user"], activity["org_a"]
+    shift = activity["shift"]
+    by_hand, by_code = _volunteers(activity, 2)
+    _signed_up(shift, [by_hand, by_code])
+    now = shift.ends_at + dt.timedelta(minutes=30)
+    for action, at in (("in", shift.starts_at), ("out", shift.ends_at)):
+        services.attendance_manual(
+            scope=scope_for(leader), actor=leader, shift=shift, person=by_hand, action=action, reason="没来", at=at,
+            now=now,
+        )  # fmt: skip
+    for at in (shift.starts_at, shift.ends_at - dt.timedelta(minutes=5)):
+        services.attendance_check(person=by_code, shift=shift, code=codes.current(shift.pk, at).digits, now=at)
+    typed = HoursRecord.objects.get(person=by_hand)
+    scanned = HoursRecord.objects.get(person=by_code)
+    leader_list = {r.pk for r in selectors.hours_to_review(scope=scope_for(leader))}
+    # before the fix: the leader who typed the times approved them (and the points they earn) alone
+    assert not policy.may_review_hours(scope_for(leader), typed, leader) and typed.pk not in leader_list
+    with pytest.raises(services.NotAllowed):
+        hours.hours_review(scope=scope_for(leader), actor=leader, record=typed, approve=True)
+    assert policy.may_review_hours(scope_for(leader), scanned, leader) and scanned.pk in leader_list
+    assert typed.pk in {r.pk for r in selectors.hours_to_review(scope=scope_for(org_a))}
+    hours.hours_review(scope=scope_for(org_a), actor=org_a, record=typed, approve=True)

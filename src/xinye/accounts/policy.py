@@ -151,7 +151,9 @@ Volunteering (issue 14)
     add hours with a reason (time served outside a shift, a record the phones missed): whoever runs it.
 `may_review_hours(scope, record, user=None) -> bool`
     approve or decline pending hours: whoever runs the activity, never for their own hours, and never for
-    hours they awarded themselves (someone else who runs it reviews those).
+    hours they awarded themselves or whose check-in or check-out they entered by hand (someone else who runs
+    it reviews those: the time entered by hand decides the hours, as an award does). `hours_review_q(scope)`
+    is the same rule as a filter (the review list).
 `points_stations_q(scope) -> Q`, `may_redeem_at(scope, station) -> bool`
     the stations where the viewer hands out goods for points: a station operator at their own stations, and a
     platform's staff at the stations their company operates. Administrators and organizers do not redeem.
@@ -938,7 +940,29 @@ def may_review_hours(scope: Scope, record, user=None) -> bool:
     who = getattr(user, "pk", None) if user is not None else scope.user_id
     if record.kind == "awarded" and record.created_by_id is not None and record.created_by_id == who:
         return False
+    att = record.attendance if getattr(record, "attendance_id", None) else None
+    if (
+        att is not None
+        and who is not None
+        and (
+            (att.check_in_method == "manual" and att.check_in_by_id == who)
+            or (att.check_out_method == "manual" and att.check_out_by_id == who)
+        )
+    ):
+        return False  # a check-in or check-out by hand says how long they served: as good as awarding them
     return may_run_activity(scope, record.activity)
+
+
+def hours_review_q(scope: Scope) -> Q:
+    """`may_review_hours` as a filter of pending-or-not `HoursRecord`s (the review list)."""
+    q = activities_run_q(scope, "activity__")
+    if scope.person_id:
+        q &= ~Q(person_id=scope.person_id)
+    if scope.user_id:
+        q &= ~Q(kind="awarded", created_by_id=scope.user_id)
+        q &= ~Q(attendance__check_in_method="manual", attendance__check_in_by_id=scope.user_id)
+        q &= ~Q(attendance__check_out_method="manual", attendance__check_out_by_id=scope.user_id)
+    return q
 
 
 def points_stations_q(scope: Scope) -> Q:

@@ -5,8 +5,9 @@
   pending. Once reviewed, the attendance can no longer be changed by hand (award hours instead).
 - **Awarded hours** are added by whoever runs the activity, with a reason (`hours_award`).
 - **Review** (`hours_review`): pending -> approved or declined, once, by whom and when, in history; never by
-  the volunteer, nor by whoever awarded them. Approving recorded hours credits points in the same transaction:
-  `minutes * XINYE_POINTS_PER_HOUR // 60`, once per record (a unique constraint).
+  the volunteer, nor by whoever awarded them or entered their check-in or check-out by hand. Approving
+  recorded hours credits points in the same transaction: `minutes * XINYE_POINTS_PER_HOUR // 60`, once per
+  record (a unique constraint).
 - **Points** are a ledger (`PointsEntry`: earn, redeem, expire); the balance is its sum, kept in
   `PointsBalance`, changed only by conditional updates that cannot take it below zero (and a database
   constraint): two redemptions at once cannot spend the same points.
