@@ -149,7 +149,7 @@ def test_review_states_say_who_and_when_and_a_decision_is_taken_once(activity):
     a, b = _volunteers(activity, 2)
     _att, rec_a = _served(activity, a)
     _att, rec_b = _served(activity, b)
-    leader = activity["leader_user"]
+    leader = activity["org_a"]  # the team's leader checked them in by hand: the district's organizer reviews
     scope = scope_for(leader)
     assert {r.pk for r in selectors.hours_to_review(scope=scope)} >= {rec_a.pk, rec_b.pk}
     when = timezone.now()
@@ -391,6 +391,7 @@ def test_two_redemptions_at_once_cannot_spend_the_same_points(settings):
     community = Division.objects.create(code="449902001001", name="测试社区", level=Level.COMMUNITY, parent=county)
     org = Organization.objects.create(name="测试支部", kind="branch", anchor_kind="division", division=county)
     admin = User.objects.create_superuser("points-admin", password=None)
+    reviewer = User.objects.create_superuser("points-reviewer", password=None)  # not who checked them in by hand
     operator = User.objects.create_user("points-operator", password=None)
     Role.objects.create(user=operator, kind=RoleKind.STATION_OPERATOR, operator_name="测试驿站运营方")
     station = Station.objects.create(
@@ -415,7 +416,8 @@ def test_two_redemptions_at_once_cannot_spend_the_same_points(settings):
             att = services.attendance_manual(
                 scope=a_scope, actor=admin, shift=shift, person=person, action=action, reason="测试", at=at
             )
-        hours.hours_review(scope=a_scope, actor=admin, record=HoursRecord.objects.get(attendance=att), approve=True)
+        rec = HoursRecord.objects.get(attendance=att)
+        hours.hours_review(scope=scope_for(reviewer), actor=reviewer, record=rec, approve=True)
         assert hours.points_balance(person.pk) == 100
         now = timezone.now()
         # two codes the volunteer showed: this window's and the previous one's (both still taken)
@@ -617,11 +619,11 @@ def test_every_hours_and_points_page_reads_chinese_and_answers_on_a_phone(activi
     client.force_login(volunteer)
     pending = HoursRecord.objects.get(person=b)
     assert client.post(f"/volunteering/hours/{pending.pk}/decide/", {"decision": "approve"}).status_code == 404
-    client.force_login(activity["leader_user"])
+    client.force_login(activity["org_a"])  # the leader checked them in by hand: someone else reviews
     r = client.post(f"/volunteering/hours/{pending.pk}/decide/", {"decision": "approve"})
     assert r.status_code == 302
     pending.refresh_from_db()
-    assert pending.status == "approved" and pending.reviewed_by == activity["leader_user"]
+    assert pending.status == "approved" and pending.reviewed_by == activity["org_a"]
 
 
 def test_the_overview_counts_approved_hours_and_points_in_the_viewers_area(activity, settings, client):

@@ -52,10 +52,9 @@ def _organizations(scope: Scope):
 def _operator_names(scope: Scope) -> list[str]:
     from xinye.stations.models import Station
 
-    qs = Station.objects.exclude(operator_name="")
     if not scope.is_admin:
-        qs = qs.filter(division_q(scope, "division"))
-    return sorted(set(qs.values_list("operator_name", flat=True)))
+        return sorted(policy.operators_in_reach(scope))
+    return sorted(set(Station.objects.exclude(operator_name="").values_list("operator_name", flat=True)))
 
 
 class RoleForm(forms.Form):

@@ -64,14 +64,30 @@ Functions
     person has no visible membership and the viewer does not oversee the person's area. A membership shown
     outside the viewer's own organizations (administrators; organizers through the person's area) is
     audited (`party_status`).
+`party_status_known(scope, person) -> bool`
+    whether the viewer may know if the person is a Party member or not: administrators, the person themselves,
+    organizers of the person's work community, and whoever sees one of the person's current memberships. Every
+    write that answers "a member already" or "not a member" (start a recruitment, register a floating member)
+    is refused, the same way, to anyone else: the answer itself would be the party status (outsider review
+    2026-12-04).
+`consent_visible(scope, consent, party_status) -> bool`
+    a consent about party membership (its purpose) only where the person's party status is shown
+    (`party_status` is `party_status_for`'s answer; None: not shown): its purpose and text say "Party member".
+`is_visible_member(scope, person) -> bool`
+    the person has a current membership the viewer may see (`party_status_q`): what a write that needs a member
+    (an "outstanding member" commendation, a vanguard post) asks, so that a refusal says nothing about a
+    membership the viewer may not see.
 
 `assignable_kinds(scope) -> list[str]`, `may_assign(scope, kind, *, division, organization, operator_name)`
     which roles a user may give, change and revoke (issue 12, item 2): administrators any; organizers an
     organizer of a division in their subtree, staff, secretary or member of an organization located there,
-    operator of a station operator with a station there; organization staff staff, secretary or member in
+    operator of a station operator whose stations all lie there; organization staff staff, secretary or member in
     their subtree; secretaries (of a branch, not staff) members of their branch; nobody else any. Nobody
     gives a role to themselves or an administrator's role unless an administrator. A staff or secretary role
     (which sees the organization's subtree) only where the giver reaches the whole subtree.
+`operators_in_reach(scope) -> set[str]`
+    the station operators (names) an organizer may make someone the operator of: those whose stations all lie in
+    the organizer's divisions (an operator role runs every station of its name).
 `role_q(scope) -> Q`
     the same rule as a filter of `Role` (the user list shows users with at least one such role).
 `may_manage_posts(scope, organization) -> bool`
@@ -136,7 +152,9 @@ Volunteering (issue 14)
     add hours with a reason (time served outside a shift, a record the phones missed): whoever runs it.
 `may_review_hours(scope, record, user=None) -> bool`
     approve or decline pending hours: whoever runs the activity, never for their own hours, and never for
-    hours they awarded themselves (someone else who runs it reviews those).
+    hours they awarded themselves or whose check-in or check-out they entered by hand (someone else who runs
+    it reviews those: the time entered by hand decides the hours, as an award does). `hours_review_q(scope)`
+    is the same rule as a filter (the review list).
 `points_stations_q(scope) -> Q`, `may_redeem_at(scope, station) -> bool`
     the stations where the viewer hands out goods for points: a station operator at their own stations, and a
     platform's staff at the stations their company operates. Administrators and organizers do not redeem.
@@ -338,6 +356,36 @@ def party_status_for(scope: Scope, person, memberships: Iterable | None = None) 
     return None
 
 
+def party_status_known(scope: Scope, person) -> bool:
+    """Whether the viewer may know if `person` is a Party member or not (see the module's documentation)."""
+    from xinye.people.models import Membership
+
+    if scope.user_id is None or person is None:
+        return False
+    if _oversees(scope, person):
+        return True
+    return Membership.objects.filter(party_status_q(scope), person_id=person.pk, until__isnull=True).exists()
+
+
+def is_visible_member(scope: Scope, person) -> bool:
+    """The person has a current membership the viewer may see (see the module's documentation)."""
+    from xinye.people.models import Membership
+
+    if scope.user_id is None or person is None:
+        return False
+    current = Membership.objects.filter(person_id=person.pk, until__isnull=True)
+    return (current if scope.is_admin else current.filter(party_status_q(scope))).exists()
+
+
+#: consent purposes that tell party membership (people.services.PARTY_PURPOSE)
+PARTY_CONSENT_PURPOSES = frozenset({"party membership reported to the community"})
+
+
+def consent_visible(scope: Scope, consent, party_status) -> bool:
+    """A consent the viewer may see on a person's page (see the module's documentation)."""
+    return party_status is not None or consent.purpose not in PARTY_CONSENT_PURPOSES
+
+
 # ---------------------------------------------------------------- demands
 
 
@@ -508,8 +556,6 @@ def may_assign(scope: Scope, kind: str, *, division=None, organization=None, ope
     """Whether this user may give (or change, or revoke) a role of `kind` at that place (see the module's
     documentation). The place a kind needs must be given: a division for an organizer, an organization for
     staff, secretaries and members, a name for an operator."""
-    from xinye.places.selectors import division_q
-    from xinye.stations.models import Station
 
     from .models import RoleKind
 
@@ -528,7 +574,7 @@ def may_assign(scope: Scope, kind: str, *, division=None, organization=None, ope
     if kind == RoleKind.ORGANIZER:
         return _in_divisions(scope, division.code)
     if kind == RoleKind.STATION_OPERATOR:
-        return Station.objects.filter(division_q(scope, "division"), operator_name=operator_name.strip()).exists()
+        return operator_name.strip() in operators_in_reach(scope)
     if kind != RoleKind.MEMBER:  # staff and secretaries see the whole subtree: it must all be in reach
         return organization.pk in _whole_subtree_in_reach(scope)
     org_division = organization.division.code if organization.division_id else None
@@ -537,6 +583,23 @@ def may_assign(scope: Scope, kind: str, *, division=None, organization=None, ope
     if organization.pk in scope.staff_org_ids:
         return True
     return "secretary" in scope.roles and organization.pk in scope.org_ids
+
+
+def operators_in_reach(scope: Scope) -> set[str]:
+    """Operator names every one of whose stations lies in the user's divisions: an operator role sees and runs
+    every station of its name (points redeemed, teams and activities there), so an organizer gives it only where
+    that is all within their own reach, as for staff and secretaries (outsider review 2026-12-04)."""
+    from xinye.places.selectors import division_q
+    from xinye.stations.models import Station
+
+    if not scope.division_prefixes:
+        return set()
+    inside = Station.objects.filter(division_q(scope, "division")).exclude(operator_name="")
+    names = set(inside.values_list("operator_name", flat=True))
+    if not names:
+        return set()
+    outside = Station.objects.filter(operator_name__in=names).exclude(division_q(scope, "division"))
+    return names - set(outside.values_list("operator_name", flat=True))
 
 
 def _whole_subtree_in_reach(scope: Scope) -> set[int]:
@@ -557,17 +620,15 @@ def _whole_subtree_in_reach(scope: Scope) -> set[int]:
 def role_q(scope: Scope) -> Q:
     """`may_assign` as a filter of `Role` (kept equal to it by tests/test_user_admin.py over the demo)."""
     from xinye.places.selectors import division_q
-    from xinye.stations.models import Station
 
     if scope.is_admin:
         return Q()
     kinds = assignable_kinds(scope)
     q = Q(pk__in=[])
     if scope.division_prefixes:
-        names = Station.objects.filter(division_q(scope, "division")).exclude(operator_name="").values("operator_name")
         q |= Q(kind="organizer") & division_q(scope, "division")
         q |= Q(kind="member") & division_q(scope, "organization__division")
-        q |= Q(kind="station_operator", operator_name__in=names)
+        q |= Q(kind="station_operator", operator_name__in=sorted(operators_in_reach(scope)))
     if scope.staff_org_ids:
         q |= Q(kind="member", organization_id__in=scope.staff_org_ids)
     if scope.division_prefixes or scope.staff_org_ids:
@@ -894,7 +955,29 @@ def may_review_hours(scope: Scope, record, user=None) -> bool:
     who = getattr(user, "pk", None) if user is not None else scope.user_id
     if record.kind == "awarded" and record.created_by_id is not None and record.created_by_id == who:
         return False
+    att = record.attendance if getattr(record, "attendance_id", None) else None
+    if (
+        att is not None
+        and who is not None
+        and (
+            (att.check_in_method == "manual" and att.check_in_by_id == who)
+            or (att.check_out_method == "manual" and att.check_out_by_id == who)
+        )
+    ):
+        return False  # a check-in or check-out by hand says how long they served: as good as awarding them
     return may_run_activity(scope, record.activity)
+
+
+def hours_review_q(scope: Scope) -> Q:
+    """`may_review_hours` as a filter of pending-or-not `HoursRecord`s (the review list)."""
+    q = activities_run_q(scope, "activity__")
+    if scope.person_id:
+        q &= ~Q(person_id=scope.person_id)
+    if scope.user_id:
+        q &= ~Q(kind="awarded", created_by_id=scope.user_id)
+        q &= ~Q(attendance__check_in_method="manual", attendance__check_in_by_id=scope.user_id)
+        q &= ~Q(attendance__check_out_method="manual", attendance__check_out_by_id=scope.user_id)
+    return q
 
 
 def points_stations_q(scope: Scope) -> Q:

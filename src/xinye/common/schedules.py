@@ -61,6 +61,13 @@ def planned() -> list[Planned]:
             _("Take the snapshot of every indicator for the month that has just ended (the trend lines, the pilots)"),
         ),
         Planned(
+            "xinye: delete old roster uploads",
+            "xinye.people.roster.uploads_sweep",
+            Schedule.MINUTES,
+            30,
+            _("Delete uploaded rosters (they may hold ID-card numbers) not imported within two hours of their check"),
+        ),
+        Planned(
             "xinye: member flags and term reminders",
             "xinye.organizations.reminders.reminders_refresh",
             Schedule.DAILY,

@@ -28,6 +28,7 @@ Environment variables:
     XINYE_RATE_DEMAND_ANON / XINYE_RATE_DEMAND_USER  demands submitted per address / account (5/hour, 30/hour)
     XINYE_RATE_REPORT     community reports per address (default 10/hour)
     XINYE_RATE_TRACK_MISS wrong tracking codes per address (default 30/hour)
+    XINYE_RATE_CODE_MISS  wrong check-in or points codes per account (default 20/hour)
     XINYE_IMPORT_MAX_ROWS  data rows an imported CSV/.xlsx may hold (default 100000)
     XINYE_IMPORT_MAX_BYTES size of an imported file, an .xlsx uncompressed (default 52428800, 50 MB)
     XINYE_DASHBOARD_CACHE_SECONDS  how often the dashboard counts a scope again (default 60; 0: every request)
@@ -462,6 +463,7 @@ XINYE_RATES = {
     "track_miss": os.environ.get("XINYE_RATE_TRACK_MISS", "30/hour"),
     # wrong points short codes typed by one station operator (volunteering.hours; right ones do not count)
     "points_code": os.environ.get("XINYE_RATE_POINTS_CODE", "10/hour"),
+    "code_miss": os.environ.get("XINYE_RATE_CODE_MISS", "20/hour"),
 }
 # --- bad input never gives a 500 (issue 10) ---
 # Imports (CSV, .xlsx, JSON) are refused before parsing when over these caps; an .xlsx by the uncompressed
@@ -574,7 +576,8 @@ _RATE = __import__("re").compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)
 _RATE_VARS = {"anon": "XINYE_RATE_ANON", "api": "XINYE_ANON_RATE", "open311": "XINYE_OPEN311_ANON_RATE",
               "finder": "XINYE_RATE_FINDER", "demand_anon": "XINYE_RATE_DEMAND_ANON",
               "demand_user": "XINYE_RATE_DEMAND_USER", "report": "XINYE_RATE_REPORT",
-              "track_miss": "XINYE_RATE_TRACK_MISS", "points_code": "XINYE_RATE_POINTS_CODE"}  # fmt: skip
+              "track_miss": "XINYE_RATE_TRACK_MISS", "points_code": "XINYE_RATE_POINTS_CODE",
+              "code_miss": "XINYE_RATE_CODE_MISS"}  # fmt: skip
 for _name, _value in [(_RATE_VARS.get(k, k), v) for k, v in XINYE_RATES.items()]:
     if not _RATE.match(str(_value)):
         raise ImproperlyConfigured(f"{_name}: {_value!r} is not a rate like 60/minute (per second, minute, hour, day)")

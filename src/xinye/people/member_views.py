@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
 from xinye.common.views import paginate
@@ -121,6 +122,8 @@ def floating_register(request, pk: int):
     if not _may_decide(scope) and "secretary" not in scope.roles:
         raise Http404
     person = get_or_404(selectors.person_get, scope=scope, pk=pk)
+    if not policy.party_status_known(scope, person):
+        raise Http404  # the page says whether the person is a member: not the viewer's to learn (accounts.policy)
     branches = organization_list(scope=scope).filter(kind__in=[OrgKind.BRANCH, OrgKind.JOINT_BRANCH]).order_by("name")
     errors = {}
     if request.method == "POST":
@@ -168,7 +171,11 @@ def floating_register(request, pk: int):
     if request.method != "POST":  # a request from the person's report fills the form in
         from .models import FloatingRequest
 
-        pending = FloatingRequest.objects.filter(person=person, status="pending").order_by("-created_at").first()
+        pending = (
+            FloatingRequest.objects.filter(policy.floating_request_q(scope), person=person, status="pending")
+            .order_by("-created_at")
+            .first()
+        )
         if pending is not None:
             values = {"home_organization": pending.home_organization, "status": pending.party_status}
     return render(
@@ -190,7 +197,6 @@ def floating_register(request, pk: int):
 def floating_requests(request):
     """Members who reported to their community and are to be registered here as floating members: the
     community's organizers register or decline them; the home organization's people see them too."""
-    from xinye.accounts import policy
     from xinye.common.views import paginate
 
     from .models import FloatingRequest, FloatingRequestStatus

@@ -76,6 +76,9 @@ def start(scope: Scope, actor, *, person: Person, organization, applied_on: date
     from xinye.organizations.models import BRANCH_KINDS
 
     _check(scope, organization)
+    if not policy.party_status_known(scope, person):
+        # "a member already" would tell a party status the viewer may not see (accounts.policy)
+        raise RecruitError(_("You may not record recruitment for this person."))
     if organization.kind not in BRANCH_KINDS:
         raise RecruitError(_("Recruitment is handled by a branch."))
     if applied_on > timezone.localdate():

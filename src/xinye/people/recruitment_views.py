@@ -130,6 +130,8 @@ def recruit_start(request, pk: int):
     """Start a recruitment for a person (from their page)."""
     scope = _reader(request)
     person = get_or_404(selectors.person_get, scope=scope, pk=pk)
+    if not policy.party_status_known(scope, person):
+        raise Http404  # whether they are a member is not the viewer's to learn (accounts.policy)
     raw = request.POST.get("organization", "")
     org = next((o for o in branches_for(scope) if raw.isdigit() and o.pk == int(raw)), None)
     on = _date(request.POST.get("applied_on", ""))

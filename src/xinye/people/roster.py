@@ -18,7 +18,7 @@ import hmac
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -543,3 +543,62 @@ def template_xlsx() -> bytes:
 
 def counts(result: RosterResult) -> Counter:
     return Counter({"added": result.added, "changed": result.changed, "unchanged": result.unchanged})
+
+
+# ---------------------------------------------------------------- the uploaded file, kept briefly
+#
+# A roster holds what the database never stores (ID-card numbers) and more than a page shows (full phones).
+# Between a dry run and the import it waits on disk, readable by its owner only, and at most UPLOAD_KEEP:
+# a check never followed by an import left it there for good (outsider review 2026-12-04).
+
+#: how long an uploaded roster waits for its import after the check
+UPLOAD_KEEP = timedelta(hours=2)
+#: an import is started only from a file this much younger than UPLOAD_KEEP (the sweep must not take it midway)
+UPLOAD_CONFIRM_MARGIN = timedelta(minutes=20)
+
+
+def uploads_folder() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def upload_save(chunks, suffix: str) -> Path:
+    """Write an uploaded roster under a random name, readable by this process's user only."""
+    import os
+    import uuid
+
+    folder = uploads_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        for chunk in chunks:
+            fh.write(chunk)
+    return path
+
+
+def upload_fresh(path, now: datetime | None = None) -> bool:
+    """The file of a checked roster is still there and young enough to import."""
+    p = Path(path)
+    if p.parent != uploads_folder() or not p.exists():
+        return False
+    now = now or timezone.now()
+    age = now.timestamp() - p.stat().st_mtime
+    return age < (UPLOAD_KEEP - UPLOAD_CONFIRM_MARGIN).total_seconds()
+
+
+def uploads_sweep(now: datetime | None = None) -> int:
+    """Delete uploaded rosters older than UPLOAD_KEEP (run by the worker's schedule and at every upload);
+    returns how many."""
+    folder = uploads_folder()
+    if not folder.is_dir():
+        return 0
+    limit = (now or timezone.now()).timestamp() - UPLOAD_KEEP.total_seconds()
+    gone = 0
+    for p in folder.iterdir():
+        try:
+            if p.is_file() and p.stat().st_mtime < limit:
+                p.unlink(missing_ok=True)
+                gone += 1
+        except FileNotFoundError:
+            continue
+    return gone

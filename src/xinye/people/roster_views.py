@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -70,12 +69,8 @@ def roster_import_page(request):
         elif upload.size > settings.XINYE_IMPORT_MAX_BYTES:
             error = _("The file is larger than %(mb)s MB.") % {"mb": settings.XINYE_IMPORT_MAX_BYTES // 2**20}
         else:
-            folder = Path(settings.MEDIA_ROOT) / "imports"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{uuid.uuid4().hex}{suffix}"
-            with path.open("wb") as fh:
-                for chunk in upload.chunks():
-                    fh.write(chunk)
+            roster.uploads_sweep()
+            path = roster.upload_save(upload.chunks(), suffix)
             j = job_submit(
                 kind="people_import",
                 user=request.user,
@@ -103,7 +98,7 @@ def roster_result(request, pk: int):
     result = j.params.get("result")
     if not result:
         return redirect("job_detail", pk=j.pk)
-    may_import_now = result.get("ok") and result.get("dry_run") and Path(j.params["path"]).exists()
+    may_import_now = result.get("ok") and result.get("dry_run") and roster.upload_fresh(j.params["path"])
     shown_errors, summary = [], ""
     if not result.get("ok"):
         # the errors as the reader wrote them, shown in the page's language (the job ran in the worker's)
@@ -130,7 +125,7 @@ def roster_confirm(request, pk: int):
     if request.method != "POST":
         raise Http404
     j = get_or_404(Job.objects.filter(kind="people_import", created_by=request.user).get, pk=pk)
-    if not (j.params.get("result", {}).get("ok") and j.params.get("dry_run") and Path(j.params["path"]).exists()):
+    if not (j.params.get("result", {}).get("ok") and j.params.get("dry_run") and roster.upload_fresh(j.params["path"])):
         raise Http404
     again = job_submit(
         kind="people_import",

@@ -133,7 +133,8 @@ def person_timeline(scope: Scope, person, memberships=None) -> list[Entry]:
         if policy.commendation_visible(scope, c):
             day = _day(c.decided_at) if c.decided_at else _day(c.created_at)
             out.append(Entry(day, "commendation", _("Commended"), f"{c.title} · {c.organization.name}"))
-    for c in person.consents.all()[:PER_KIND]:
+    consents = [c for c in person.consents.all() if policy.consent_visible(scope, c, memberships)]
+    for c in consents[:PER_KIND]:
         out.append(Entry(_day(c.given_at), "consent", _("Consent given"), ""))
         if c.withdrawn_at:
             out.append(Entry(_day(c.withdrawn_at), "consent_withdrawn", _("Consent withdrawn"), ""))

@@ -51,7 +51,7 @@ def person_detail(request, pk: int):
             "recruitments": recruit_list(scope=scope).filter(person=person),
             "recruit_branches": branches_for(scope) if memberships == [] else [],
             "platforms": person.platforms.all(),
-            "consents": person.consents.all(),
+            "consents": [c for c in person.consents.all() if policy.consent_visible(scope, c, memberships)],
             "may_nominate": _may_nominate_any(scope),
         },
     )

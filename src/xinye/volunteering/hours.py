@@ -5,8 +5,9 @@
   pending. Once reviewed, the attendance can no longer be changed by hand (award hours instead).
 - **Awarded hours** are added by whoever runs the activity, with a reason (`hours_award`).
 - **Review** (`hours_review`): pending -> approved or declined, once, by whom and when, in history; never by
-  the volunteer, nor by whoever awarded them. Approving recorded hours credits points in the same transaction:
-  `minutes * XINYE_POINTS_PER_HOUR // 60`, once per record (a unique constraint).
+  the volunteer, nor by whoever awarded them or entered their check-in or check-out by hand. Approving
+  recorded hours credits points in the same transaction: `minutes * XINYE_POINTS_PER_HOUR // 60`, once per
+  record (a unique constraint).
 - **Points** are a ledger (`PointsEntry`: earn, redeem, expire); the balance is its sum, kept in
   `PointsBalance`, changed only by conditional updates that cannot take it below zero (and a database
   constraint): two redemptions at once cannot spend the same points.
@@ -48,7 +49,7 @@ from .models import (
     TeamMembership,
     TeamMembershipStatus,
 )
-from .services import NotAllowed, Refused
+from .services import NotAllowed, Refused, code_attempt
 
 #: the longest period one award may cover, and how far back it may lie
 MAX_AWARD = dt.timedelta(hours=24)
@@ -311,9 +312,15 @@ def _holder(found: tuple[int, int] | None):
     return person if person is not None and person.is_processable else None
 
 
-def pass_person(code: str, now: dt.datetime | None = None):
-    """The person whose valid code this is, or None (unknown, old, or a person who withdrew consent)."""
-    return _holder(passes.read(code, now or timezone.now()))
+def pass_person(code: str, now: dt.datetime | None = None, *, reader=None):
+    """The person whose valid code this is, or None (unknown, old, or a person who withdrew consent). With
+    `reader` (the operator's user), a wrong code takes one try of their budget (`services.code_attempt`): the
+    page shows the holder's name and balance. Raises Refused over the budget."""
+    give_back = code_attempt(f"points:u{reader.pk}") if reader is not None else None
+    person = _holder(passes.read(code, now or timezone.now()))
+    if person is not None and give_back is not None:
+        give_back()
+    return person
 
 
 def pass_lookup(*, actor, code: str, now: dt.datetime | None = None):

@@ -104,7 +104,6 @@ def commendation_nominate(
     *, scope, user, kind: str, title: str, year: int, organization, reason: str, person=None, team=None
 ) -> Commendation:
     from xinye.accounts import policy
-    from xinye.people.models import Membership
 
     if (person is None) == (team is None):
         raise Refused(_t("Choose one person or one team."))
@@ -112,9 +111,7 @@ def commendation_nominate(
         raise NotAllowed
     if kind not in CommendationKind.values:
         raise Refused(_t("Choose the kind of commendation."))
-    if kind in PARTY_KINDS and (
-        person is None or not Membership.objects.filter(person=person, until__isnull=True).exists()
-    ):
+    if kind in PARTY_KINDS and not policy.is_visible_member(scope, person):  # never a hidden membership's say
         raise Refused(_t("An outstanding member commendation goes to a member of the Party."))
     reason = (reason or "").strip()
     if not reason:

@@ -272,11 +272,7 @@ def hours_list(*, scope: Scope) -> QuerySet[HoursRecord]:
 def hours_to_review(*, scope: Scope) -> QuerySet[HoursRecord]:
     """Pending hours of activities the viewer runs, without their own hours and the hours they awarded
     (`policy.may_review_hours` as a filter), oldest first."""
-    qs = HoursRecord.objects.filter(policy.activities_run_q(scope, "activity__"), status=HoursStatus.PENDING)
-    if scope.person_id:
-        qs = qs.exclude(person_id=scope.person_id)
-    if scope.user_id:
-        qs = qs.exclude(kind=HoursKind.AWARDED, created_by_id=scope.user_id)
+    qs = HoursRecord.objects.filter(policy.hours_review_q(scope), status=HoursStatus.PENDING)
     return qs.select_related("person", "activity__team__organization", "activity__organization", "shift").order_by(
         "starts_at", "pk"
     )

@@ -55,6 +55,21 @@ class NotAllowed(Refused):
     """The acting user may not do this (pages answer 404, as for anything out of scope)."""
 
 
+def code_attempt(ident: str):
+    """Take one try of `ident`'s budget of wrong codes (XINYE_RATES["code_miss"], per account) before a check-in
+    or points code is checked, and return a function that gives it back (a right code costs nothing). A 6-digit
+    code is one in a million, but a volunteer at home could otherwise post codes until one is right for the
+    whole check-in period, and an operator could spend anyone's points (outsider review 2026-12-04). Over the
+    budget: Refused, until the window ends."""
+    from xinye.common import ratelimit
+
+    rate = ratelimit.rate_setting("code_miss")
+    decision = ratelimit.hit("code_miss", ident, rate)
+    if not decision.allowed:
+        raise Refused(_("Too many wrong codes; please try again later."), field="code")
+    return lambda: ratelimit.give_back("code_miss", ident, rate)
+
+
 def _place_division(*, organization=None, station=None, community=None, business_unit=None):
     """The division a place lies in (for scoping), or None."""
     if community is not None:
@@ -266,7 +281,6 @@ def vanguard_post_create(
 ) -> VanguardPost:
     """Appoint a vanguard or model post: held by a member (a person with a current membership) or by a team, at
     one place (a station, a community or a business unit), with a duty, from a date (until a date, or open)."""
-    from xinye.people.models import Membership
 
     if kind not in PostKind.values:
         raise Refused(_("Choose the kind of post."), field="kind")
@@ -278,7 +292,7 @@ def vanguard_post_create(
         raise Refused(_("Say what the post's duty is."), field="duty")
     if (person is None) == (team is None):
         raise Refused(_("A post is held by one member or by one team."), field="holder")
-    if person is not None and not Membership.objects.filter(person=person, until__isnull=True).exists():
+    if person is not None and not policy.is_visible_member(scope, person):  # never a hidden membership's say
         raise Refused(_("A post is held by a Party member (this person has no current membership)."), field="holder")
     if team is not None:
         _active(team)
@@ -740,6 +754,7 @@ def attendance_check(
         raise Refused(_("You have no place on this shift."))
     if not check_open(shift, now):
         raise Refused(_("Check-in is open from 30 minutes before the shift until 2 hours after it."))
+    give_back = code_attempt(f"checkin:p{person.pk}")
     if token:
         ok, method = codes.token_valid(shift.pk, token, now), CheckMethod.QR
     elif ticket:
@@ -748,6 +763,7 @@ def attendance_check(
         ok, method = codes.digits_valid(shift.pk, code, now), CheckMethod.CODE
     if not ok:
         raise Refused(_("This code is not valid (any more): use the code shown now."), field="code")
+    give_back()
     _distance_check(activity, lat, lon)
     with transaction.atomic():
         Shift.objects.select_for_update().filter(pk=shift.pk).first()  # one check at a time per shift
