@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db
 
 #: the wrong-code budget's message, in either language
 TOO_MANY = "Too many wrong codes|输错的码太多"
+#: the operator's limit of typed points short codes (volunteering.hours.CodeLimited)
+TOO_MANY_TYPED = "Too many wrong short codes|输错的短码次数过多"
 
 place = volunteering.place  # fixtures
 activity = volunteering.activity
@@ -194,7 +196,7 @@ def test_wrong_points_codes_are_limited_per_operator(activity, settings, monkeyp
     from xinye.volunteering import hours, passes
     from xinye.volunteering.services import Refused
 
-    settings.XINYE_RATES = {**settings.XINYE_RATES, "code_miss": "5/hour"}
+    settings.XINYE_RATES = {**settings.XINYE_RATES, "points_code": "5/hour"}
     monkeypatch.setattr(ratelimit, "clock", lambda: 1_800_000_000.0 + 60)
     (p,) = _volunteers(activity, 1)
     operator, station, _other = _operator_and_stations()
@@ -202,9 +204,9 @@ def test_wrong_points_codes_are_limited_per_operator(activity, settings, monkeyp
     right = passes.current(p.pk, now).short_code
     guesses = [g for g in (f"{p.pk}-{n:06d}" for n in range(7)) if g != right][:5]
     for guess in guesses:
-        assert hours.pass_person(guess, now, reader=operator) is None
-    with pytest.raises(Refused, match=TOO_MANY):  # before the fix: the holder's name and balance
-        hours.pass_person(right, now, reader=operator)
+        assert hours.pass_lookup(actor=operator, code=guess, now=now) is None
+    with pytest.raises(Refused, match=TOO_MANY_TYPED):  # before the fix: the holder's name and balance
+        hours.pass_lookup(actor=operator, code=right, now=now)
     c = Client()
     c.force_login(operator)
     page = c.get("/volunteering/redeem/", {"code": right, "station": station.pk}).content.decode()

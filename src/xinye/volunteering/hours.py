@@ -49,7 +49,7 @@ from .models import (
     TeamMembership,
     TeamMembershipStatus,
 )
-from .services import NotAllowed, Refused, code_attempt
+from .services import NotAllowed, Refused
 
 #: the longest period one award may cover, and how far back it may lie
 MAX_AWARD = dt.timedelta(hours=24)
@@ -312,15 +312,10 @@ def _holder(found: tuple[int, int] | None):
     return person if person is not None and person.is_processable else None
 
 
-def pass_person(code: str, now: dt.datetime | None = None, *, reader=None):
-    """The person whose valid code this is, or None (unknown, old, or a person who withdrew consent). With
-    `reader` (the operator's user), a wrong code takes one try of their budget (`services.code_attempt`): the
-    page shows the holder's name and balance. Raises Refused over the budget."""
-    give_back = code_attempt(f"points:u{reader.pk}") if reader is not None else None
-    person = _holder(passes.read(code, now or timezone.now()))
-    if person is not None and give_back is not None:
-        give_back()
-    return person
+def pass_person(code: str, now: dt.datetime | None = None):
+    """The person whose valid code this is, or None (unknown, old, or a person who withdrew consent). An
+    operator's lookup goes through `pass_lookup`, which counts wrong short codes."""
+    return _holder(passes.read(code, now or timezone.now()))
 
 
 def pass_lookup(*, actor, code: str, now: dt.datetime | None = None):
