@@ -327,7 +327,8 @@ def test_the_export_and_the_page_take_their_counts_through_the_policy(world, dja
     csv = client.get("/indicators/?division=990101&indicator=liaison_paired&format=csv")
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     lines = {(r.split(",")[0], r.split(",")[2]): r.split(",") for r in csv.content.decode("utf-8-sig").splitlines()[1:]}
-    assert lines[("990101", "liaison_paired")][4:7] == ["<5", "5", ""]
+    # 5 workers in the district, 3 of them in their own street: the 2 of street B would follow by subtraction
+    assert lines[("990101", "liaison_paired")][4:7] == ["<5", "≈5", ""]
     assert lines[("990101001", "liaison_paired")][4:7] == ["1", "3", "33.3333"]
     page = client.get("/indicators/?division=990101").content.decode()
     assert "<5" in page.replace("&lt;", "<") and "data-outside" in page
@@ -604,7 +605,12 @@ def test_the_api_gives_the_pages_figures_through_the_same_policy(world, django_u
     got = client.get("/api/indicators/?division=990101&indicator=liaison_paired").json()
     assert got["access"] == "outside" and got["name"] == "试验区"
     paired = next(f for f in got["figures"] if f["indicator"] == "liaison_paired")
-    assert (paired["numerator"], paired["denominator"], paired["value"], paired["suppressed"]) == ("<5", 5, None, True)
+    assert (paired["numerator"], paired["denominator"], paired["value"], paired["suppressed"]) == (
+        "<5",
+        "≈5",
+        None,
+        True,
+    )
     assert [(b["code"], b["figure"]["numerator"], b["figure"]["denominator"]) for b in got["below"]] == [
         ("990101001", 1, 3)
     ]
@@ -734,3 +740,30 @@ def test_station_coverage_by_minutes_and_by_amenity(world):
     assert [p.name for p in water.counted] == ["w4"]
     with translation.override("zh-hans"):
         assert "饮用水" in ind.BY_CODE["station_water"].text("label")
+
+
+def test_a_division_seen_from_outside_hides_a_rest_that_ones_own_counts_would_give_away(
+    world, django_user_model, client
+):
+    """Street A's organizer sees street A exactly and the district from outside. With 10 more union members
+    in street A, the district's union figure is 12 of 22 (no small count), but street A alone is 11 of 16: the
+    rest of the district, street B, would be 1 of 6 by subtraction. So the district's figure is not shown."""
+    from xinye.people.models import Person
+
+    for i in range(10):
+        Person.objects.create(name=f"u{i}", occupation="courier", work_community=world["a1"], union_name="试验工会")
+    user = _organizer(django_user_model, world["street_a"], "diffstreet")
+    client.force_login(user)
+    got = client.get("/api/indicators/?division=990101&indicator=union_members").json()
+    union = next(f for f in got["figures"] if f["indicator"] == "union_members")
+    assert union["suppressed"] is True and union["value"] is None
+    assert union["numerator"] == "≈10" and union["denominator"] == "≈20"
+    own = client.get("/api/indicators/?division=990101001").json()
+    mine = next(f for f in own["figures"] if f["indicator"] == "union_members")
+    assert (mine["numerator"], mine["denominator"]) == (11, 16)
+    # the rule itself: a rest of 1 to 4 (counted, uncounted or in all) hides the figure, a larger one does not
+    scope = scope_for(user)
+    assert policy.indicator_figures(scope, "990101", 50, 100, own=(30, 60)) == (50, 100, True)
+    assert policy.indicator_figures(scope, "990101", 50, 100, own=(30, 97))[2] is False
+    assert policy.indicator_figures(scope, "990101", 50, 100, own=(47, 60))[2] is False
+    assert policy.indicator_figures(scope, "990101", 50, 100, own=(10, 57))[2] is False  # 3 of 43 not counted

@@ -1121,13 +1121,45 @@ def suppress_small(scope: Scope, division_code: str, value):
     return disclosure.suppress_small(value, in_scope=access == INSIDE)
 
 
-def indicator_figures(scope: Scope, division_code: str, numerator, denominator, *, numerator_counts: bool = True):
+def own_divisions_inside(scope: Scope, division_code: str) -> list[str]:
+    """The viewer's own divisions that lie inside a division they see from outside (a district inside the
+    city, a street inside the country): those counts they also see exactly, so the rest of the outer division
+    is the difference."""
+    if indicator_access(scope, division_code) != OUTSIDE:
+        return []
+    return [p for p in scope.division_prefixes if p.startswith(division_code) and p != division_code]
+
+
+def indicator_figures(
+    scope: Scope,
+    division_code: str,
+    numerator,
+    denominator,
+    *,
+    numerator_counts: bool = True,
+    own: tuple[int, int] | None = None,
+):
     """What of an indicator's counts the viewer sees: `(numerator, denominator, value_shown)`, each count through
     `suppress_small`. Outside the viewer's area the figure computed from them (a share, a mean) is shown only
     when no count behind it is small, and for a share neither is the rest (denominator - numerator): 97 of 100
     would name the 3 not covered; the numerator is then rounded ("≈95"). A numerator that is a sum (of
-    ratings, of minutes; `numerator_counts` False) is shown only when its denominator is."""
+    ratings, of minutes; `numerator_counts` False) is shown only when its denominator is.
+
+    `own`: the counts of the viewer's own divisions inside this one (`own_divisions_inside`), which they see
+    exactly. The rest of the division is then a subtraction away, so a rest that is small (1 to 4 counted, or
+    not counted) is protected like a small count: the figure is not shown and the counts are rounded."""
     from xinye.common import disclosure
+
+    if own is not None and indicator_access(scope, division_code) == OUTSIDE:
+        rest_num, rest_den = numerator - own[0], denominator - own[1]
+        small = disclosure.is_small(rest_den) or (
+            numerator_counts and (disclosure.is_small(rest_num) or disclosure.is_small(rest_den - rest_num))
+        )
+        if small:
+            shown_den = disclosure.round_total(denominator, in_scope=False, part_hidden=True)
+            if not numerator_counts:
+                return None, shown_den, False
+            return disclosure.round_total(numerator, in_scope=False, part_hidden=True), shown_den, False
 
     den = suppress_small(scope, division_code, denominator)
     if indicator_access(scope, division_code) == INSIDE:
@@ -1193,3 +1225,27 @@ def report_copy(scope: Scope, division_code: str) -> str | None:
 def may_manage_pilots(scope: Scope) -> bool:
     """Pilots (a division and a start date) are set by administrators."""
     return scope.is_admin
+
+
+# ---------------------------------------------------------------- members' flags and union applications
+
+#: who decides on a member's flag (transfer, lost contact, removal review): organizers, organization staff,
+#: administrators; a secretary proposes
+FLAG_DECIDERS = frozenset({"admin", "organizer", "org_staff"})
+
+
+def may_decide_member_flags(scope: Scope) -> bool:
+    return scope.is_admin or bool(FLAG_DECIDERS & set(scope.roles))
+
+
+def may_answer_union_applications(scope: Scope) -> bool:
+    """Trade-union applications are answered by the organizers of the applicants' communities."""
+    return bool(scope.is_admin or scope.division_prefixes)
+
+
+def union_application_q(scope: Scope) -> Q:
+    """The applications a viewer may read and answer: of people working in their divisions (administrators:
+    all)."""
+    from xinye.places.selectors import division_q
+
+    return Q() if scope.is_admin else division_q(scope, "person__work_community")

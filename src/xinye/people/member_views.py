@@ -26,11 +26,10 @@ FLAG_LABELS = {
     "certificate_expired": gettext_lazy("Activity certificate has expired"),
     "certificate_expiring": gettext_lazy("Activity certificate ends within 30 days"),
 }
-DECIDERS = {"admin", "organizer", "org_staff"}
 
 
 def _may_decide(scope) -> bool:
-    return scope.is_admin or bool(DECIDERS & set(scope.roles))
+    return policy.may_decide_member_flags(scope)
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from xinye.accounts import policy
 from xinye.accounts.scope import request_scope
 from xinye.algorithms.errors import InputError
 from xinye.common import idempotency, ratelimit
@@ -151,12 +152,8 @@ def report_decide(request, pk: int):
 
 
 def union_application_list_q(scope):
-    """Applications of people working in the organizer's divisions (administrators: all)."""
-    from django.db.models import Q
-
-    from xinye.places.selectors import division_q
-
-    return Q() if scope.is_admin else division_q(scope, "person__work_community")
+    """Applications of people working in the organizer's divisions (administrators: all): the policy's rule."""
+    return policy.union_application_q(scope)
 
 
 @login_required
@@ -166,7 +163,7 @@ def union_applications(request):
     from .models import UnionApplication, UnionApplicationStatus
 
     scope = request_scope(request)
-    if not (scope.is_admin or scope.division_prefixes):
+    if not policy.may_answer_union_applications(scope):
         raise Http404
     qs = UnionApplication.objects.filter(union_application_list_q(scope)).select_related(
         "person__work_community", "answered_by"

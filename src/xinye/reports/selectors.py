@@ -115,11 +115,23 @@ class Figure:
         return round(self.numerator / 60, 1) if isinstance(self.numerator, int) else None
 
 
-def figure(scope: Scope, indicator: Indicator, division: str, counts: tuple[int, int] | None) -> Figure:
-    """The viewer's figure from raw counts (None: nothing counted)."""
+def own_sum(scope: Scope, division: str, lookup) -> tuple[int, int] | None:
+    """The counts of the viewer's own divisions inside `division` when they see it from outside (None
+    otherwise), each read by `lookup(code)` -> (numerator, denominator) or None."""
+    inside = policy.own_divisions_inside(scope, division)
+    if not inside:
+        return None
+    got = [lookup(p) or (0, 0) for p in inside]
+    return sum(n for n, _d in got), sum(d for _n, d in got)
+
+
+def figure(
+    scope: Scope, indicator: Indicator, division: str, counts: tuple[int, int] | None, own: tuple | None = None
+) -> Figure:
+    """The viewer's figure from raw counts (None: nothing counted); `own`: see `policy.indicator_figures`."""
     num, den = counts or (0, 0)
     shown_num, shown_den, visible = policy.indicator_figures(
-        scope, division, num, den, numerator_counts=indicator.numerator_counts
+        scope, division, num, den, numerator_counts=indicator.numerator_counts, own=own
     )
     return Figure(
         indicator=indicator,
@@ -148,13 +160,17 @@ def snapshot_series(
     return periods, out
 
 
-def visible_series(scope: Scope, indicator: Indicator, division: str, periods, by_period: dict) -> list:
-    """[(month, value or None)]: a month the viewer may not see (or with nothing counted) is a gap."""
+def visible_series(
+    scope: Scope, indicator: Indicator, division: str, periods, by_period: dict, own_series: dict | None = None
+) -> list:
+    """[(month, value or None)]: a month the viewer may not see (or with nothing counted) is a gap.
+    `own_series`: {division code: {month: counts}} of the snapshots, for the viewer's own divisions inside."""
     out = []
     for p in periods:
         num, den = by_period.get(p, (0, 0))
+        own = own_sum(scope, division, lambda c, p=p: (own_series or {}).get(c, {}).get(p))
         _n, _d, visible = policy.indicator_figures(
-            scope, division, num, den, numerator_counts=indicator.numerator_counts
+            scope, division, num, den, numerator_counts=indicator.numerator_counts, own=own
         )
         out.append((p, indicator.value(num, den) if visible else None))
     return out
@@ -185,20 +201,33 @@ def board(
         )
         children = [d for d in qs.order_by("code") if policy.indicator_access(scope, d.code) is not None]
     child_codes = [c.code for c in children]
+    own_codes = sorted({p for d in [code, *child_codes] for p in policy.own_divisions_inside(scope, d)})
     periods, series = snapshot_series(
         indicators=[i.code for i in INDICATORS],
-        divisions=[code, *child_codes],
+        divisions=[code, *child_codes, *own_codes],
         platform=platform,
         occupation=occupation,
     )
+
+    def own_now(indicator: Indicator, division: str):
+        def lookup(p: str):
+            return current_counts(code=p, platform=platform, occupation=occupation, as_of=as_of)[indicator.code].get(p)
+
+        return own_sum(scope, division, lookup)
+
+    def own_then(indicator: Indicator) -> dict:
+        return {p: series.get((indicator.code, p), {}) for p in own_codes}
+
     figures = []
     for indicator in INDICATORS:
         by_div = counts[indicator.code]
         if by_div is None:
             figures.append(Figure(indicator=indicator, division=code, counted=False))
             continue
-        f = figure(scope, indicator, code, by_div.get(code))
-        f.series = visible_series(scope, indicator, code, periods, series.get((indicator.code, code), {}))
+        f = figure(scope, indicator, code, by_div.get(code), own_now(indicator, code))
+        f.series = visible_series(
+            scope, indicator, code, periods, series.get((indicator.code, code), {}), own_then(indicator)
+        )
         figures.append(f)
     rows = []
     by_div = counts[chosen.code]
@@ -206,8 +235,10 @@ def board(
         if by_div is None:
             f = Figure(indicator=chosen, division=child.code, counted=False)
         else:
-            f = figure(scope, chosen, child.code, by_div.get(child.code))
-            f.series = visible_series(scope, chosen, child.code, periods, series.get((chosen.code, child.code), {}))
+            f = figure(scope, chosen, child.code, by_div.get(child.code), own_now(chosen, child.code))
+            f.series = visible_series(
+                scope, chosen, child.code, periods, series.get((chosen.code, child.code), {}), own_then(chosen)
+            )
         rows.append(
             {
                 "division": child,
@@ -450,6 +481,8 @@ def monthly_report_data(*, scope: Scope, code: str, period: dt.date) -> MonthlyD
         raise NoSnapshot(f"no indicator snapshot of {period:%Y-%m}: take it first (xinye indicators snapshot)")
     children = children_of(scope, division)
     codes = [code, *[c.code for c in children]]
+    own_codes = sorted({p for d in codes for p in policy.own_divisions_inside(scope, d)})
+    codes += own_codes
     rows = IndicatorSnapshot.objects.filter(
         division__in=codes, occupation="", platform__isnull=True, period__in=periods
     ).values_list("indicator", "division", "period", "numerator", "denominator")
@@ -461,11 +494,17 @@ def monthly_report_data(*, scope: Scope, code: str, period: dt.date) -> MonthlyD
     by_child: dict[str, list[Figure]] = {}
     for indicator in INDICATORS:
         series = counts.get((indicator.code, code), {})
-        f = figure(scope, indicator, code, series.get(period))
-        f.series = visible_series(scope, indicator, code, periods, series)
+        own_series = {p: counts.get((indicator.code, p), {}) for p in own_codes}
+
+        def own(division: str, own_series=own_series):
+            return own_sum(scope, division, lambda d: own_series.get(d, {}).get(period))
+
+        f = figure(scope, indicator, code, series.get(period), own(code))
+        f.series = visible_series(scope, indicator, code, periods, series, own_series)
         figures.append(f)
         by_child[indicator.code] = [
-            figure(scope, indicator, c.code, counts.get((indicator.code, c.code), {}).get(period)) for c in children
+            figure(scope, indicator, c.code, counts.get((indicator.code, c.code), {}).get(period), own(c.code))
+            for c in children
         ]
     return MonthlyData(
         division=division,
