@@ -105,16 +105,18 @@ class Command(BaseCommand):
     def do_plan(self, **o):
         # the cyclic garbage collector stays off from reading to writing: at national scale the files and the
         # plan are millions of small acyclic objects, which every collection in between would walk again
+        as_program = getattr(self, "_called_from_command_line", False)
+        if as_program:
+            # and, as a program, to the end (see `run_from_argv`): turned back on, it would walk all of them
+            # once more at the next allocation, for nothing
+            gc.disable()
         with no_gc():
             rules, business, orgs = self._load(o)
             with progress_bar(o["verbosity"] > 0 and len(business.members) > 50_000) as bar:
                 result = structure.plan(business, orgs, rules, today=timezone.localdate(), progress=bar)
             structure_io.write_plan(o["output"], result)
-        if getattr(self, "_called_from_command_line", False):
-            # the program ends as soon as `run_from_argv` has flushed the output: nothing to free, and nothing
-            # for the collector to look at meanwhile
-            self._held = (business, orgs, result)
-            gc.disable()
+        if as_program:
+            self._held = (business, orgs, result)  # freed by the operating system when the program ends
         s = result.stats
         self.stdout.write(
             f"{s['organizations']} organizations ({', '.join(f'{k} {v}' for k, v in s['by_kind'].items())}); "
