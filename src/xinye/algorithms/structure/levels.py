@@ -4,7 +4,7 @@ Part of `xinye.algorithms.structure` (see its docstring for the model and the pl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -63,11 +63,12 @@ def _each_under_floor(business: Business, units: Sequence[str], members: Sequenc
         return True  # no unit has that many formal members in its whole subtree
     spans = sorted(((pos[u], end[pos[u]]) for u in units if u in pos), reverse=True)  # deepest first on a path
     counts = [0] * len(spans)
-    formal, unit_of = business.formal, business.members
+    formal = business.formal
+    unit_pos = _unit_positions(business, spans, len(members))
     for m in members:
         if m not in formal:
             continue
-        p = pos.get(unit_of[m].unit, -1)
+        p = unit_pos(m)
         for k, (lo, hi) in enumerate(spans):
             if lo <= p <= hi:
                 counts[k] += 1
@@ -75,6 +76,20 @@ def _each_under_floor(business: Business, units: Sequence[str], members: Sequenc
                     return False
                 break
     return True
+
+
+def _unit_positions(business: Business, spans: list[tuple[int, int]], n: int) -> Callable[[str], int]:
+    """How to find the position of a member's unit, for the members of the units in `spans` (subtrees, as ranges
+    of positions; -1 for any other member): from those units' member lists when they hold few members beside
+    the `n` members to look up (a joint branch of small units, the usual case), else from the business's
+    members by id (on a business read from a file, that makes an index of all of them, once)."""
+    ix = business._index()
+    mem, below = ix.mem, ix.members_below()
+    if sum(int(below[lo]) for lo, _ in spans) <= 4 * n + 1000:
+        at = {m: p for lo, hi in spans for p in range(lo, hi + 1) for m in mem[p]}
+        return lambda m: at.get(m, -1)
+    pos, members = ix.pos, business.members
+    return lambda m: pos.get(members[m].unit, -1)
 
 
 def _anchor_of(ix: _Index, at: list[int]) -> int:

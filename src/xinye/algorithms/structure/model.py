@@ -461,6 +461,7 @@ class _Index:
         "division",
         "n",
         "_formal_below",
+        "_members_below",
         "_active_a",
     )
 
@@ -498,6 +499,7 @@ class _Index:
         self.mem, self.ufor = mem, ufor
         self.utot = list(map(len, mem))
         self._formal_below: np.ndarray | None = None
+        self._members_below: np.ndarray | None = None
         self._active_a: np.ndarray | None = None
 
     def kids(self, i: int) -> Iterator[int]:
@@ -519,6 +521,12 @@ class _Index:
         if self._active_a is None:
             self._active_a = np.asarray([*self.active, False], dtype=bool)
         return self._active_a
+
+    def members_below(self) -> np.ndarray:
+        """For each position, the members of the units in its subtree."""
+        if self._members_below is None:
+            self._members_below = self.subtree_sums(self.utot)
+        return self._members_below
 
     def formal_below(self) -> np.ndarray:
         if self._formal_below is None:
