@@ -4,6 +4,7 @@ Part of `xinye.algorithms.structure` (see its docstring for the model and the pl
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -149,10 +150,12 @@ def _desired_uppers(
     least = min(x for x in (rules.general_branch_at, rules.secondary_committee_at) if x > 0)
     kept_flags = np.zeros(n, dtype=np.int64)
     kept_flags[list(kept)] = 1
-    has_kept = (ix.subtree_sums(kept_flags) > 0).tolist()
-
-    def worth(c: int) -> bool:
-        return bool(sub_branches[c]) and (sub_members[c] >= least or has_kept[c])
+    worth = (sub_branches_a > 0) & ((np.asarray(sub_members) >= least) | (ix.subtree_sums(kept_flags) > 0))
+    # the children worth descending to, by parent, in order (found at once rather than by looking at every
+    # child of every unit the descent passes: the stations under a city are most units)
+    worth_kids: dict[int, list[int]] = defaultdict(list)
+    for c in np.flatnonzero(worth & (parent >= 0)).tolist():
+        worth_kids[ix.parent[c]].append(c)
 
     for root in business.roots:
         r = pos[root]
@@ -170,7 +173,7 @@ def _desired_uppers(
         else:
             continue  # nothing is set up below the top either
         # below the top, descend to the next units where the business branches out again
-        stack = [c for c in kids_of(top) if worth(c)] if made[-1][1] != general else []
+        stack = list(worth_kids.get(top, ())) if made[-1][1] != general else []
         while stack:
             i = stack.pop()
             level = None
@@ -186,7 +189,7 @@ def _desired_uppers(
                 made.append(level)
                 if level[1] == general:
                     continue  # a general branch has only branches under it
-            stack.extend(c for c in kids_of(i) if worth(c))
+            stack.extend(worth_kids.get(i, ()))
     made.sort()
     return [(i, kind, below, sub_members[i], sub_branches[i]) for i, kind, below in made]
 
