@@ -59,7 +59,7 @@ def _branch_kind(business: Business, units: Sequence[str], members: Sequence[str
 def _each_under_floor(business: Business, units: Sequence[str], members: Sequence[str], floor: int) -> bool:
     ix = business._index()
     pos, end = ix.pos, ix.end
-    below = ix.formal_below()
+    below = ix.formal_below_list()
     if all(below[pos[u]] < floor for u in units if u in pos):
         return True  # no unit has that many formal members in its whole subtree
     spans = sorted(((pos[u], end[pos[u]]) for u in units if u in pos), reverse=True)  # deepest first on a path

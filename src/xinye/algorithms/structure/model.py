@@ -462,6 +462,7 @@ class _Index:
         "n",
         "_formal_below",
         "_members_below",
+        "_formal_below_l",
         "_active_a",
     )
 
@@ -500,6 +501,7 @@ class _Index:
         self.utot = list(map(len, mem))
         self._formal_below: np.ndarray | None = None
         self._members_below: np.ndarray | None = None
+        self._formal_below_l: list[int] | None = None
         self._active_a: np.ndarray | None = None
 
     def kids(self, i: int) -> Iterator[int]:
@@ -527,6 +529,12 @@ class _Index:
         if self._members_below is None:
             self._members_below = self.subtree_sums(self.utot)
         return self._members_below
+
+    def formal_below_list(self) -> list[int]:
+        """`formal_below` as a list (for looking up one position at a time)."""
+        if self._formal_below_l is None:
+            self._formal_below_l = self.formal_below().tolist()
+        return self._formal_below_l
 
     def formal_below(self) -> np.ndarray:
         if self._formal_below is None:
