@@ -140,7 +140,8 @@ def _desired_uppers(
     parent = np.asarray(ix.parent, dtype=np.int64)
     # groups: branches at the unit, and sub-units with branches below them
     groups_a = branches_at_a + np.bincount(parent[(parent >= 0) & (sub_branches_a > 0)], minlength=n)
-    sub_members = ix.subtree_sums(members_at).tolist()
+    sub_members_a = ix.subtree_sums(members_at)
+    sub_members = sub_members_a.tolist()
     sub_branches, branches_at, groups = sub_branches_a.tolist(), branches_at_a.tolist(), groups_a.tolist()
     kids_of, pos = ix.kids, ix.pos
     committee, secondary, general = rules.committee_kind, rules.secondary_kind, rules.general_kind
@@ -150,7 +151,7 @@ def _desired_uppers(
     least = min(x for x in (rules.general_branch_at, rules.secondary_committee_at) if x > 0)
     kept_flags = np.zeros(n, dtype=np.int64)
     kept_flags[list(kept)] = 1
-    worth = (sub_branches_a > 0) & ((np.asarray(sub_members) >= least) | (ix.subtree_sums(kept_flags) > 0))
+    worth = (sub_branches_a > 0) & ((sub_members_a >= least) | (ix.subtree_sums(kept_flags) > 0))
     # the children worth descending to, by parent, in order (found at once rather than by looking at every
     # child of every unit the descent passes: the stations under a city are most units)
     worth_kids: dict[int, list[int]] = defaultdict(list)

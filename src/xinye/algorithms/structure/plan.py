@@ -619,8 +619,8 @@ def _finish(
     levels += [
         2 * (depth[f] if f >= 0 else 0) + (o.kind not in upper_kinds) for o, f in zip(branches, firsts, strict=True)
     ]
-    ids = [o.id for o in result]
-    by_id = sorted(range(len(result)), key=ids.__getitem__)
-    by_id.sort(key=levels.__getitem__)
+    result_ids = [o.id for o in result]
+    ordered = sorted(range(len(result)), key=result_ids.__getitem__)
+    ordered.sort(key=levels.__getitem__)
     anchor_of = {b.id: a for b, a in zip(branches, anchors, strict=True)}
-    return [result[k] for k in by_id], formal_of, anchor_of
+    return [result[k] for k in ordered], formal_of, anchor_of
