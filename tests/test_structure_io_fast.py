@@ -4,16 +4,24 @@ item 8): the same business, the same row errors and the same PLAN.json as record
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
 from datetime import date
 
 import orjson
 import pytest
+from django.core.management import call_command
 
 from xinye.algorithms import structure, structure_io, tabular
 from xinye.algorithms.errors import InputError
 from xinye.algorithms.rules import get_rules
 from xinye.algorithms.structure import Business, Member, Unit
+from xinye.algorithms.structure.model import MemberTable
 
 
 def _units():
@@ -122,6 +130,8 @@ def test_csv_business_reads_the_same_by_columns(tmp_path, monkeypatch):
     [
         [Member("a", "s1"), Member("b", "s1", "probationary"), Member("c", "hq")],
         [Member("a", "s1"), Member("a", "s1")],  # duplicate id
+        [Member("a", "s1"), Member("a", "s2", "probationary")],  # duplicate id, one formal and one not
+        [Member("a", "s1", "probationary"), Member("b", "s1", "probationary"), Member("a", "hq", "probationary")],
         [Member("a", "nowhere")],
         [Member("a", "s1", "retired")],
         [Member("", "s1")],
@@ -205,3 +215,108 @@ def test_read_json_reads_what_json_reads(tmp_path, text):
     path = tmp_path / "d.json"
     path.write_text(text, encoding="utf-8")
     assert repr(tabular.read_json(path)) == repr(json.loads(text))  # NaN is not equal to itself; its repr is
+
+
+def _random_business(seed: int, n_units: int = 60, n_members: int = 700) -> Business:
+    rng = random.Random(seed)
+    units = [Unit("hq", None, "HQ")] + [
+        Unit(f"u{i}", rng.choice(["hq", *(f"u{j}" for j in range(i))])) for i in range(n_units)
+    ]
+    members = [
+        Member(f"m{rng.randrange(10**6)}-{i}", rng.choice(units).id, rng.choice(["formal", "formal", "probationary"]))
+        for i in range(n_members)
+    ]
+    rng.shuffle(members)
+    ids, unit_of, status = ([getattr(m, f) for m in members] for f in ("id", "unit", "status"))
+    return Business.build_columns(units, ids, unit_of, status)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_members_grouped_by_unit_as_one_at_a_time(seed):
+    """`members_of` and `unit_formal` as appending each member to its unit's list, and counting formal members
+    one by one, make them: the same lists, the same numbers, units in the same order."""
+    business = _random_business(seed)
+    table = business.members
+    assert isinstance(table, MemberTable)
+    members_of: dict[str, list[str]] = {}
+    for mid, unit in zip(table.ids, table.units, strict=True):
+        members_of.setdefault(unit, []).append(mid)
+    for lst in members_of.values():
+        lst.sort()
+    formal = [u for u, st in zip(table.units, table.statuses, strict=True) if st == "formal"]
+    assert list(business.members_of.items()) == list(members_of.items())
+    assert list(business.unit_formal.items()) == list(Counter(formal).items())
+    assert business.formal == {m for m, st in zip(table.ids, table.statuses, strict=True) if st == "formal"}
+    ix = business._index()
+    assert ix.ufor == [business.unit_formal.get(u, 0) for u in business.order]
+
+
+def test_member_table_is_the_dict_of_members():
+    business = _random_business(7, n_members=50)
+    table = business.members
+    assert isinstance(table, MemberTable)
+    as_dict = {m: Member(m, u, st) for m, u, st in zip(table.ids, table.units, table.statuses, strict=True)}
+    assert table == as_dict and as_dict == table and dict(table) == as_dict
+    assert list(table) == list(as_dict) and len(table) == 50 and list(table.values()) == list(as_dict.values())
+    first = table.ids[0]
+    assert first in table and "nobody" not in table and None not in table
+    assert table[first] == as_dict[first] and table.get("nobody") is None
+    assert table.keys() - {first} == as_dict.keys() - {first}
+    with pytest.raises(KeyError):
+        table["nobody"]
+
+
+def _each_under_floor_by_id(business: Business, units, members, floor: int) -> bool:
+    """`_each_under_floor` as it was: each member's unit looked up among all the members."""
+    ix = business._index()
+    pos, end = ix.pos, ix.end
+    if all(ix.formal_below()[pos[u]] < floor for u in units if u in pos):
+        return True
+    spans = sorted(((pos[u], end[pos[u]]) for u in units if u in pos), reverse=True)
+    counts = [0] * len(spans)
+    for m in members:
+        if m not in business.formal:
+            continue
+        p = pos.get(business.members[m].unit, -1)
+        for k, (lo, hi) in enumerate(spans):
+            if lo <= p <= hi:
+                counts[k] += 1
+                if counts[k] >= floor:
+                    return False
+                break
+    return True
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_each_under_floor_finds_the_units_of_members_either_way(seed):
+    """Over a few units with few members, the members' units come from those units' lists; over a unit with
+    many below it, from the business's members by id: the same answer as looking each one up."""
+    rng = random.Random(seed)
+    business = _random_business(seed, n_units=40, n_members=3000)
+    levels = importlib.import_module("xinye.algorithms.structure.levels")
+    everyone = list(business.members)
+    for _ in range(60):
+        units = rng.sample(["hq", *business.order[1:]], rng.choice([2, 3]))
+        members = rng.sample(everyone, rng.choice([3, 10, 40]))
+        members += rng.sample(members, 2)  # listed twice
+        floor = rng.choice([1, 2, 3])
+        want = _each_under_floor_by_id(business, units, members, floor)
+        assert levels._each_under_floor(business, units, members, floor) == want
+
+
+def test_plan_as_a_program_writes_the_plan_and_exits(tmp_path):
+    """`xinye structure plan` run as a program ends the process itself once PLAN.json and its output are
+    written (without freeing what it made): exit status 0, the whole output, the same PLAN.json as in-process."""
+    business = _write(tmp_path, _units(), _members())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-m", "xinye.cli", "structure", "plan", str(business), "-o", str(tmp_path / "a.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.endswith(f"written to {tmp_path / 'a.json'}\n") and "organizations" in out.stdout
+    call_command("structure", "plan", str(business), "-o", str(tmp_path / "b.json"))
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()

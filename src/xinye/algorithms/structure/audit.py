@@ -597,9 +597,23 @@ def _audit(
 
     # units with enough formal members and no organization; groups of small units without one
     findings.extend(_unorganized_units(business, rules, covered, below))
-    rank = {"error": 0, "warning": 1, "info": 2}
-    findings.sort(key=lambda f: (rank[f.severity], f.code, f.subject_id))
-    return findings
+    return _sorted(findings)
+
+
+_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    """The findings by severity (errors first), code and subject, as a stable sort on that key orders them.
+
+    Done as a stable sort by subject, then by the rank of (severity, code) as a number: a handful of distinct
+    pairs, ranked once, rather than a tuple made and compared for each of 150,000 findings (a national plan)."""
+    findings.sort(key=operator.attrgetter("subject_id"))
+    pairs = list(map(operator.attrgetter("severity", "code"), findings))
+    ranked = sorted(set(pairs), key=lambda p: (_RANK[p[0]], p[1]))
+    number = dict(zip(ranked, range(len(ranked)), strict=True))
+    keys = list(map(number.__getitem__, pairs))
+    return [findings[k] for k in sorted(range(len(findings)), key=keys.__getitem__)]
 
 
 _UPPER_RULE = {

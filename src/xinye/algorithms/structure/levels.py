@@ -4,7 +4,8 @@ Part of `xinye.algorithms.structure` (see its docstring for the model and the pl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -58,16 +59,17 @@ def _branch_kind(business: Business, units: Sequence[str], members: Sequence[str
 def _each_under_floor(business: Business, units: Sequence[str], members: Sequence[str], floor: int) -> bool:
     ix = business._index()
     pos, end = ix.pos, ix.end
-    below = ix.formal_below()
+    below = ix.formal_below_list()
     if all(below[pos[u]] < floor for u in units if u in pos):
         return True  # no unit has that many formal members in its whole subtree
     spans = sorted(((pos[u], end[pos[u]]) for u in units if u in pos), reverse=True)  # deepest first on a path
     counts = [0] * len(spans)
-    formal, unit_of = business.formal, business.members
+    formal = business.formal
+    unit_pos = _unit_positions(business, spans, len(members))
     for m in members:
         if m not in formal:
             continue
-        p = pos.get(unit_of[m].unit, -1)
+        p = unit_pos(m)
         for k, (lo, hi) in enumerate(spans):
             if lo <= p <= hi:
                 counts[k] += 1
@@ -75,6 +77,20 @@ def _each_under_floor(business: Business, units: Sequence[str], members: Sequenc
                     return False
                 break
     return True
+
+
+def _unit_positions(business: Business, spans: list[tuple[int, int]], n: int) -> Callable[[str], int]:
+    """How to find the position of a member's unit, for the members of the units in `spans` (subtrees, as ranges
+    of positions; -1 for any other member): from those units' member lists when they hold few members beside
+    the `n` members to look up (a joint branch of small units, the usual case), else from the business's
+    members by id (on a business read from a file, that makes an index of all of them, once)."""
+    ix = business._index()
+    mem, below = ix.mem, ix.members_below()
+    if sum(int(below[lo]) for lo, _ in spans) <= 4 * n + 1000:
+        at = {m: p for lo, hi in spans for p in range(lo, hi + 1) for m in mem[p]}
+        return lambda m: at.get(m, -1)
+    pos, members = ix.pos, business.members
+    return lambda m: pos.get(members[m].unit, -1)
 
 
 def _anchor_of(ix: _Index, at: list[int]) -> int:
@@ -124,7 +140,8 @@ def _desired_uppers(
     parent = np.asarray(ix.parent, dtype=np.int64)
     # groups: branches at the unit, and sub-units with branches below them
     groups_a = branches_at_a + np.bincount(parent[(parent >= 0) & (sub_branches_a > 0)], minlength=n)
-    sub_members = ix.subtree_sums(members_at).tolist()
+    sub_members_a = ix.subtree_sums(members_at)
+    sub_members = sub_members_a.tolist()
     sub_branches, branches_at, groups = sub_branches_a.tolist(), branches_at_a.tolist(), groups_a.tolist()
     kids_of, pos = ix.kids, ix.pos
     committee, secondary, general = rules.committee_kind, rules.secondary_kind, rules.general_kind
@@ -134,10 +151,12 @@ def _desired_uppers(
     least = min(x for x in (rules.general_branch_at, rules.secondary_committee_at) if x > 0)
     kept_flags = np.zeros(n, dtype=np.int64)
     kept_flags[list(kept)] = 1
-    has_kept = (ix.subtree_sums(kept_flags) > 0).tolist()
-
-    def worth(c: int) -> bool:
-        return bool(sub_branches[c]) and (sub_members[c] >= least or has_kept[c])
+    worth = (sub_branches_a > 0) & ((sub_members_a >= least) | (ix.subtree_sums(kept_flags) > 0))
+    # the children worth descending to, by parent, in order (found at once rather than by looking at every
+    # child of every unit the descent passes: the stations under a city are most units)
+    worth_kids: dict[int, list[int]] = defaultdict(list)
+    for c in np.flatnonzero(worth & (parent >= 0)).tolist():
+        worth_kids[ix.parent[c]].append(c)
 
     for root in business.roots:
         r = pos[root]
@@ -155,7 +174,7 @@ def _desired_uppers(
         else:
             continue  # nothing is set up below the top either
         # below the top, descend to the next units where the business branches out again
-        stack = [c for c in kids_of(top) if worth(c)] if made[-1][1] != general else []
+        stack = list(worth_kids.get(top, ())) if made[-1][1] != general else []
         while stack:
             i = stack.pop()
             level = None
@@ -171,7 +190,7 @@ def _desired_uppers(
                 made.append(level)
                 if level[1] == general:
                     continue  # a general branch has only branches under it
-            stack.extend(c for c in kids_of(i) if worth(c))
+            stack.extend(worth_kids.get(i, ()))
     made.sort()
     return [(i, kind, below, sub_members[i], sub_branches[i]) for i, kind, below in made]
 

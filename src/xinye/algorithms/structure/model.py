@@ -7,8 +7,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
+import operator
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain, compress, repeat
@@ -126,13 +127,44 @@ def _copy_params(params: dict) -> dict:
     return copy.deepcopy(params)
 
 
+class MemberTable(Mapping[str, Member]):
+    """A business's members by id, kept as the columns they were read as (ids, units, statuses; ids unique): a
+    `Member` is made only when one is asked for, and the index of ids only when one is looked up. A million
+    members read from a file are three lists this way, not a million objects and a dict, which the planner
+    never needs (it works on the columns)."""
+
+    __slots__ = ("_row", "ids", "statuses", "units")
+
+    def __init__(self, ids: list[str], units: list[str], statuses: list[str]):
+        self.ids, self.units, self.statuses = ids, units, statuses
+        self._row: dict[str, int] | None = None
+
+    def _index(self) -> dict[str, int]:
+        if self._row is None:
+            self._row = dict(zip(self.ids, range(len(self.ids)), strict=True))
+        return self._row
+
+    def __getitem__(self, mid: str) -> Member:
+        k = self._index()[mid]
+        return Member(self.ids[k], self.units[k], self.statuses[k])
+
+    def __contains__(self, mid: object) -> bool:
+        return mid in self._index()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 class Business:
     """A validated business tree with its members. Build it with `Business.build` (raises InputError)."""
 
     def __init__(
         self,
         units: dict[str, Unit],
-        members: dict[str, Member],
+        members: Mapping[str, Member],
         order: list[str],
         children: dict[str, list[str]],
         roots: list[str],
@@ -176,13 +208,7 @@ class Business:
             is_formal = [m.status == FORMAL for m in values]
         else:
             ids, unit_of, is_formal = _columns
-        members_of: dict[str, list[str]] = defaultdict(list)
-        for mid, u in zip(ids, unit_of, strict=True):
-            members_of[u].append(mid)
-        for lst in members_of.values():
-            lst.sort()
-        self.members_of = members_of
-        self.unit_formal: dict[str, int] = defaultdict(int, Counter(compress(unit_of, is_formal)))
+        self.members_of, self.unit_formal, self._ufor = _group(ids, unit_of, is_formal, pos, order)
         self.formal: frozenset[str] = frozenset(compress(ids, is_formal))
 
     @classmethod
@@ -245,9 +271,8 @@ class Business:
         """`build` with the members given as columns (ids, units, statuses), as `structure_io` reads them: the
         same business, or the same errors, without going over a million `Member` objects again."""
         units = list(units)
-        members = list(map(Member, ids, unit_of, status))
-        fast = cls._valid_columns(units, members, ids, unit_of, status)
-        return fast if fast is not None else cls.build(units, members, file=file)
+        fast = cls._valid_columns(units, None, ids, unit_of, status)
+        return fast if fast is not None else cls.build(units, map(Member, ids, unit_of, status), file=file)
 
     @classmethod
     def _build_valid(cls, units: list[Unit], members: list[Member]) -> Business | None:
@@ -260,9 +285,10 @@ class Business:
 
     @classmethod
     def _valid_columns(
-        cls, units: list[Unit], members: list[Member], ids: list[str], unit_of: list[str], status: list[str]
+        cls, units: list[Unit], members: list[Member] | None, ids: list[str], unit_of: list[str], status: list[str]
     ) -> Business | None:
-        """`_build_valid` with the members' columns at hand (in the order of `members`)."""
+        """`_build_valid` with the members' columns at hand (in the order of `members`; None: no `Member` objects,
+        the business keeps the columns, see `MemberTable`)."""
         try:
             uids = [u.id for u in units]
             by_id = dict(zip(uids, units, strict=True))
@@ -272,8 +298,14 @@ class Business:
             links.discard(None)
             if not by_id.keys() >= links:
                 return None
-            mems = dict(zip(ids, members, strict=True))
-            if len(mems) < len(members) or not all(ids):
+            mems: Mapping[str, Member]
+            if members is None:
+                mems = MemberTable(ids, unit_of, status)  # ids checked to be unique below
+            else:
+                mems = dict(zip(ids, members, strict=True))
+                if len(mems) < len(ids):
+                    return None
+            if not all(ids):
                 return None
             if not set(status) <= set(MEMBER_STATUSES):
                 return None
@@ -286,6 +318,12 @@ class Business:
             # units would cost a third of a second)
             if not by_id.keys() >= business.members_of.keys():
                 return None
+            if members is None:
+                # each id once: the formal members' ids are a set already (`business.formal`); only the others
+                # are put in one (a set of a million ids costs a third of a second)
+                others = set(compress(ids, map(operator.not_, is_formal)))
+                if len(business.formal) + len(others) < len(ids) or not business.formal.isdisjoint(others):
+                    return None
         except TypeError:  # an unhashable value: let the record-by-record checks say where
             return None
         return business
@@ -338,6 +376,48 @@ class Business:
         return self._mx
 
 
+def _group(
+    ids: list[str], unit_of: list[str], is_formal: list[bool], pos: dict[str, int], unit_ids: list[str]
+) -> tuple[dict[str, list[str]], dict[str, int], list[int] | None]:
+    """The members of each unit (in id order; units in the order their first member comes), the number of formal
+    members of each unit that has any, and the same numbers by unit position (None: a member is in a unit that
+    is not in the tree, which `Business.build` rejects; then by member, as they come).
+
+    The members are sorted by the position of their unit in numpy (stably: each unit's members stay in the
+    order they came) rather than appended to their unit's list one by one in Python, a million times at
+    national scale; then each unit's list is a slice of the sorted ids."""
+    n, m = len(unit_ids), len(ids)
+    unit_pos = np.fromiter(map(pos.get, unit_of, repeat(-1)), dtype=np.int64, count=m)
+    members_of: dict[str, list[str]] = defaultdict(list)
+    if m == 0 or unit_pos.min() < 0:
+        for mid, u in zip(ids, unit_of, strict=True):
+            members_of[u].append(mid)
+        for lst in members_of.values():
+            lst.sort()
+        return members_of, defaultdict(int, Counter(compress(unit_of, is_formal))), None
+    by_unit = np.argsort(unit_pos, kind="stable")
+    sorted_ids = list(map(ids.__getitem__, by_unit.tolist()))
+    counts = np.bincount(unit_pos, minlength=n)
+    ends = np.cumsum(counts)
+    # the units with members, in the order of their first member (the first of each run of the stable sort)
+    present = np.flatnonzero(counts)
+    present = present[np.argsort(by_unit[ends[present] - counts[present]], kind="stable")]
+    for i, e, k in zip(present.tolist(), ends[present].tolist(), counts[present].tolist(), strict=True):
+        lst = members_of[unit_ids[i]] = sorted_ids[e - k : e]
+        lst.sort()
+    formal_flags = np.fromiter(is_formal, dtype=bool, count=m)
+    ufor = np.bincount(unit_pos[formal_flags], minlength=n)
+    # the units with formal members, in the order of their first formal member (as counting them one by one
+    # would): the formal members in the stable sort by unit, and the first of each run
+    formal_by_unit = by_unit[formal_flags[by_unit]]
+    run_unit = unit_pos[formal_by_unit]
+    first = np.flatnonzero(np.concatenate(([True], run_unit[1:] != run_unit[:-1]))) if len(run_unit) else run_unit
+    with_formal = run_unit[first][np.argsort(formal_by_unit[first], kind="stable")].tolist()
+    unit_formal: dict[str, int] = defaultdict(int)
+    unit_formal.update(zip(map(unit_ids.__getitem__, with_formal), ufor[with_formal].tolist(), strict=True))
+    return members_of, unit_formal, ufor.tolist()
+
+
 def _tree(by_id: dict[str, Unit]) -> tuple[dict[str, list[str]], list[str], list[str]]:
     """Children (sorted by id), roots (sorted) and the pre-order of the units reachable from the roots."""
     children: dict[str, list[str]] = defaultdict(list)
@@ -381,6 +461,8 @@ class _Index:
         "division",
         "n",
         "_formal_below",
+        "_members_below",
+        "_formal_below_l",
         "_active_a",
     )
 
@@ -410,12 +492,16 @@ class _Index:
         mem: list[Sequence[str]] = [()] * n
         for u, lst in business.members_of.items():
             mem[pos[u]] = lst
-        ufor = [0] * n
-        for u, k in business.unit_formal.items():
-            ufor[pos[u]] = k
+        ufor = business._ufor
+        if ufor is None:
+            ufor = [0] * n
+            for u, k in business.unit_formal.items():
+                ufor[pos[u]] = k
         self.mem, self.ufor = mem, ufor
         self.utot = list(map(len, mem))
         self._formal_below: np.ndarray | None = None
+        self._members_below: np.ndarray | None = None
+        self._formal_below_l: list[int] | None = None
         self._active_a: np.ndarray | None = None
 
     def kids(self, i: int) -> Iterator[int]:
@@ -437,6 +523,18 @@ class _Index:
         if self._active_a is None:
             self._active_a = np.asarray([*self.active, False], dtype=bool)
         return self._active_a
+
+    def members_below(self) -> np.ndarray:
+        """For each position, the members of the units in its subtree."""
+        if self._members_below is None:
+            self._members_below = self.subtree_sums(self.utot)
+        return self._members_below
+
+    def formal_below_list(self) -> list[int]:
+        """`formal_below` as a list (for looking up one position at a time)."""
+        if self._formal_below_l is None:
+            self._formal_below_l = self.formal_below().tolist()
+        return self._formal_below_l
 
     def formal_below(self) -> np.ndarray:
         if self._formal_below is None:
