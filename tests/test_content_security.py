@@ -82,7 +82,10 @@ def assert_no_inline_code(html: str, where: str) -> None:
 
 
 def _same_site_links(html: str) -> list[str]:
-    return [h for h in re.findall(r'href="(/[^"#]*)"', html) if not h.startswith("/static/")]
+    """Same-site addresses as a browser reads them (entities decoded: "&amp;" is "&")."""
+    from html import unescape
+
+    return [unescape(h) for h in re.findall(r'href="(/[^"#]*)"', html) if not h.startswith("/static/")]
 
 
 def _crawl(c, seeds: list[str], limit: int, missing_ok: bool = False) -> set[str]:
