@@ -767,3 +767,22 @@ def test_a_division_seen_from_outside_hides_a_rest_that_ones_own_counts_would_gi
     assert policy.indicator_figures(scope, "990101", 50, 100, own=(30, 97))[2] is False
     assert policy.indicator_figures(scope, "990101", 50, 100, own=(47, 60))[2] is False
     assert policy.indicator_figures(scope, "990101", 50, 100, own=(10, 57))[2] is False  # 3 of 43 not counted
+
+
+def test_commendations_are_counted_but_never_those_that_tell_who_is_a_member(world):
+    from xinye.volunteering.recognition import Commendation
+
+    now, branch = world["now"], world["branch"]
+
+    def commend(name, kind, status="approved", days_ago=1):
+        at = now - dt.timedelta(days=days_ago)
+        Commendation.objects.create(kind=kind, title="试验表彰", year=now.year, person=world[name],
+                                    organization=branch, reason="试验", status=status, decided_at=at)  # fmt: skip
+
+    commend("w1", "star_rider")
+    commend("m1", "outstanding_member")  # would tell that m1 is a member
+    commend("w2", "outstanding_volunteer", status="nominated")
+    commend("w3", "star_rider", days_ago=400)  # more than a year ago
+    ctx = ind.Context(as_of=world["today"], prefix="990101001")
+    assert _counts("commended", ctx)[("990101001", "", None)] == (1, 6)
+    assert [p.name for p in ind.records(ind.BY_CODE["commended"], ctx).counted] == ["w1"]

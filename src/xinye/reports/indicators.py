@@ -509,6 +509,21 @@ def records_volunteers_active(ctx: Context) -> Records:
     return Records(PEOPLE, people, people.filter(pk__in=_attendances(ctx).values("person_id")))
 
 
+def records_commended(ctx: Context) -> Records:
+    """People with an approved commendation decided in the year up to the day; commendations that say their
+    holder is a Party member are left out (the count would tell it where party status is not shown)."""
+    from xinye.volunteering.recognition import PARTY_KINDS, Commendation, CommendationStatus
+
+    people = _people(ctx)
+    approved = Commendation.objects.filter(
+        status=CommendationStatus.APPROVED,
+        person__isnull=False,
+        decided_at__gte=ctx.end - dt.timedelta(days=365),
+        decided_at__lt=ctx.end,
+    ).exclude(kind__in=PARTY_KINDS)
+    return Records(PEOPLE, people, people.filter(pk__in=approved.values("person_id")))
+
+
 def counted_by_records(records: Callable[[Context], Records]) -> Callable[[Context, Facts], None]:
     """An indicator counted as its records: the people, units or demands below and above the line."""
 
@@ -729,6 +744,21 @@ INDICATORS: tuple[Indicator, ...] = (
         explanation=_("People who served at least once in the window, as a share of everyone on record."),
         compute=counted_by_records(records_volunteers_active),
         records=records_volunteers_active,
+    ),
+    Indicator(
+        code="commended",
+        label=_("People commended"),
+        numerator=_("people whose commendation was approved in the 365 days up to the day"),
+        denominator=_("people on record"),
+        unit=PERCENT,
+        source=_("commendations nominated and approved by organizations"),
+        explanation=_(
+            "Star riders, model posts, outstanding volunteers and other commendations of a person, once the "
+            "awarding organization approved them. Commendations of outstanding members are not counted here: "
+            "the figure would tell who is a member."
+        ),
+        compute=counted_by_records(records_commended),
+        records=records_commended,
     ),
 )
 
