@@ -146,6 +146,12 @@ def _data_words() -> set[str]:
     names += list(Station.objects.values_list("name", flat=True)) + list(
         Station.objects.values_list("operator_name", flat=True)
     )
+    # tracking codes are data too: a random code of letters only ("EBYJNHYXEW") reads like a word
+    from xinye.demands.models import Demand
+    from xinye.people.models import CommunityReport
+
+    names += list(Demand.objects.values_list("tracking_code", flat=True))
+    names += list(CommunityReport.objects.values_list("tracking_code", flat=True))
     for n in names:
         words.update(w.lower() for w in re.findall(r"[A-Za-z]+", n or ""))
     return words

@@ -129,7 +129,9 @@ def test_uploaded_candidates_with_a_bad_row_start_nothing(login):
         },
     )
     assert response.status_code == 400
-    assert "c.csv, row 3, column &#x27;lat&#x27;: not a number (value &#x27;north&#x27;)" in response.content.decode()
+    html = response.content.decode()  # where the problem is, in the page's language (Chinese by default)
+    assert '<td data-label="文件">c.csv</td>' in html and "第 3 行" in html and "“lat”列" in html
+    assert '<td data-label="值">north</td>' in html and "不是数字" in html
     assert not PlacementRun.objects.exists()
     ok = b"id,lat,lon,name\nA,22.55,114.05,site A\nB,22.60,114.10,site B\n"
     response = client.post(

@@ -290,7 +290,7 @@ _RECORD_AT = re.compile(r"^(?P<key>units|members)\[(?P<index>\d+)\](?: \(id (?P<
 def _at_rows(exc: InputError, units: list[Unit], unit_where: Sequence, member_rows: dict | None, *, workbook: bool):
     """The errors of `Business.build` (which names records: "units[3] (id 'a')", "unit 'a'") naming the file's
     rows instead, and in a workbook their sheet: where a reader finds them."""
-    unit_at = {}
+    unit_at: dict[str, int | str | None] = {}
     for u, w in zip(units, unit_where, strict=True):
         unit_at.setdefault(f"unit {u.id!r}", w)
     out = []

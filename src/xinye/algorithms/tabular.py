@@ -394,7 +394,7 @@ class ChartWorkbook:
     guesses (text to formula, to link, to number) are off. The only XlsxWriter workbook Xinye makes."""
 
     def __init__(self, target):
-        import xlsxwriter
+        import xlsxwriter  # type: ignore[import-untyped]
 
         self.wb = xlsxwriter.Workbook(
             target,
@@ -412,7 +412,7 @@ class ChartWorkbook:
         """`fmt` with the quote prefix (made once per format)."""
         key = None if fmt is None else id(fmt)
         if key not in self._quoted:
-            props = {} if fmt is None else self._props.get(key, {})
+            props = {} if key is None else self._props.get(key, {})
             self._quoted[key] = self.wb.add_format({**props, "quote_prefix": True})
         return self._quoted[key]
 

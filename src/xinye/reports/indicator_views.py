@@ -188,6 +188,8 @@ def indicator_records(request):
     scope = _reader(request)
     code = request.GET.get("division", selectors.default_division(scope)).strip()
     flt = _filters(request, code)
+    if "indicator" not in request.GET:  # no figure asked for: the figures to choose from
+        return redirect("indicator_index")
     indicator = indicator_get(request.GET.get("indicator", ""))
     if indicator is None:
         raise Http404
