@@ -180,10 +180,12 @@ Indicators (issue 15)
     under them inside, and the divisions above theirs (their city, province, the country) outside: for
     context, with small counts suppressed; nobody reads another district's or city's (404).
 `suppress_small(scope, division_code, value)`, `indicator_figures(scope, division_code, numerator,
-denominator, *, numerator_counts=True) -> (numerator, denominator, value_shown)`
+denominator, *, numerator_counts=True, own=None, taken_out=None) -> (numerator, denominator, value_shown)`
     the one place every indicator page, API answer, export, sparkline and pilot comparison takes its counts
     from: exact inside, 1 to 4 shown as "<5" outside, and a share or mean outside shown only when no count
-    behind it (nor, for a share, the rest) is small.
+    behind it (nor, for a share, the rest) is small; nor the difference from what the viewer sees exactly
+    (their own divisions inside, `own`), nor, for the rest of a pilot's area, the pilots taken out of it as
+    far as the viewer does not see them (`taken_out`, summed from `hidden_part`).
 `may_read_indicators(scope)`, `may_manage_pilots(scope)`
     the indicator pages are for administrators and organizers; pilots are set by administrators.
 
@@ -1138,6 +1140,7 @@ def indicator_figures(
     *,
     numerator_counts: bool = True,
     own: tuple[int, int] | None = None,
+    taken_out: tuple[int, int] | None = None,
 ):
     """What of an indicator's counts the viewer sees: `(numerator, denominator, value_shown)`, each count through
     `suppress_small`. Outside the viewer's area the figure computed from them (a share, a mean) is shown only
@@ -1147,14 +1150,22 @@ def indicator_figures(
 
     `own`: the counts of the viewer's own divisions inside this one (`own_divisions_inside`), which they see
     exactly. The rest of the division is then a subtraction away, so a rest that is small (1 to 4 counted, or
-    not counted) is protected like a small count: the figure is not shown and the counts are rounded."""
+    not counted) is protected like a small count: the figure is not shown and the counts are rounded.
+
+    `taken_out`: for a figure of a division with parts taken out (the rest of a pilot's area: the area without
+    the pilots in it), the counts of those parts that the viewer does not see exactly (`hidden_part`). The
+    division's own figure less this one is then that sum, so a small one is protected the same way (second
+    outsider review, 2026-12-04)."""
     from xinye.common import disclosure
 
-    if own is not None and indicator_access(scope, division_code) == OUTSIDE:
-        rest_num, rest_den = numerator - own[0], denominator - own[1]
-        small = disclosure.is_small(rest_den) or (
-            numerator_counts and (disclosure.is_small(rest_num) or disclosure.is_small(rest_den - rest_num))
+    def small_part(num: int, den: int) -> bool:
+        return disclosure.is_small(den) or (
+            numerator_counts and (disclosure.is_small(num) or disclosure.is_small(den - num))
         )
+
+    if (own is not None or taken_out is not None) and indicator_access(scope, division_code) == OUTSIDE:
+        small = own is not None and small_part(numerator - own[0], denominator - own[1])
+        small = small or (taken_out is not None and small_part(*taken_out))
         if small:
             shown_den = disclosure.round_total(denominator, in_scope=False, part_hidden=True)
             if not numerator_counts:
@@ -1174,6 +1185,15 @@ def indicator_figures(
     if disclosure.is_small(denominator - numerator):
         return disclosure.round_total(numerator, in_scope=False, part_hidden=True), den, False
     return num, den, True
+
+
+def hidden_part(scope: Scope, division_code: str, counts: tuple[int, int], own: tuple[int, int] | None):
+    """What of a division's counts the viewer does not see exactly: nothing inside their own area, else the
+    counts less their own divisions inside it (`own`, see `own_divisions_inside`)."""
+    if indicator_access(scope, division_code) == INSIDE:
+        return (0, 0)
+    own = own or (0, 0)
+    return (counts[0] - own[0], counts[1] - own[1])
 
 
 def indicator_records(scope: Scope, division_code: str, records):

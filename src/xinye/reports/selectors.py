@@ -304,9 +304,12 @@ def pilot_comparison(
     others = [p.division.code for p in Pilot.objects.filter(division__code__startswith=area).select_related("division")]
     # the area is the level just above the pilot, so the pilot is one of the outermost pilots inside it
     inside = _outermost([c for c in others if c != area and c.startswith(area)])
+    # what the viewer sees exactly of a pilot or an area they read from outside (their own divisions in it),
+    # and of the pilots taken out of the area (policy.hidden_part): neither may give a small count away
+    own_codes = sorted({p for d in [code, area, *inside] for p in policy.own_divisions_inside(scope, d)})
     periods, series = snapshot_series(
         indicators=[indicator.code],
-        divisions=[area, *inside],
+        divisions=[area, *inside, *own_codes],
         platform=platform,
         occupation=occupation,
         months=10_000,
@@ -322,6 +325,30 @@ def pilot_comparison(
     def rest(period) -> Ratio:
         return rest_of(ratio(area, period), [ratio(c, period) for c in inside])
 
+    own_series = {p: series.get((indicator.code, p), {}) for p in own_codes}
+
+    def own(div: str, period, *, outside_pilots: bool = False):
+        got = own_sum(scope, div, lambda c: own_series.get(c, {}).get(period))
+        if got is None or not outside_pilots:
+            return got
+        mine = [c for c in policy.own_divisions_inside(scope, div) if not any(c.startswith(p) for p in inside)]
+        got = [own_series.get(c, {}).get(period) or (0, 0) for c in mine]
+        return sum(n for n, _d in got), sum(d for _n, d in got)
+
+    def taken_out(period) -> tuple[int, int]:
+        parts = [
+            policy.hidden_part(scope, c, (int(r.numerator), int(r.denominator)), own(c, period))
+            for c in inside
+            for r in [ratio(c, period)]
+        ]
+        return sum(n for n, _d in parts), sum(d for _n, d in parts)
+
+    def rest_figures(period, r: Ratio):
+        return policy.indicator_figures(
+            scope, area, int(r.numerator), int(r.denominator), numerator_counts=indicator.numerator_counts,
+            own=own(area, period, outside_pilots=True), taken_out=taken_out(period),
+        )  # fmt: skip
+
     recent = periods[-SERIES_MONTHS:]
     out = {
         "pilot": pilot,
@@ -331,8 +358,8 @@ def pilot_comparison(
         "before": before,
         "after": after,
         "series": {
-            "pilot": visible_series(scope, indicator, code, recent, series.get((indicator.code, code), {})),
-            "rest": _rest_series(scope, indicator, area, recent, rest),
+            "pilot": visible_series(scope, indicator, code, recent, series.get((indicator.code, code), {}), own_series),
+            "rest": _rest_series(indicator, recent, rest, rest_figures),
         },
         "table": None,
     }
@@ -340,16 +367,20 @@ def pilot_comparison(
         return out
     did = diff_in_diff(ratio(code, before), ratio(code, after), rest(before), rest(after), scale=indicator.scale)
     cells = {
-        "pilot_before": (code, did.pilot_before, did.pilot_before_value),
-        "pilot_after": (code, did.pilot_after, did.pilot_after_value),
-        "rest_before": (area, did.rest_before, did.rest_before_value),
-        "rest_after": (area, did.rest_after, did.rest_after_value),
+        "pilot_before": (code, before, did.pilot_before, did.pilot_before_value),
+        "pilot_after": (code, after, did.pilot_after, did.pilot_after_value),
+        "rest_before": (area, before, did.rest_before, did.rest_before_value),
+        "rest_after": (area, after, did.rest_after, did.rest_after_value),
     }
     shown = {}
-    for name, (div, r, value) in cells.items():
-        num, den, visible = policy.indicator_figures(
-            scope, div, int(r.numerator), int(r.denominator), numerator_counts=indicator.numerator_counts
-        )
+    for name, (div, period, r, value) in cells.items():
+        if div == area:
+            num, den, visible = rest_figures(period, r)
+        else:
+            num, den, visible = policy.indicator_figures(
+                scope, div, int(r.numerator), int(r.denominator), numerator_counts=indicator.numerator_counts,
+                own=own(div, period),
+            )  # fmt: skip
         shown[name] = {"numerator": num, "denominator": den, "value": value if visible else None, "visible": visible}
     pilot_ok = shown["pilot_before"]["visible"] and shown["pilot_after"]["visible"]
     rest_ok = shown["rest_before"]["visible"] and shown["rest_after"]["visible"]
@@ -362,13 +393,11 @@ def pilot_comparison(
     return out
 
 
-def _rest_series(scope: Scope, indicator: Indicator, area: str, periods, rest) -> list:
+def _rest_series(indicator: Indicator, periods, rest, rest_figures) -> list:
     out = []
     for p in periods:
         r = rest(p)
-        _n, _d, visible = policy.indicator_figures(
-            scope, area, int(r.numerator), int(r.denominator), numerator_counts=indicator.numerator_counts
-        )
+        _n, _d, visible = rest_figures(p, r)
         out.append((p, indicator.value(r.numerator, r.denominator) if visible else None))
     return out
 
