@@ -86,3 +86,23 @@ def test_finding_2_the_rest_of_a_pilots_area_does_not_give_a_pilot_the_viewer_ma
     c = selectors.pilot_comparison(scope=scope, pilot=mine, indicator=UNION)
     assert (c["table"]["rest_after"]["numerator"], c["table"]["rest_after"]["denominator"]) == (30, 50)
     assert c["table"]["difference"] is not None
+
+
+def test_finding_2_each_pilot_taken_out_is_protected_not_only_their_sum(world, django_user_model):  # noqa: F811
+    """Street A's organizer reads pilot 990101 from outside, exactly (60 of 120 less their 11 of 16 is large);
+    990102 (2 of 3) is not theirs. The rest of the city, 38 of 77, shown exactly, gave 990102 as the city less
+    the rest less the pilot they read, although the sum of what they do not see of both pilots is large."""
+    other = _division("990102", "另一区", "county", world["city"])
+    for period in (FEB, APR):
+        _snap("union_members", period, "9901", 100, 200)
+        _snap("union_members", period, "990101", 60, 120)
+        _snap("union_members", period, "990101001", 11, 16)
+        _snap("union_members", period, "990102", 2, 3)
+    mine = _pilot(django_user_model, world["district"])
+    _pilot(django_user_model, other)
+    scope = scope_for(_organizer(django_user_model, world["street_a"], "pilotstreet2"))
+    c = selectors.pilot_comparison(scope=scope, pilot=mine, indicator=UNION)
+    assert (c["table"]["pilot_after"]["numerator"], c["table"]["pilot_after"]["denominator"]) == (60, 120)
+    shown = c["table"]["rest_after"]
+    assert shown["value"] is None and shown["numerator"] != 38 and shown["denominator"] != 77
+    assert c["table"]["difference"] is None

@@ -185,7 +185,7 @@ denominator, *, numerator_counts=True, own=None, taken_out=None) -> (numerator, 
     from: exact inside, 1 to 4 shown as "<5" outside, and a share or mean outside shown only when no count
     behind it (nor, for a share, the rest) is small; nor the difference from what the viewer sees exactly
     (their own divisions inside, `own`), nor, for the rest of a pilot's area, the pilots taken out of it as
-    far as the viewer does not see them (`taken_out`, summed from `hidden_part`).
+    far as the viewer does not see them (`taken_out`, each from `hidden_part`).
 `may_read_indicators(scope)`, `may_manage_pilots(scope)`
     the indicator pages are for administrators and organizers; pilots are set by administrators.
 
@@ -1140,7 +1140,7 @@ def indicator_figures(
     *,
     numerator_counts: bool = True,
     own: tuple[int, int] | None = None,
-    taken_out: tuple[int, int] | None = None,
+    taken_out: Iterable[tuple[int, int]] | None = None,
 ):
     """What of an indicator's counts the viewer sees: `(numerator, denominator, value_shown)`, each count through
     `suppress_small`. Outside the viewer's area the figure computed from them (a share, a mean) is shown only
@@ -1153,9 +1153,10 @@ def indicator_figures(
     not counted) is protected like a small count: the figure is not shown and the counts are rounded.
 
     `taken_out`: for a figure of a division with parts taken out (the rest of a pilot's area: the area without
-    the pilots in it), the counts of those parts that the viewer does not see exactly (`hidden_part`). The
-    division's own figure less this one is then that sum, so a small one is protected the same way (second
-    outsider review, 2026-12-04)."""
+    the pilots in it), the counts of each part that the viewer does not see exactly (`hidden_part`). The
+    division's own figure less this one is then their sum, and less the parts shown elsewhere (a pilot they
+    read) any one of them, so a small part, or a small sum, is protected the same way (second outsider review,
+    2026-12-04)."""
     from xinye.common import disclosure
 
     def small_part(num: int, den: int) -> bool:
@@ -1165,7 +1166,9 @@ def indicator_figures(
 
     if (own is not None or taken_out is not None) and indicator_access(scope, division_code) == OUTSIDE:
         small = own is not None and small_part(numerator - own[0], denominator - own[1])
-        small = small or (taken_out is not None and small_part(*taken_out))
+        parts = [p for p in (taken_out or ()) if p != (0, 0)]
+        total = (sum(n for n, _d in parts), sum(d for _n, d in parts))
+        small = small or any(small_part(*p) for p in parts) or (len(parts) > 1 and small_part(*total))
         if small:
             shown_den = disclosure.round_total(denominator, in_scope=False, part_hidden=True)
             if not numerator_counts:

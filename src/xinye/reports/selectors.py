@@ -335,13 +335,12 @@ def pilot_comparison(
         got = [own_series.get(c, {}).get(period) or (0, 0) for c in mine]
         return sum(n for n, _d in got), sum(d for _n, d in got)
 
-    def taken_out(period) -> tuple[int, int]:
-        parts = [
+    def taken_out(period) -> list[tuple[int, int]]:
+        return [
             policy.hidden_part(scope, c, (int(r.numerator), int(r.denominator)), own(c, period))
             for c in inside
             for r in [ratio(c, period)]
         ]
-        return sum(n for n, _d in parts), sum(d for _n, d in parts)
 
     def rest_figures(period, r: Ratio):
         return policy.indicator_figures(
