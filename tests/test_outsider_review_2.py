@@ -106,3 +106,26 @@ def test_finding_2_each_pilot_taken_out_is_protected_not_only_their_sum(world, d
     shown = c["table"]["rest_after"]
     assert shown["value"] is None and shown["numerator"] != 38 and shown["denominator"] != 77
     assert c["table"]["difference"] is None
+
+
+def test_finding_3_a_list_of_party_members_behind_a_figure_is_audited(world, django_user_model, client):  # noqa: F811
+    """members_in_branch lists Party members by name to the organizers of the area and to administrators.
+    Opening one of them tells their party status and is audited where the membership lies outside the viewer's
+    own organizations (party_status); the list of all of them, 50 a page, was not."""
+    import re
+
+    from xinye.accounts.models import AuditEvent
+
+    client.force_login(_organizer(django_user_model, world["street_b"], "auditstreet"))
+    got = client.get("/indicators/records/?indicator=members_in_branch&division=990101002&part=all")
+    listed = {int(i) for i in re.findall(r"/people/(\d+)/", got.content.decode())}
+    assert got.status_code == 200 and world["m6"].pk in listed  # a member of branch B (street A), working in B
+    rows = AuditEvent.objects.filter(field=AuditEvent.Field.PARTY_STATUS, username="auditstreet")
+    assert rows.count() == 1 and {int(i) for i in rows.get().subject_ids.split(",")} == listed
+    # a list that says nothing of membership is not a party-status read
+    assert client.get("/indicators/records/?indicator=union_members&division=990101002&part=all").status_code == 200
+    assert rows.count() == 1
+    # an administrator's list of members is audited too
+    client.force_login(django_user_model.objects.get(username="admin"))
+    assert client.get("/indicators/records/?indicator=members_in_branch&division=990101001").status_code == 200
+    assert AuditEvent.objects.filter(field=AuditEvent.Field.PARTY_STATUS, username="admin").exists()

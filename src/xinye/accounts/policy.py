@@ -186,6 +186,10 @@ denominator, *, numerator_counts=True, own=None, taken_out=None) -> (numerator, 
     behind it (nor, for a share, the rest) is small; nor the difference from what the viewer sees exactly
     (their own divisions inside, `own`), nor, for the rest of a pilot's area, the pilots taken out of it as
     far as the viewer does not see them (`taken_out`, each from `hidden_part`).
+`indicator_records(scope, division_code, records)`, `indicator_records_shown(scope, records, person_ids)`
+    the records behind a figure, listed only inside the viewer's own area and only those they may open one by
+    one; a list that says who is a Party member is only of memberships they may see, and every page of it shown
+    is audited like a roster (`party_status`, outside the viewer's own organizations).
 `may_read_indicators(scope)`, `may_manage_pilots(scope)`
     the indicator pages are for administrators and organizers; pilots are set by administrators.
 
@@ -1226,6 +1230,14 @@ def indicator_records(scope: Scope, division_code: str, records):
     else:
         raise ValueError(records.kind)
     return records.all.filter(q), records.counted.filter(q)
+
+
+def indicator_records_shown(scope: Scope, records, person_ids: Iterable[int]) -> None:
+    """A page of an indicator's records was shown: where the records say who is a Party member
+    (`records.membership`), it is a read of each listed person's party status, audited as a roster's is
+    (`party_members_among`: outside the viewer's own organizations). Second outsider review, 2026-12-04."""
+    if records.kind == "people" and records.membership:
+        party_members_among(scope, person_ids)
 
 
 def may_generate_report(scope: Scope, division_code: str) -> bool:

@@ -221,6 +221,8 @@ def indicator_records(request):
         )
         if indicator.numerator_counts or p == "all"
     ]
+    page = paginate(request, qs)
+    policy.indicator_records_shown(scope, counts["records"], [item.pk for item in page.object_list])
     return render(
         request,
         "reports/indicator_records.html",
@@ -228,7 +230,7 @@ def indicator_records(request):
             "indicator": indicator,
             "division": division,
             "kind": kind,
-            "page": paginate(request, qs),
+            "page": page,
             "part": part,
             "parts": parts,
             "back": urlencode(base),

@@ -430,7 +430,8 @@ def figure_records(
     as_of: dt.date | None = None,
 ):
     """The people, business units or demands behind one figure of the indicators page, as the viewer may list
-    them (`policy.indicator_records`): (kind, queryset of `part`, {part: count}). Raises Division.DoesNotExist
+    them (`policy.indicator_records`): (kind, queryset of `part`, {part: count, "records": the Records they come
+    from}); a page of them shown is told to `policy.indicator_records_shown` (the audit). Raises Division.DoesNotExist
     for a division the viewer may not read, outside their own area (counts only there), or not counted that
     way (an occupation asked of an indicator without one)."""
     from .indicators import records
@@ -446,7 +447,7 @@ def figure_records(
     every, counted = listed
     missing = every.exclude(pk__in=counted.values("pk"))
     chosen = {"counted": counted, "missing": missing, "all": every}[part]
-    return r.kind, chosen.distinct().order_by("pk"), {"counted": counted.count(), "all": every.count()}
+    return r.kind, chosen.distinct().order_by("pk"), {"counted": counted.count(), "all": every.count(), "records": r}
 
 
 # ------------------------------------------------------------------------------------------ monthly reports
