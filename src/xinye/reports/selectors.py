@@ -332,8 +332,8 @@ def pilot_comparison(
         if got is None or not outside_pilots:
             return got
         mine = [c for c in policy.own_divisions_inside(scope, div) if not any(c.startswith(p) for p in inside)]
-        got = [own_series.get(c, {}).get(period) or (0, 0) for c in mine]
-        return sum(n for n, _d in got), sum(d for _n, d in got)
+        counts = [own_series.get(c, {}).get(period) or (0, 0) for c in mine]
+        return sum(n for n, _d in counts), sum(d for _n, d in counts)
 
     def taken_out(period) -> list[tuple[int, int]]:
         return [
