@@ -209,9 +209,13 @@ def board(
         occupation=occupation,
     )
 
+    # the viewer's own divisions counted once for every indicator (with the cache off, current_counts counts)
+    own_counts = {p: current_counts(code=p, platform=platform, occupation=occupation, as_of=as_of) for p in own_codes}
+
     def own_now(indicator: Indicator, division: str):
         def lookup(p: str):
-            return current_counts(code=p, platform=platform, occupation=occupation, as_of=as_of)[indicator.code].get(p)
+            by_div = own_counts[p][indicator.code] if p in own_counts else None
+            return by_div.get(p) if by_div else None
 
         return own_sum(scope, division, lookup)
 
