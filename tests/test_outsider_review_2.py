@@ -131,7 +131,6 @@ def test_finding_3_a_list_of_party_members_behind_a_figure_is_audited(world, dja
     assert AuditEvent.objects.filter(field=AuditEvent.Field.PARTY_STATUS, username="admin").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="finding 4 is open: an occupation cell comes back as the total less the others")
 def test_finding_4_an_occupation_cell_does_not_come_back_from_the_total_and_the_others(
     world,  # noqa: F811
     django_user_model,
@@ -162,6 +161,8 @@ def test_finding_4_an_occupation_cell_does_not_come_back_from_the_total_and_the_
             known = [known[0] - (cell[0] - mine[0]), known[1] - (cell[1] - mine[1])]
         else:
             hidden.append(occupation)
-    assert hidden == ["truck_driver"]
-    # what the viewer works out for street B's truck drivers must not be an exact small count
+    # street B's 3 truck drivers are hidden, and so is at least one more cell (secondary suppression) ...
+    assert "truck_driver" in hidden and len(hidden) > 1
+    # ... so what the viewer works out for street B's truck drivers is not an exact small count
     assert tuple(known) != (0, 3)
+    assert not (0 < known[1] < 5)

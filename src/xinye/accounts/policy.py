@@ -200,7 +200,7 @@ value inside a request; one `AuditEvent` per request and field names how many su
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.db.models import Q
@@ -1145,6 +1145,7 @@ def indicator_figures(
     numerator_counts: bool = True,
     own: tuple[int, int] | None = None,
     taken_out: Iterable[tuple[int, int]] | None = None,
+    hide: bool = False,
 ):
     """What of an indicator's counts the viewer sees: `(numerator, denominator, value_shown)`, each count through
     `suppress_small`. Outside the viewer's area the figure computed from them (a share, a mean) is shown only
@@ -1160,7 +1161,10 @@ def indicator_figures(
     the pilots in it), the counts of each part that the viewer does not see exactly (`hidden_part`). The
     division's own figure less this one is then their sum, and less the parts shown elsewhere (a pilot they
     read) any one of them, so a small part, or a small sum, is protected the same way (second outsider review,
-    2026-12-04)."""
+    2026-12-04).
+
+    `hide`: the figure is hidden as a cell of a table whose other cells and margins would give a hidden cell
+    away (`indicator_table`); its counts are then rounded as for a small rest."""
     from xinye.common import disclosure
 
     def small_part(num: int, den: int) -> bool:
@@ -1168,8 +1172,8 @@ def indicator_figures(
             numerator_counts and (disclosure.is_small(num) or disclosure.is_small(den - num))
         )
 
-    if (own is not None or taken_out is not None) and indicator_access(scope, division_code) == OUTSIDE:
-        small = own is not None and small_part(numerator - own[0], denominator - own[1])
+    if (hide or own is not None or taken_out is not None) and indicator_access(scope, division_code) == OUTSIDE:
+        small = hide or own is not None and small_part(numerator - own[0], denominator - own[1])
         parts = [p for p in (taken_out or ()) if p != (0, 0)]
         total = (sum(n for n, _d in parts), sum(d for _n, d in parts))
         small = small or any(small_part(*p) for p in parts) or (len(parts) > 1 and small_part(*total))
@@ -1192,6 +1196,52 @@ def indicator_figures(
     if disclosure.is_small(denominator - numerator):
         return disclosure.round_total(numerator, in_scope=False, part_hidden=True), den, False
     return num, den, True
+
+
+def indicator_table(
+    scope: Scope,
+    division_code: str,
+    table: Mapping[tuple[int | None, str], tuple[int, int]],
+    *,
+    own: Mapping[tuple[int | None, str], tuple[int, int]] | None = None,
+    taken_out: Mapping[tuple[int | None, str], list[tuple[int, int]]] | None = None,
+    numerator_counts: bool = True,
+) -> dict[tuple[int | None, str], tuple]:
+    """An indicator's counts of one division by platform and occupation as the viewer sees them: (platform or
+    None for every platform, occupation or "" for every occupation) -> `indicator_figures` of that cell, with the
+    cell's own counts (`own`, the viewer's own divisions inside by the same keys) and parts taken out
+    (`taken_out`). A key missing from `table` counts nothing.
+
+    Seen from outside, the cells of a line (every occupation of a platform, every platform of an occupation) and
+    its margin are read together: a hidden cell would come back as the margin less the cells shown, with the
+    viewer's own divisions (seen exactly) taken off. So more cells are hidden until no line gives a small count
+    away (`disclosure.secondary_cells`; second outsider review, finding 4). Every figure of a division read by
+    platform or occupation outside the viewer's area comes from here, over the whole table, so the cells hidden
+    do not depend on the one asked for."""
+    from xinye.common import disclosure
+
+    def figures(key, hide=False):
+        num, den = table.get(key, (0, 0))
+        return indicator_figures(
+            scope, division_code, num, den, numerator_counts=numerator_counts,
+            own=(own or {}).get(key, (0, 0)) if own is not None else None,
+            taken_out=taken_out.get(key, []) if taken_out is not None else None, hide=hide,
+        )  # fmt: skip
+
+    keys = set(table) | {(None, "")}
+    out = {key: figures(key) for key in keys}
+    if indicator_access(scope, division_code) != OUTSIDE:
+        return out
+    cells = {}
+    for key in keys:
+        num, den = table.get(key, (0, 0))
+        own_num, own_den = (own or {}).get(key, (0, 0))
+        shown_num, shown_den, _visible = out[key]
+        exact = (shown_num == num and isinstance(shown_num, int), shown_den == den and isinstance(shown_den, int))
+        cells[key] = ((num - own_num, den - own_den), exact)
+    for key in disclosure.secondary_cells(cells, numerator_counts=numerator_counts):
+        out[key] = figures(key, hide=True)
+    return out
 
 
 def hidden_part(scope: Scope, division_code: str, counts: tuple[int, int], own: tuple[int, int] | None):

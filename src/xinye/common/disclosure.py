@@ -61,3 +61,65 @@ def round_total(value: int, *, in_scope: bool, part_hidden: bool, threshold: int
     if is_small(value, threshold):
         return f"<{threshold}"
     return f"≈{threshold * round(value / threshold)}"
+
+
+Key = tuple  # a cell of a two-way table: (row, column)
+
+
+def secondary_cells(
+    cells: Mapping[Key, tuple[tuple[int, int], tuple[bool, bool]]],
+    *,
+    margin: tuple = (None, ""),
+    numerator_counts: bool = True,
+    threshold: int = THRESHOLD,
+) -> set[Key]:
+    """The cells of a two-way table of (numerator, denominator) counts to hide besides those already hidden, so
+    that no hidden count comes back from a margin less the cells shown (secondary suppression).
+
+    `cells`: (row, column) -> ((numerator, denominator) the viewer does not see exactly already, i.e. the count
+    less what they see of it elsewhere; (numerator shown exactly, denominator shown exactly)). The row `margin[0]`
+    and the column `margin[1]` are the margins: (margin row, c) counts every row of column c together, (r, margin
+    column) every column of row r. Rows need not partition their margin (a worker on two platforms counts in
+    each): what is left of a margin once the cells shown are taken from it is what the viewer learns.
+
+    Each line (a row or a column) whose margin is shown exactly gives the viewer its margin less the cells shown
+    exactly: the hidden cells and the rest (records in none of the cells, such as workers without an
+    occupation) together. While that is small (1 to `threshold` - 1) for a count (the denominator; with
+    `numerator_counts`, the numerator and the denominator less the numerator too), the line's smallest cell
+    still shown that adds to it is hidden, and every line is looked at again, until none gives a small count
+    away. The same table always gives the same cells (ties go by the cell's key), whichever cell is asked for."""
+    hidden: set[Key] = set()
+    counts = (0, 1, 2) if numerator_counts else (1,)
+
+    def value(key: Key, q: int) -> int:
+        (num, den), _exact = cells[key]
+        return (num, den, den - num)[q]
+
+    def known(key: Key, q: int) -> bool:
+        if key in hidden:
+            return False
+        _part, (num_exact, den_exact) = cells[key]
+        return (num_exact, den_exact, num_exact and den_exact)[q]
+
+    rows = sorted({r for r, _c in cells}, key=str)
+    columns = sorted({c for _r, c in cells}, key=str)
+    lines = [((r, margin[1]), [(r, c) for c in columns if c != margin[1]]) for r in rows]
+    lines += [((margin[0], c), [(r, c) for r in rows if r != margin[0]]) for c in columns]
+    changed = True
+    while changed:
+        changed = False
+        for total, members in lines:
+            members = [m for m in members if m in cells]
+            if total not in cells:
+                continue
+            for q in counts:
+                if not known(total, q):
+                    continue
+                rest = value(total, q) - sum(value(m, q) for m in members if known(m, q))
+                if not is_small(rest, threshold):
+                    continue
+                shown = sorted((value(m, q), str(m), m) for m in members if known(m, q) and value(m, q) > 0)
+                if shown:
+                    hidden.add(shown[0][2])
+                    changed = True
+    return hidden

@@ -96,6 +96,71 @@ def current_counts(
     return got
 
 
+#: an indicator's counts of one division by platform and occupation: (platform id or None for every platform,
+#: occupation or "" for every occupation) -> (numerator, denominator); a key missing counts nothing
+Grid = dict[tuple[int | None, str], tuple[int, int]]
+#: the cell of a grid that counts everything
+ALL = (None, "")
+
+
+def current_grids(*, code: str, as_of: dt.date) -> dict[str, dict[str, Grid]]:
+    """Every indicator's counts today for the division `code` and every division under it, by platform and
+    occupation at once (as a snapshot counts them): indicator code -> {division code: Grid}. Cached as
+    `current_counts`. What `policy.indicator_table` reads a division seen from outside from, by platform or
+    occupation."""
+    seconds = settings.XINYE_INDICATOR_CACHE_SECONDS
+    key = "xinye:indicator-grids:" + hashlib.sha256(repr((code, as_of.isoformat())).encode()).hexdigest()
+    got = cache.get(key) if seconds else None
+    if got is not None:
+        return got
+    got = {}
+    for indicator in INDICATORS:
+        grids: dict[str, Grid] = {}
+        for (div, occ, plat), counts in (
+            compute(indicator, Context(as_of=as_of, prefix=code, cross=True)) or {}
+        ).items():
+            grids.setdefault(div, {})[(plat, occ)] = counts
+        got[indicator.code] = grids
+    if seconds:
+        cache.set(key, got, seconds)
+    return got
+
+
+def snapshot_grids(
+    *, indicators: list[str], divisions: list[str], months: int = SERIES_MONTHS
+) -> tuple[list[dt.date], dict[tuple[str, str], dict[dt.date, Grid]]]:
+    """As `snapshot_series`, every platform and occupation at once: (indicator, division) -> {month: Grid}."""
+    periods = sorted(set(IndicatorSnapshot.objects.values_list("period", flat=True).distinct()))[-months:]
+    out: dict[tuple[str, str], dict[dt.date, Grid]] = {}
+    if not periods:
+        return [], out
+    rows = IndicatorSnapshot.objects.filter(indicator__in=indicators, division__in=divisions, period__gte=periods[0])
+    for ind, div, period, occ, plat, num, den in rows.values_list(
+        "indicator", "division", "period", "occupation", "platform_id", "numerator", "denominator"
+    ):
+        out.setdefault((ind, div), {}).setdefault(period, {})[(plat, occ)] = (num, den)
+    return periods, out
+
+
+def add_grids(grids, sign: int = 1, base: Grid | None = None) -> Grid:
+    """`base` plus (or, `sign` -1, less) each of `grids`, cell by cell."""
+    out = dict(base or {})
+    for grid in grids:
+        for k, (n, d) in grid.items():
+            n0, d0 = out.get(k, (0, 0))
+            out[k] = (n0 + sign * n, d0 + sign * d)
+    return out
+
+
+def table_figures(scope: Scope, indicator: Indicator, division: str, grids: dict[str, Grid], key) -> tuple:
+    """`policy.indicator_figures` of the cell `key` of a division's grid (`grids`: division code -> Grid, for the
+    division and the viewer's own divisions inside it), read with every other cell (`policy.indicator_table`)."""
+    inside = policy.own_divisions_inside(scope, division)
+    own = add_grids(grids.get(p, {}) for p in inside) if inside else None
+    grid = {key: (0, 0), **grids.get(division, {})}
+    return policy.indicator_table(scope, division, grid, own=own, numerator_counts=indicator.numerator_counts)[key]
+
+
 @dataclass
 class Figure:
     """One indicator of one division as the viewer sees it."""
@@ -126,13 +191,26 @@ def own_sum(scope: Scope, division: str, lookup) -> tuple[int, int] | None:
 
 
 def figure(
-    scope: Scope, indicator: Indicator, division: str, counts: tuple[int, int] | None, own: tuple | None = None
+    scope: Scope,
+    indicator: Indicator,
+    division: str,
+    counts: tuple[int, int] | None,
+    own: tuple | None = None,
+    *,
+    grids: dict[str, Grid] | None = None,
+    key=ALL,
 ) -> Figure:
-    """The viewer's figure from raw counts (None: nothing counted); `own`: see `policy.indicator_figures`."""
-    num, den = counts or (0, 0)
-    shown_num, shown_den, visible = policy.indicator_figures(
-        scope, division, num, den, numerator_counts=indicator.numerator_counts, own=own
-    )
+    """The viewer's figure from raw counts (None: nothing counted); `own`: see `policy.indicator_figures`.
+    `grids` (division code -> Grid, see `table_figures`): the figure is the cell `key` of the division's table,
+    whose counts are then taken from there."""
+    if grids is not None:
+        num, den = grids.get(division, {}).get(key, (0, 0))
+        shown_num, shown_den, visible = table_figures(scope, indicator, division, grids, key)
+    else:
+        num, den = counts or (0, 0)
+        shown_num, shown_den, visible = policy.indicator_figures(
+            scope, division, num, den, numerator_counts=indicator.numerator_counts, own=own
+        )
     return Figure(
         indicator=indicator,
         division=division,
@@ -161,17 +239,32 @@ def snapshot_series(
 
 
 def visible_series(
-    scope: Scope, indicator: Indicator, division: str, periods, by_period: dict, own_series: dict | None = None
+    scope: Scope,
+    indicator: Indicator,
+    division: str,
+    periods,
+    by_period: dict,
+    own_series: dict | None = None,
+    *,
+    grids: dict[str, dict[dt.date, Grid]] | None = None,
+    key=ALL,
 ) -> list:
     """[(month, value or None)]: a month the viewer may not see (or with nothing counted) is a gap.
-    `own_series`: {division code: {month: counts}} of the snapshots, for the viewer's own divisions inside."""
+    `own_series`: {division code: {month: counts}} of the snapshots, for the viewer's own divisions inside.
+    `grids`: {division code: {month: Grid}} for the division and those own divisions: each month's figure is
+    then the cell `key` of its table (`table_figures`), `by_period` and `own_series` unused."""
     out = []
     for p in periods:
-        num, den = by_period.get(p, (0, 0))
-        own = own_sum(scope, division, lambda c, p=p: (own_series or {}).get(c, {}).get(p))
-        _n, _d, visible = policy.indicator_figures(
-            scope, division, num, den, numerator_counts=indicator.numerator_counts, own=own
-        )
+        if grids is not None:
+            at = {d: by_month.get(p, {}) for d, by_month in grids.items()}
+            num, den = at.get(division, {}).get(key, (0, 0))
+            _n, _d, visible = table_figures(scope, indicator, division, at, key)
+        else:
+            num, den = by_period.get(p, (0, 0))
+            own = own_sum(scope, division, lambda c, p=p: (own_series or {}).get(c, {}).get(p))
+            _n, _d, visible = policy.indicator_figures(
+                scope, division, num, den, numerator_counts=indicator.numerator_counts, own=own
+            )
         out.append((p, indicator.value(num, den) if visible else None))
     return out
 
@@ -190,7 +283,6 @@ def board(
     as_of = as_of or timezone.localdate()
     division = division_get(scope=scope, code=code)
     chosen = chosen or INDICATORS[0]
-    counts = current_counts(code=code, platform=platform, occupation=occupation, as_of=as_of)
     below = child_length(code)
     children = []
     if below is not None:
@@ -202,15 +294,26 @@ def board(
         children = [d for d in qs.order_by("code") if policy.indicator_access(scope, d.code) is not None]
     child_codes = [c.code for c in children]
     own_codes = sorted({p for d in [code, *child_codes] for p in policy.own_divisions_inside(scope, d)})
-    periods, series = snapshot_series(
-        indicators=[i.code for i in INDICATORS],
-        divisions=[code, *child_codes, *own_codes],
-        platform=platform,
-        occupation=occupation,
-    )
-
-    # the viewer's own divisions counted once for every indicator (with the cache off, current_counts counts)
-    own_counts = {p: current_counts(code=p, platform=platform, occupation=occupation, as_of=as_of) for p in own_codes}
+    key = (platform, occupation)
+    # a division seen from outside by platform or occupation: each figure is a cell of its table, read with the
+    # others (policy.indicator_table), from the counts of every platform and occupation at once
+    tabled = key != ALL and policy.indicator_access(scope, code) == policy.OUTSIDE
+    if tabled:
+        grids_now = current_grids(code=code, as_of=as_of)
+        periods, grids_then = snapshot_grids(
+            indicators=[i.code for i in INDICATORS], divisions=[code, *child_codes, *own_codes]
+        )
+    else:
+        periods, series = snapshot_series(
+            indicators=[i.code for i in INDICATORS],
+            divisions=[code, *child_codes, *own_codes],
+            platform=platform,
+            occupation=occupation,
+        )
+        # the viewer's own divisions counted once for every indicator (with the cache off, current_counts counts)
+        own_counts = {
+            p: current_counts(code=p, platform=platform, occupation=occupation, as_of=as_of) for p in own_codes
+        }
 
     def own_now(indicator: Indicator, division: str):
         def lookup(p: str):
@@ -222,35 +325,35 @@ def board(
     def own_then(indicator: Indicator) -> dict:
         return {p: series.get((indicator.code, p), {}) for p in own_codes}
 
-    figures = []
-    for indicator in INDICATORS:
-        by_div = counts[indicator.code]
-        if by_div is None:
-            figures.append(Figure(indicator=indicator, division=code, counted=False))
-            continue
-        f = figure(scope, indicator, code, by_div.get(code), own_now(indicator, code))
+    def counted(indicator: Indicator) -> bool:
+        return not occupation or indicator.by_occupation
+
+    def one(indicator: Indicator, division: str) -> Figure:
+        if not counted(indicator):
+            return Figure(indicator=indicator, division=division, counted=False)
+        if tabled:
+            f = figure(scope, indicator, division, None, grids=grids_now[indicator.code], key=key)
+            then = {d: grids_then.get((indicator.code, d), {}) for d in [division, *own_codes]}
+            f.series = visible_series(scope, indicator, division, periods, {}, grids=then, key=key)
+            return f
+        by_div = counts[indicator.code] or {}
+        f = figure(scope, indicator, division, by_div.get(division), own_now(indicator, division))
         f.series = visible_series(
-            scope, indicator, code, periods, series.get((indicator.code, code), {}), own_then(indicator)
+            scope, indicator, division, periods, series.get((indicator.code, division), {}), own_then(indicator)
         )
-        figures.append(f)
-    rows = []
-    by_div = counts[chosen.code]
-    for child in children:
-        if by_div is None:
-            f = Figure(indicator=chosen, division=child.code, counted=False)
-        else:
-            f = figure(scope, chosen, child.code, by_div.get(child.code), own_now(chosen, child.code))
-            f.series = visible_series(
-                scope, chosen, child.code, periods, series.get((chosen.code, child.code), {}), own_then(chosen)
-            )
-        rows.append(
-            {
-                "division": child,
-                "figure": f,
-                "drill": child_length(child.code) is not None,
-                "listable": policy.indicator_access(scope, child.code) == policy.INSIDE,
-            }
-        )
+        return f
+
+    counts = {} if tabled else current_counts(code=code, platform=platform, occupation=occupation, as_of=as_of)
+    figures = [one(indicator, code) for indicator in INDICATORS]
+    rows = [
+        {
+            "division": child,
+            "figure": one(chosen, child.code),
+            "drill": child_length(child.code) is not None,
+            "listable": policy.indicator_access(scope, child.code) == policy.INSIDE,
+        }
+        for child in children
+    ]
     return {
         "division": division,
         "code": code,
@@ -311,46 +414,50 @@ def pilot_comparison(
     # what the viewer sees exactly of a pilot or an area they read from outside (their own divisions in it),
     # and of the pilots taken out of the area (policy.hidden_part): neither may give a small count away
     own_codes = sorted({p for d in [code, area, *inside] for p in policy.own_divisions_inside(scope, d)})
-    periods, series = snapshot_series(
-        indicators=[indicator.code],
-        divisions=[area, *inside, *own_codes],
-        platform=platform,
-        occupation=occupation,
-        months=10_000,
-    )
+    # every platform and occupation at once: a figure by platform or occupation is a cell of its division's table,
+    # read with the others (policy.indicator_table)
+    periods, grids = snapshot_grids(indicators=[indicator.code], divisions=[area, *inside, *own_codes], months=10_000)
+    key = (platform, occupation)
     start = pilot.start_on.replace(day=1)
     before = max((p for p in periods if p < start), default=None)
     after = max((p for p in periods if p >= start), default=None)
 
+    def grid(div: str, period) -> Grid:
+        return grids.get((indicator.code, div), {}).get(period, {})
+
     def ratio(div: str, period) -> Ratio:
-        num, den = series.get((indicator.code, div), {}).get(period, (0, 0))
-        return Ratio(num, den)
+        return Ratio(*grid(div, period).get(key, (0, 0)))
 
     def rest(period) -> Ratio:
         return rest_of(ratio(area, period), [ratio(c, period) for c in inside])
 
-    own_series = {p: series.get((indicator.code, p), {}) for p in own_codes}
+    def own(div: str, period, *, outside_pilots: bool = False) -> Grid | None:
+        mine = policy.own_divisions_inside(scope, div)
+        if not mine:
+            return None
+        if outside_pilots:
+            mine = [c for c in mine if not any(c.startswith(p) for p in inside)]
+        return add_grids(grid(c, period) for c in mine)
 
-    def own(div: str, period, *, outside_pilots: bool = False):
-        got = own_sum(scope, div, lambda c: own_series.get(c, {}).get(period))
-        if got is None or not outside_pilots:
-            return got
-        mine = [c for c in policy.own_divisions_inside(scope, div) if not any(c.startswith(p) for p in inside)]
-        counts = [own_series.get(c, {}).get(period) or (0, 0) for c in mine]
-        return sum(n for n, _d in counts), sum(d for _n, d in counts)
+    def pilot_figures(div: str, period):
+        return policy.indicator_table(
+            scope, div, {key: (0, 0), **grid(div, period)}, own=own(div, period),
+            numerator_counts=indicator.numerator_counts,
+        )[key]  # fmt: skip
 
-    def taken_out(period) -> list[tuple[int, int]]:
-        return [
-            policy.hidden_part(scope, c, (int(r.numerator), int(r.denominator)), own(c, period))
-            for c in inside
-            for r in [ratio(c, period)]
-        ]
+    def rest_figures(period):
+        table = add_grids((grid(c, period) for c in inside), -1, base=grid(area, period))
+        mine = {c: own(c, period) for c in inside}
+        taken_out = {
+            k: [policy.hidden_part(scope, c, grid(c, period).get(k, (0, 0)), (mine[c] or {}).get(k)) for c in inside]
+            for k in {key, *table}
+        }
+        return policy.indicator_table(
+            scope, area, {key: (0, 0), **table}, own=own(area, period, outside_pilots=True), taken_out=taken_out,
+            numerator_counts=indicator.numerator_counts,
+        )[key]  # fmt: skip
 
-    def rest_figures(period, r: Ratio):
-        return policy.indicator_figures(
-            scope, area, int(r.numerator), int(r.denominator), numerator_counts=indicator.numerator_counts,
-            own=own(area, period, outside_pilots=True), taken_out=taken_out(period),
-        )  # fmt: skip
+    own_series = {p: grids.get((indicator.code, p), {}) for p in own_codes}
 
     recent = periods[-SERIES_MONTHS:]
     out = {
@@ -361,7 +468,10 @@ def pilot_comparison(
         "before": before,
         "after": after,
         "series": {
-            "pilot": visible_series(scope, indicator, code, recent, series.get((indicator.code, code), {}), own_series),
+            "pilot": visible_series(
+                scope, indicator, code, recent, {}, grids={code: grids.get((indicator.code, code), {}), **own_series},
+                key=key,
+            ),
             "rest": _rest_series(indicator, recent, rest, rest_figures),
         },
         "table": None,
@@ -370,20 +480,14 @@ def pilot_comparison(
         return out
     did = diff_in_diff(ratio(code, before), ratio(code, after), rest(before), rest(after), scale=indicator.scale)
     cells = {
-        "pilot_before": (code, before, did.pilot_before, did.pilot_before_value),
-        "pilot_after": (code, after, did.pilot_after, did.pilot_after_value),
-        "rest_before": (area, before, did.rest_before, did.rest_before_value),
-        "rest_after": (area, after, did.rest_after, did.rest_after_value),
+        "pilot_before": (code, before, did.pilot_before_value),
+        "pilot_after": (code, after, did.pilot_after_value),
+        "rest_before": (area, before, did.rest_before_value),
+        "rest_after": (area, after, did.rest_after_value),
     }
     shown = {}
-    for name, (div, period, r, value) in cells.items():
-        if div == area:
-            num, den, visible = rest_figures(period, r)
-        else:
-            num, den, visible = policy.indicator_figures(
-                scope, div, int(r.numerator), int(r.denominator), numerator_counts=indicator.numerator_counts,
-                own=own(div, period),
-            )  # fmt: skip
+    for name, (div, period, value) in cells.items():
+        num, den, visible = rest_figures(period) if div == area else pilot_figures(div, period)
         shown[name] = {"numerator": num, "denominator": den, "value": value if visible else None, "visible": visible}
     pilot_ok = shown["pilot_before"]["visible"] and shown["pilot_after"]["visible"]
     rest_ok = shown["rest_before"]["visible"] and shown["rest_after"]["visible"]
@@ -400,7 +504,7 @@ def _rest_series(indicator: Indicator, periods, rest, rest_figures) -> list:
     out = []
     for p in periods:
         r = rest(p)
-        _n, _d, visible = rest_figures(p, r)
+        _n, _d, visible = rest_figures(p)
         out.append((p, indicator.value(r.numerator, r.denominator) if visible else None))
     return out
 
