@@ -192,3 +192,43 @@ def test_a_pilot_by_occupation_hides_the_same_cells(world, django_user_model):  
         f = next(f for f in board["figures"] if f.indicator.code == "union_members")
         assert shown[occupation] == (f.value is not None), occupation
     assert not shown["truck_driver"] and list(shown.values()).count(False) > 1
+
+
+@pytest.mark.django_db
+def test_the_division_between_is_taken_off_too(world, django_user_model, client):  # noqa: F811
+    """A street organizer reads the district (around their street) and the city (around the district) from
+    outside. The city less the district is the other districts: 3 people, none in the union. Each of the city
+    and the district less the street is large, so each was shown exactly, and the difference gave the 3 away."""
+    from tests.test_indicators import _division
+    from xinye.people.models import Person
+
+    other = _division("990102", "另一区", "county", world["city"])
+    community = _division("990102001001", "另一社区", "community", _division("990102001", "另一街道", "street", other))
+    for i in range(3):
+        Person.objects.create(name=f"o{i}", occupation="courier", work_community=community)
+    for i in range(10):
+        Person.objects.create(name=f"b{i}", occupation="courier", work_community=world["b1"],
+                              union_name="试验工会" if i < 5 else "")  # fmt: skip
+    client.force_login(_organizer(django_user_model, world["street_a"], "chainstreet"))
+
+    def union(division):
+        f = next(f for f in client.get(f"/api/indicators/?division={division}").json()["figures"]
+                 if f["indicator"] == "union_members")  # fmt: skip
+        return f["numerator"], f["denominator"]
+
+    district, city = union("990101"), union("9901")
+    assert all(isinstance(v, int) for v in district)  # the district less the street: 16, 6 in the union
+    # the city is not exact beside it: less the district it would be 3 people
+    assert not all(isinstance(v, int) for v in city)
+
+
+def test_known_cuts_cover_each_own_division_once():
+    from xinye.accounts import policy
+    from xinye.accounts.scope import Scope
+
+    street = Scope(user_id=1, division_prefixes=("440306001",))
+    assert policy.known_cuts(street, "44") == [["4403"], ["440306"], ["440306001"]]
+    assert policy.known_cuts(street, "440306") == [["440306001"]]
+    assert policy.known_cuts(street, "440306001") == []  # their own: inside
+    two = Scope(user_id=1, division_prefixes=("440306", "440307001"))
+    assert policy.known_cuts(two, "4403") == [["440306", "440307"], ["440306", "440307001"]]

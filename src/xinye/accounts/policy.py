@@ -1136,6 +1136,27 @@ def own_divisions_inside(scope: Scope, division_code: str) -> list[str]:
     return [p for p in scope.division_prefixes if p.startswith(division_code) and p != division_code]
 
 
+def known_cuts(scope: Scope, division_code: str) -> list[list[str]]:
+    """What the viewer sees exactly inside a division they see from outside, as sets of divisions that cover each
+    of their own divisions inside it once: the own divisions themselves, or a division between them and this one
+    (the district around their street, inside the city), which they read too. The division less the sum of any
+    such set is a subtraction away, so each is checked (`indicator_figures(own=...)`). [] for a division not seen
+    from outside."""
+    import itertools
+
+    from xinye.reports.indicators import LEVEL_LENGTHS
+
+    inside = own_divisions_inside(scope, division_code)
+    if not inside:
+        return []
+    options = [[o[:n] for n in LEVEL_LENGTHS if len(division_code) < n < len(o)] + [o] for o in inside]
+    cuts = set()
+    for choice in itertools.product(*options):
+        chosen = set(choice)
+        cuts.add(tuple(sorted(c for c in chosen if not any(o != c and c.startswith(o) for o in chosen))))
+    return [list(c) for c in sorted(cuts)]
+
+
 def indicator_figures(
     scope: Scope,
     division_code: str,
@@ -1143,7 +1164,7 @@ def indicator_figures(
     denominator,
     *,
     numerator_counts: bool = True,
-    own: tuple[int, int] | None = None,
+    own: tuple[int, int] | list[tuple[int, int]] | None = None,
     taken_out: Iterable[tuple[int, int]] | None = None,
     hide: bool = False,
 ):
@@ -1155,7 +1176,10 @@ def indicator_figures(
 
     `own`: the counts of the viewer's own divisions inside this one (`own_divisions_inside`), which they see
     exactly. The rest of the division is then a subtraction away, so a rest that is small (1 to 4 counted, or
-    not counted) is protected like a small count: the figure is not shown and the counts are rounded.
+    not counted) is protected like a small count: the figure is not shown and the counts are rounded. A list:
+    the counts of each set of divisions inside this one that the viewer sees exactly (`known_cuts`: their own
+    divisions, or the divisions between, such as the district around their street inside the city), each a
+    subtraction away.
 
     `taken_out`: for a figure of a division with parts taken out (the rest of a pilot's area: the area without
     the pilots in it), the counts of each part that the viewer does not see exactly (`hidden_part`). The
@@ -1173,7 +1197,8 @@ def indicator_figures(
         )
 
     if (hide or own is not None or taken_out is not None) and indicator_access(scope, division_code) == OUTSIDE:
-        small = hide or own is not None and small_part(numerator - own[0], denominator - own[1])
+        owns = [] if own is None else [own] if isinstance(own, tuple) else list(own)
+        small = hide or any(small_part(numerator - n, denominator - d) for n, d in owns)
         parts = [p for p in (taken_out or ()) if p != (0, 0)]
         total = (sum(n for n, _d in parts), sum(d for _n, d in parts))
         small = small or any(small_part(*p) for p in parts) or (len(parts) > 1 and small_part(*total))
@@ -1203,28 +1228,30 @@ def indicator_table(
     division_code: str,
     table: Mapping[tuple[int | None, str], tuple[int, int]],
     *,
-    own: Mapping[tuple[int | None, str], tuple[int, int]] | None = None,
+    own: Mapping | list[Mapping] | None = None,
     taken_out: Mapping[tuple[int | None, str], list[tuple[int, int]]] | None = None,
     numerator_counts: bool = True,
 ) -> dict[tuple[int | None, str], tuple]:
     """An indicator's counts of one division by platform and occupation as the viewer sees them: (platform or
     None for every platform, occupation or "" for every occupation) -> `indicator_figures` of that cell, with the
-    cell's own counts (`own`, the viewer's own divisions inside by the same keys) and parts taken out
-    (`taken_out`). A key missing from `table` counts nothing.
+    cell's own counts (`own`: by the same keys, the viewer's own divisions inside, or a list of them for each set
+    of `known_cuts`) and parts taken out (`taken_out`). A key missing from `table` counts nothing.
 
     Seen from outside, the cells of a line (every occupation of a platform, every platform of an occupation) and
-    its margin are read together: a hidden cell would come back as the margin less the cells shown, with the
-    viewer's own divisions (seen exactly) taken off. So more cells are hidden until no line gives a small count
-    away (`disclosure.secondary_cells`; second outsider review, finding 4). Every figure of a division read by
+    its margin are read together: a hidden cell would come back as the margin less the cells shown, with what the
+    viewer sees exactly inside taken off. So more cells are hidden until no line gives a small count away
+    (`disclosure.secondary_cells`; second outsider review, finding 4). Every figure of a division read by
     platform or occupation outside the viewer's area comes from here, over the whole table, so the cells hidden
     do not depend on the one asked for."""
     from xinye.common import disclosure
+
+    owns = None if own is None else [own] if isinstance(own, Mapping) else list(own)
 
     def figures(key, hide=False):
         num, den = table.get(key, (0, 0))
         return indicator_figures(
             scope, division_code, num, den, numerator_counts=numerator_counts,
-            own=(own or {}).get(key, (0, 0)) if own is not None else None,
+            own=[o.get(key, (0, 0)) for o in owns] if owns is not None else None,
             taken_out=taken_out.get(key, []) if taken_out is not None else None, hide=hide,
         )  # fmt: skip
 
@@ -1235,22 +1262,24 @@ def indicator_table(
     cells = {}
     for key in keys:
         num, den = table.get(key, (0, 0))
-        own_num, own_den = (own or {}).get(key, (0, 0))
         shown_num, shown_den, _visible = out[key]
         exact = (shown_num == num and isinstance(shown_num, int), shown_den == den and isinstance(shown_den, int))
-        cells[key] = ((num - own_num, den - own_den), exact)
+        parts = [(num - n, den - d) for n, d in (o.get(key, (0, 0)) for o in owns or [{}])]
+        cells[key] = (parts, exact)
     for key in disclosure.secondary_cells(cells, numerator_counts=numerator_counts):
         out[key] = figures(key, hide=True)
     return out
 
 
-def hidden_part(scope: Scope, division_code: str, counts: tuple[int, int], own: tuple[int, int] | None):
+def hidden_part(scope: Scope, division_code: str, counts: tuple[int, int], own):
     """What of a division's counts the viewer does not see exactly: nothing inside their own area, else the
-    counts less their own divisions inside it (`own`, see `own_divisions_inside`)."""
+    counts less what they see exactly inside it (`own`: their own divisions' counts, or a list of such counts
+    for each of `known_cuts`, of which the largest is taken)."""
     if indicator_access(scope, division_code) == INSIDE:
         return (0, 0)
-    own = own or (0, 0)
-    return (counts[0] - own[0], counts[1] - own[1])
+    owns = [] if own is None else [own] if isinstance(own, tuple) else list(own)
+    n, d = max(owns, key=lambda c: (c[1], c[0]), default=(0, 0))
+    return (counts[0] - n, counts[1] - d)
 
 
 def indicator_records(scope: Scope, division_code: str, records):

@@ -67,7 +67,7 @@ Key = tuple  # a cell of a two-way table: (row, column)
 
 
 def secondary_cells(
-    cells: Mapping[Key, tuple[tuple[int, int], tuple[bool, bool]]],
+    cells: Mapping[Key, tuple],
     *,
     margin: tuple = (None, ""),
     numerator_counts: bool = True,
@@ -76,11 +76,12 @@ def secondary_cells(
     """The cells of a two-way table of (numerator, denominator) counts to hide besides those already hidden, so
     that no hidden count comes back from a margin less the cells shown (secondary suppression).
 
-    `cells`: (row, column) -> ((numerator, denominator) the viewer does not see exactly already, i.e. the count
-    less what they see of it elsewhere; (numerator shown exactly, denominator shown exactly)). The row `margin[0]`
-    and the column `margin[1]` are the margins: (margin row, c) counts every row of column c together, (r, margin
-    column) every column of row r. Rows need not partition their margin (a worker on two platforms counts in
-    each): what is left of a margin once the cells shown are taken from it is what the viewer learns.
+    `cells`: (row, column) -> (parts, (numerator shown exactly, denominator shown exactly)). `parts`: the cell's
+    (numerator, denominator) that the viewer does not see exactly already, i.e. the count less what they see of
+    it elsewhere; or a list of them, one for each way they may take off what they see (each is checked). The row
+    `margin[0]` and the column `margin[1]` are the margins: (margin row, c) counts every row of column c together,
+    (r, margin column) every column of row r. Rows need not partition their margin (a worker on two platforms
+    counts in each): what is left of a margin once the cells shown are taken from it is what the viewer learns.
 
     Each line (a row or a column) whose margin is shown exactly gives the viewer its margin less the cells shown
     exactly: the hidden cells and the rest (records in none of the cells, such as workers without an
@@ -90,15 +91,17 @@ def secondary_cells(
     away. The same table always gives the same cells (ties go by the cell's key), whichever cell is asked for."""
     hidden: set[Key] = set()
     counts = (0, 1, 2) if numerator_counts else (1,)
+    parts = {k: ([p] if isinstance(p, tuple) else list(p)) for k, (p, _exact) in cells.items()}
+    ways = range(max((len(p) for p in parts.values()), default=1))
 
-    def value(key: Key, q: int) -> int:
-        (num, den), _exact = cells[key]
+    def value(key: Key, q: int, way: int) -> int:
+        num, den = parts[key][min(way, len(parts[key]) - 1)]
         return (num, den, den - num)[q]
 
     def known(key: Key, q: int) -> bool:
         if key in hidden:
             return False
-        _part, (num_exact, den_exact) = cells[key]
+        _parts, (num_exact, den_exact) = cells[key]
         return (num_exact, den_exact, num_exact and den_exact)[q]
 
     rows = sorted({r for r, _c in cells}, key=str)
@@ -112,13 +115,13 @@ def secondary_cells(
             members = [m for m in members if m in cells]
             if total not in cells:
                 continue
-            for q in counts:
+            for q, way in ((q, w) for q in counts for w in ways):
                 if not known(total, q):
                     continue
-                rest = value(total, q) - sum(value(m, q) for m in members if known(m, q))
+                rest = value(total, q, way) - sum(value(m, q, way) for m in members if known(m, q))
                 if not is_small(rest, threshold):
                     continue
-                shown = sorted((value(m, q), str(m), m) for m in members if known(m, q) and value(m, q) > 0)
+                shown = sorted((value(m, q, way), str(m), m) for m in members if known(m, q) and value(m, q, way) > 0)
                 if shown:
                     hidden.add(shown[0][2])
                     changed = True

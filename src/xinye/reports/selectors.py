@@ -155,8 +155,8 @@ def add_grids(grids, sign: int = 1, base: Grid | None = None) -> Grid:
 def table_figures(scope: Scope, indicator: Indicator, division: str, grids: dict[str, Grid], key) -> tuple:
     """`policy.indicator_figures` of the cell `key` of a division's grid (`grids`: division code -> Grid, for the
     division and the viewer's own divisions inside it), read with every other cell (`policy.indicator_table`)."""
-    inside = policy.own_divisions_inside(scope, division)
-    own = add_grids(grids.get(p, {}) for p in inside) if inside else None
+    cuts = policy.known_cuts(scope, division)
+    own = [add_grids(grids.get(p, {}) for p in cut) for cut in cuts] if cuts else None
     grid = {key: (0, 0), **grids.get(division, {})}
     return policy.indicator_table(scope, division, grid, own=own, numerator_counts=indicator.numerator_counts)[key]
 
@@ -180,14 +180,20 @@ class Figure:
         return round(self.numerator / 60, 1) if isinstance(self.numerator, int) else None
 
 
-def own_sum(scope: Scope, division: str, lookup) -> tuple[int, int] | None:
-    """The counts of the viewer's own divisions inside `division` when they see it from outside (None
-    otherwise), each read by `lookup(code)` -> (numerator, denominator) or None."""
-    inside = policy.own_divisions_inside(scope, division)
-    if not inside:
-        return None
-    got = [lookup(p) or (0, 0) for p in inside]
-    return sum(n for n, _d in got), sum(d for _n, d in got)
+def own_sum(scope: Scope, division: str, lookup) -> list[tuple[int, int]] | None:
+    """What the viewer sees exactly inside `division` when they see it from outside (None otherwise): for each
+    set of divisions of `policy.known_cuts` (their own divisions, or those between), the sum of its counts, each
+    read by `lookup(code)` -> (numerator, denominator) or None."""
+    out = []
+    for cut in policy.known_cuts(scope, division):
+        got = [lookup(p) or (0, 0) for p in cut]
+        out.append((sum(n for n, _d in got), sum(d for _n, d in got)))
+    return out or None
+
+
+def known_codes(scope: Scope, divisions) -> list[str]:
+    """Every division of `policy.known_cuts` of each of `divisions`: the counts `own_sum` reads."""
+    return sorted({c for d in divisions for cut in policy.known_cuts(scope, d) for c in cut})
 
 
 def figure(
@@ -293,7 +299,7 @@ def board(
         )
         children = [d for d in qs.order_by("code") if policy.indicator_access(scope, d.code) is not None]
     child_codes = [c.code for c in children]
-    own_codes = sorted({p for d in [code, *child_codes] for p in policy.own_divisions_inside(scope, d)})
+    own_codes = known_codes(scope, [code, *child_codes])
     key = (platform, occupation)
     # a division seen from outside by platform or occupation: each figure is a cell of its table, read with the
     # others (policy.indicator_table), from the counts of every platform and occupation at once
@@ -413,7 +419,7 @@ def pilot_comparison(
     inside = _outermost([c for c in others if c != area and c.startswith(area)])
     # what the viewer sees exactly of a pilot or an area they read from outside (their own divisions in it),
     # and of the pilots taken out of the area (policy.hidden_part): neither may give a small count away
-    own_codes = sorted({p for d in [code, area, *inside] for p in policy.own_divisions_inside(scope, d)})
+    own_codes = known_codes(scope, [code, area, *inside])
     # every platform and occupation at once: a figure by platform or occupation is a cell of its division's table,
     # read with the others (policy.indicator_table)
     periods, grids = snapshot_grids(indicators=[indicator.code], divisions=[area, *inside, *own_codes], months=10_000)
@@ -431,13 +437,13 @@ def pilot_comparison(
     def rest(period) -> Ratio:
         return rest_of(ratio(area, period), [ratio(c, period) for c in inside])
 
-    def own(div: str, period, *, outside_pilots: bool = False) -> Grid | None:
-        mine = policy.own_divisions_inside(scope, div)
-        if not mine:
+    def own(div: str, period, *, outside_pilots: bool = False) -> list[Grid] | None:
+        cuts = policy.known_cuts(scope, div)
+        if not cuts:
             return None
         if outside_pilots:
-            mine = [c for c in mine if not any(c.startswith(p) for p in inside)]
-        return add_grids(grid(c, period) for c in mine)
+            cuts = [[c for c in cut if not any(c.startswith(p) for p in inside)] for cut in cuts]
+        return [add_grids(grid(c, period) for c in cut) for cut in cuts]
 
     def pilot_figures(div: str, period):
         return policy.indicator_table(
@@ -449,7 +455,10 @@ def pilot_comparison(
         table = add_grids((grid(c, period) for c in inside), -1, base=grid(area, period))
         mine = {c: own(c, period) for c in inside}
         taken_out = {
-            k: [policy.hidden_part(scope, c, grid(c, period).get(k, (0, 0)), (mine[c] or {}).get(k)) for c in inside]
+            k: [
+                policy.hidden_part(scope, c, grid(c, period).get(k, (0, 0)), [g.get(k, (0, 0)) for g in mine[c] or []])
+                for c in inside
+            ]
             for k in {key, *table}
         }
         return policy.indicator_table(
@@ -469,7 +478,12 @@ def pilot_comparison(
         "after": after,
         "series": {
             "pilot": visible_series(
-                scope, indicator, code, recent, {}, grids={code: grids.get((indicator.code, code), {}), **own_series},
+                scope,
+                indicator,
+                code,
+                recent,
+                {},
+                grids={code: grids.get((indicator.code, code), {}), **own_series},
                 key=key,
             ),
             "rest": _rest_series(indicator, recent, rest, rest_figures),
@@ -618,7 +632,7 @@ def monthly_report_data(*, scope: Scope, code: str, period: dt.date) -> MonthlyD
         raise NoSnapshot(f"no indicator snapshot of {period:%Y-%m}: take it first (xinye indicators snapshot)")
     children = children_of(scope, division)
     codes = [code, *[c.code for c in children]]
-    own_codes = sorted({p for d in codes for p in policy.own_divisions_inside(scope, d)})
+    own_codes = known_codes(scope, codes)
     codes += own_codes
     rows = IndicatorSnapshot.objects.filter(
         division__in=codes, occupation="", platform__isnull=True, period__in=periods
