@@ -870,3 +870,30 @@ def test_callers_without_a_key_are_throttled(client):
 def test_the_jurisdiction_is_configurable(client):
     assert both(client, "services", {"jurisdiction_id": "shenzhen.example"}, root="services")
     check_errors(both(client, "services", {"jurisdiction_id": "xinye"}, expect=404, root="errors"), 404)
+
+
+def test_public_times_are_to_the_hour_and_ranges_whole_hours(client):
+    """Without the right to see a demand, its times are the start of their hour, and a range cannot find the
+    second either: any bounds within the same hours give the same requests (security.md, accepted risk closed)."""
+    d = submit("公共时间只到小时")
+    d.refresh_from_db()
+    local = timezone.localtime(d.created_at)
+    public = next(
+        r for r in both(client, "requests", root="service_requests") if r["service_request_id"] == d.reference
+    )
+    assert check_date(public["requested_datetime"]) == local.replace(minute=0, second=0, microsecond=0)
+    assert check_date(public["expected_datetime"]).minute == 0 == check_date(public["updated_datetime"]).second
+    key = make_key("admin")
+    full = next(r for r in both(client, "requests", {"api_key": key}) if r["service_request_id"] == d.reference)
+    assert check_date(full["requested_datetime"]) == d.created_at.replace(microsecond=0)  # seen in full: exact
+    for r in both(client, "servicerequestupdates", root="service_request_updates"):
+        assert check_date(r["updated_datetime"]).minute == 0
+
+    def found(start):
+        got = both(client, "requests", {"start_date": start.isoformat(timespec="seconds")}, root="service_requests")
+        return d.reference in {r["service_request_id"] for r in got}
+
+    # a start after the demand's second, in the same hour, still finds it: halving the hour tells nothing
+    hour = local.replace(minute=0, second=0, microsecond=0)
+    assert found(hour) and found(hour + dt.timedelta(minutes=59, seconds=59))
+    assert not found(hour + dt.timedelta(hours=1))

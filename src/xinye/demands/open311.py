@@ -195,6 +195,18 @@ def _when(value: dt.datetime | None) -> str | None:
     return None if value is None else timezone.localtime(value).isoformat(timespec="seconds")
 
 
+def _hour(value: dt.datetime) -> dt.datetime:
+    """The start of the hour of `value` (local time)."""
+    return timezone.localtime(value).replace(minute=0, second=0, microsecond=0)
+
+
+def _public_when(value: dt.datetime | None) -> str | None:
+    """A time in the public view: to the hour (its start), not the second. With its place to about 1 km, a time
+    to the second would let a platform that sees its riders' positions narrow down who told a demand hidden from
+    it (security.md)."""
+    return None if value is None else _when(_hour(value))
+
+
 # ---------------------------------------------------------------- the views' frame
 
 
@@ -434,6 +446,7 @@ def request_records(call: Call, demands: list[Demand]) -> list[dict]:
         updated = max([d.created_at, d.updated_at] + [e.at for e in evs])
         open_ = d.status in OPEN_STATUSES
         body = d.body.name if d.body_id else None
+        when = _when if d.pk in full else _public_when
         if d.pk in full:
 
             def blank(text, d=d):
@@ -459,9 +472,9 @@ def request_records(call: Call, demands: list[Demand]) -> list[dict]:
                 "description": description,
                 "agency_responsible": agency,
                 "service_notice": None,
-                "requested_datetime": _when(d.created_at),
-                "updated_datetime": _when(updated),
-                "expected_datetime": _when(d.due_at) if open_ else None,
+                "requested_datetime": when(d.created_at),
+                "updated_datetime": when(updated),
+                "expected_datetime": when(d.due_at) if open_ else None,
                 "address": address,
                 "address_id": address_id,
                 "zipcode": None,
@@ -501,7 +514,9 @@ def _parse_when(value: str, name: str) -> dt.datetime:
 
 
 def date_range(call: Call) -> tuple[dt.datetime, dt.datetime]:
-    """[start_date, end_date]: at most 90 days; by default the last 90 days."""
+    """[start_date, end_date]: at most 90 days; by default the last 90 days. Widened to whole hours (the start
+    of the first, the end of the last), as public times are (`_public_when`): a range to the second would give
+    the second of a demand back by halving it."""
     start_raw, end_raw = call.get("start_date"), call.get("end_date")
     start = _parse_when(start_raw, "start_date") if start_raw else None
     end = _parse_when(end_raw, "end_date") if end_raw else None
@@ -518,7 +533,11 @@ def date_range(call: Call) -> tuple[dt.datetime, dt.datetime]:
         raise _fail(400, _("end_date is before start_date"))
     if end - start > MAX_SPAN:
         raise _fail(400, _("start_date and end_date may not be more than 90 days apart"))
-    return start, end
+    try:
+        last = _hour(end)
+        return _hour(start), last + dt.timedelta(hours=1) - dt.timedelta(microseconds=1)
+    except OverflowError:
+        raise _fail(400, _("start_date and end_date must lie between the years 1 and 9999")) from None
 
 
 def _status_filter(value: str) -> list[str]:
@@ -732,7 +751,7 @@ def update_list(call: Call):
                 "update_id": str(e.pk),
                 "service_request_id": public_id(d),
                 "status": UPDATE_STATUS[status],
-                "updated_datetime": _when(e.at),
+                "updated_datetime": _when(e.at) if visible else _public_when(e.at),
                 "description": (policy.demand_text_for(call.scope, d, policy.submitter_note(e), machine=True) or None)
                 if visible
                 else None,
