@@ -800,3 +800,14 @@ def test_the_remind_command_sends_the_reminders_due_once(activity, sms_outbox):
     out = StringIO()
     call_command("volunteering", "remind", stdout=out)
     assert out.getvalue().strip() == "0 reminder(s) sent"
+
+
+def test_a_new_activity_starts_with_a_check_in_distance(activity, client, settings):
+    """A photographed check-in code works only near the place unless the organizer clears the distance
+    (security.md); XINYE_CHECK_IN_RADIUS_M=0 starts with none."""
+    client.force_login(activity["leader_user"])
+    page = client.get("/volunteering/activities/new/").content.decode()
+    assert 'name="radius" min="10" max="5000" value="500"' in page
+    settings.XINYE_CHECK_IN_RADIUS_M = 0
+    page = client.get("/volunteering/activities/new/").content.decode()
+    assert 'name="radius" min="10" max="5000" value=""' in page

@@ -38,6 +38,7 @@ Environment variables:
                           shift (default 0.5; more than 0, at most 1)
     XINYE_VOLUNTEER_REMINDER_HOURS  a volunteer is reminded this many hours before their shift (default 24)
     XINYE_CHECKIN_WINDOW_SECONDS  the check-in code changes this often (default 60)
+    XINYE_CHECK_IN_RADIUS_M  the check-in distance a new activity's form starts with (default 500; 0: none)
     XINYE_CHECKIN_GRACE_SECONDS   the previous window's code is still taken this long (default 10; less than
                           the window)
     XINYE_POINTS_PER_HOUR volunteer points earned per approved recorded hour (default 10; 0 to 1000; 0: none)
@@ -485,6 +486,10 @@ XINYE_VOLUNTEER_MIN_SHARE = _float("XINYE_VOLUNTEER_MIN_SHARE", "0.5")
 XINYE_VOLUNTEER_REMINDER_HOURS = _float("XINYE_VOLUNTEER_REMINDER_HOURS", "24")
 XINYE_CHECKIN_WINDOW_SECONDS = _int("XINYE_CHECKIN_WINDOW_SECONDS", "60")
 XINYE_CHECKIN_GRACE_SECONDS = _int("XINYE_CHECKIN_GRACE_SECONDS", "10")
+#: the check-in distance a new activity's form starts with (the organizer may change or clear it); 0: none
+XINYE_CHECK_IN_RADIUS_M = _int("XINYE_CHECK_IN_RADIUS_M", "500")
+if XINYE_CHECK_IN_RADIUS_M and not 10 <= XINYE_CHECK_IN_RADIUS_M <= 5000:
+    raise ImproperlyConfigured(f"XINYE_CHECK_IN_RADIUS_M={XINYE_CHECK_IN_RADIUS_M} must be 0 or from 10 to 5000")
 if not 0 < XINYE_VOLUNTEER_MIN_SHARE <= 1:
     raise ImproperlyConfigured(f"XINYE_VOLUNTEER_MIN_SHARE={XINYE_VOLUNTEER_MIN_SHARE} must be more than 0, at most 1")
 if XINYE_CHECKIN_WINDOW_SECONDS < 15 or not 0 <= XINYE_CHECKIN_GRACE_SECONDS < XINYE_CHECKIN_WINDOW_SECONDS:

@@ -489,6 +489,11 @@ def activity_new(request):
     organizations = _organizations_for(scope)
     stations = list(station_list(scope=scope)[:500])
     values = request.POST if request.method == "POST" else request.GET
+    if request.method != "POST" and "radius" not in values and settings.XINYE_CHECK_IN_RADIUS_M:
+        # a check-in distance unless the organizer clears it: a photographed check-in code then works only
+        # near the place (security.md)
+        values = values.copy()
+        values["radius"] = str(settings.XINYE_CHECK_IN_RADIUS_M)
     error = None
     if request.method == "POST":
         try:
