@@ -10,6 +10,7 @@ import json
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -60,26 +61,40 @@ def my_data_start(request):
 
 
 @never_cache
-def my_data_verify(request):
-    phone = request.session.get(PENDING)
-    if not phone:
-        return redirect("my_data_start")
-    context = {"masked": phone[:3] + "****" + phone[-4:], "error": ""}
-    if request.method == "POST":
-        result = rights.phone_code_verify(phone=phone, code=request.POST.get("code", ""))
-        if result == rights.OK:
-            request.session.cycle_key()  # a new session id once the phone is proven
-            request.session.pop(PENDING, None)
-            request.session[VERIFIED] = {"phone": phone, "at": timezone.now().timestamp()}
-            return redirect("my_data_view")
+def code_form(request, phone: str, *, start_url: str, on_ok):
+    """The one-time-code form for a phone (My data here, a volunteer's phone session in volunteering): on a
+    right code, `on_ok()` gives the response, or a text to show on the form instead; a wrong, expired or
+    locked code is said on the form (400)."""
+    context = {"masked": phone[:3] + "****" + phone[-4:], "error": "", "start_url": start_url}
+    if request.method != "POST":
+        return render(request, "people/phone_code.html", context)
+    result = rights.phone_code_verify(phone=phone, code=request.POST.get("code", ""))
+    if result == rights.OK:
+        got = on_ok()
+        if not isinstance(got, str):
+            return got
+        context["error"] = got
+    else:
         context["error"] = {
             rights.WRONG: _("The code is not right. Check the message and try again."),
             rights.EXPIRED: _("The code has expired or was already used. Ask for a new code."),
             rights.LOCKED: _("Too many wrong codes. Ask for a new code."),
         }[result]
-        context["locked"] = result in (rights.LOCKED, rights.EXPIRED)
-        return render(request, "people/my_data_verify.html", context, status=400)
-    return render(request, "people/my_data_verify.html", context)
+    return render(request, "people/phone_code.html", context, status=400)
+
+
+def my_data_verify(request):
+    phone = request.session.get(PENDING)
+    if not phone:
+        return redirect("my_data_start")
+
+    def proven():
+        request.session.cycle_key()  # a new session id once the phone is proven
+        request.session.pop(PENDING, None)
+        request.session[VERIFIED] = {"phone": phone, "at": timezone.now().timestamp()}
+        return redirect("my_data_view")
+
+    return code_form(request, phone, start_url=reverse("my_data_start"), on_ok=proven)
 
 
 def _need_proof(view):

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from xinye.algorithms.errors import InputError
 from xinye.common.ratelimit import client_key
 from xinye.people import rights
+from xinye.people.rights_views import code_form
 
 from . import phone as phone_session
 
@@ -64,28 +65,18 @@ def phone_verify(request):
     if not isinstance(pending, dict) or not pending.get("phone"):
         return redirect("volunteer_phone_start")
     phone = pending["phone"]
-    context = {"masked": phone[:3] + "****" + phone[-4:], "error": ""}
-    if request.method == "POST":
-        result = rights.phone_code_verify(phone=phone, code=request.POST.get("code", ""))
-        if result == rights.OK:
-            request.session.pop(PENDING, None)
-            people = phone_session.people_with_phone(phone)
-            if len(people) == 1:
-                phone_session.session_open(request, people[0])
-                return redirect(_safe_next(request, pending.get("next", "")))
-            context["error"] = (
-                _("No volunteer on record has this number. Ask a team leader or your community to add you.")
-                if not people
-                else _("More than one person on record has this number. Ask your community to correct it.")
-            )
-            return render(request, "volunteering/phone_verify.html", context, status=400)
-        context["error"] = {
-            rights.WRONG: _("The code is not right. Check the message and try again."),
-            rights.EXPIRED: _("The code has expired or was already used. Ask for a new code."),
-            rights.LOCKED: _("Too many wrong codes. Ask for a new code."),
-        }[result]
-        return render(request, "volunteering/phone_verify.html", context, status=400)
-    return render(request, "volunteering/phone_verify.html", context)
+
+    def proven():
+        request.session.pop(PENDING, None)
+        people = phone_session.people_with_phone(phone)
+        if len(people) == 1:
+            phone_session.session_open(request, people[0])
+            return redirect(_safe_next(request, pending.get("next", "")))
+        if not people:
+            return _("No volunteer on record has this number. Ask a team leader or your community to add you.")
+        return _("More than one person on record has this number. Ask your community to correct it.")
+
+    return code_form(request, phone, start_url=reverse("volunteer_phone_start"), on_ok=proven)
 
 
 @require_POST
