@@ -232,3 +232,38 @@ def test_known_cuts_cover_each_own_division_once():
     assert policy.known_cuts(street, "440306001") == []  # their own: inside
     two = Scope(user_id=1, division_prefixes=("440306", "440307001"))
     assert policy.known_cuts(two, "4403") == [["440306", "440307"], ["440306", "440307001"]]
+
+
+@pytest.mark.django_db
+def test_the_worker_counts_the_home_pages_ahead(world, django_user_model, settings, monkeypatch):  # noqa: F811
+    """`indicators_warm` (a schedule) counts every organizer's division and the country, so a home page then
+    reads its counts without counting."""
+    from django.core.cache import cache
+
+    from xinye.common.schedules import planned
+
+    from xinye.accounts.models import Role, RoleKind
+
+    # the demo's organizers and administrators out of the way (rolled back after the test)
+    Role.objects.filter(kind__in=[RoleKind.ORGANIZER, RoleKind.ADMIN]).delete()
+    django_user_model.objects.update(is_superuser=False)
+    _organizer(django_user_model, world["district"], "warmdistrict")
+    settings.XINYE_INDICATOR_CACHE_SECONDS = 300
+    cache.clear()
+    assert selectors.home_divisions() == ["990101"]
+    assert services.indicators_warm().startswith("1 divisions")
+    today = timezone_today()
+
+    def no_counting(*args, **kwargs):
+        raise AssertionError("counted again")
+
+    monkeypatch.setattr(selectors, "compute", no_counting)
+    got = selectors.current_counts(code="990101", platform=None, occupation="", as_of=today)
+    assert got["union_members"]["990101"][1] > 0
+    with pytest.raises(AssertionError):  # anything not warmed is counted
+        selectors.current_counts(code="9901", platform=None, occupation="", as_of=today)
+    assert "xinye.reports.services.indicators_warm" in {p.func for p in planned()}
+    django_user_model.objects.create_superuser("warmadmin", password="x")
+    assert selectors.home_divisions() == ["", "990101"]  # an administrator's home page: the whole country
+    settings.XINYE_INDICATOR_CACHE_SECONDS = 0
+    assert "off" in services.indicators_warm()

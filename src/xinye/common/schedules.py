@@ -61,6 +61,13 @@ def planned() -> list[Planned]:
             _("Take the snapshot of every indicator for the month that has just ended (the trend lines, the pilots)"),
         ),
         Planned(
+            "xinye: count the home pages' indicators",
+            "xinye.reports.services.indicators_warm",
+            Schedule.MINUTES,
+            4,
+            _("Count the indicators of every organizer's home page ahead of time (kept for a few minutes)"),
+        ),
+        Planned(
             "xinye: delete old roster uploads",
             "xinye.people.roster.uploads_sweep",
             Schedule.MINUTES,

@@ -67,16 +67,17 @@ def crumbs(scope: Scope, division: Division | None) -> list[tuple[str, str]]:
 
 
 def current_counts(
-    *, code: str, platform: int | None, occupation: str, as_of: dt.date
+    *, code: str, platform: int | None, occupation: str, as_of: dt.date, fresh: bool = False
 ) -> dict[str, dict[str, tuple[int, int]] | None]:
     """Every indicator's counts today for the division `code` and the divisions one level under it: indicator
     code -> {division code: (numerator, denominator)} (None: not counted by occupation). Counted at most once
     in XINYE_INDICATOR_CACHE_SECONDS for the same division and filters; the same for every viewer, whose own
-    figures come from `policy.indicator_figures`."""
+    figures come from `policy.indicator_figures`. `fresh`: counted again and kept whatever is kept (the
+    worker's warm-up of the home pages, `services.indicators_warm`)."""
     seconds = settings.XINYE_INDICATOR_CACHE_SECONDS
     wanted = repr((code, platform, occupation, as_of.isoformat()))
     key = "xinye:indicators:" + hashlib.sha256(wanted.encode()).hexdigest()
-    got = cache.get(key) if seconds else None
+    got = cache.get(key) if seconds and not fresh else None
     if got is not None:
         return got
     below = child_length(code)
@@ -371,6 +372,24 @@ def board(
         "periods": periods,
         "as_of": as_of,
     }
+
+
+def home_divisions() -> list[str]:
+    """The divisions whose indicators open someone's home page (`default_division`): every organizer's
+    divisions, and the whole country ("") when there is an administrator."""
+    from django.contrib.auth import get_user_model
+
+    from xinye.accounts.models import Role, RoleKind
+
+    codes = set(
+        Role.objects.filter(kind=RoleKind.ORGANIZER, division__isnull=False, user__is_active=True).values_list(
+            "division__code", flat=True
+        )
+    )
+    admins = Role.objects.filter(kind=RoleKind.ADMIN, user__is_active=True).exists()
+    if admins or get_user_model().objects.filter(is_superuser=True, is_active=True).exists():
+        codes.add("")
+    return sorted(codes)
 
 
 def platform_choices(code: str) -> list[tuple[int, str]]:

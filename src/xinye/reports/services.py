@@ -120,6 +120,23 @@ def indicator_snapshots_monthly() -> str:
     return f"{result.period:%Y-%m}: {result.rows} rows as of {result.as_of:%Y-%m-%d}; {len(queued)} reports queued"
 
 
+def indicators_warm(*, today: dt.date | None = None) -> str:
+    """The schedule's task (common.schedules, every few minutes): count today's indicators of every division
+    that opens someone's home page (`selectors.home_divisions`) and keep them for XINYE_INDICATOR_CACHE_SECONDS,
+    so that no organizer waits for the count (a city takes seconds). Nothing when the cache is off."""
+    from django.conf import settings
+
+    from . import selectors
+
+    if not settings.XINYE_INDICATOR_CACHE_SECONDS:
+        return "the indicator cache is off (XINYE_INDICATOR_CACHE_SECONDS=0): nothing to warm"
+    today = today or timezone.localdate()
+    codes = selectors.home_divisions()
+    for code in codes:
+        selectors.current_counts(code=code, platform=None, occupation="", as_of=today, fresh=True)
+    return f"{len(codes)} divisions counted as of {today:%Y-%m-%d}"
+
+
 def monthly_reports_queue(*, period: dt.date) -> list:
     """Queue the report of the month `period` of every division in XINYE_MONTHLY_REPORT_DIVISIONS, built as the
     operator (every count as it is, as `xinye indicators report` does): the schedule's, never a user's."""
