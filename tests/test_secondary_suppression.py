@@ -144,15 +144,21 @@ def test_a_platform_cell_does_not_come_back_from_the_total_and_the_other_platfor
     assert all(isinstance(v, int) for v in (*union("990101001"), *union("990101001", p1)))
 
 
-@pytest.mark.django_db
-def test_the_trend_line_of_a_hidden_cell_is_a_gap(world, django_user_model):  # noqa: F811
-    """The sparkline of a cell read by occupation from outside follows the same table as the figure."""
+def _ten_of_each_occupation_in_street_b(world):  # noqa: F811
+    """Street B: 10 of every occupation but truck drivers (5 in the union), so that only its 3 truck drivers
+    (m5, m6, m7, none in the union) are a small cell."""
     from xinye.people.models import Person
 
     for occupation in ("courier", "ride_hailing_driver", "delivery_rider", "other"):
         for i in range(10):
             Person.objects.create(name=f"{occupation}{i}", occupation=occupation, work_community=world["b1"],
                                   union_name="试验工会" if i < 5 else "")  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_trend_line_of_a_hidden_cell_is_a_gap(world, django_user_model):  # noqa: F811
+    """The sparkline of a cell read by occupation from outside follows the same table as the figure."""
+    _ten_of_each_occupation_in_street_b(world)
     services.indicator_snapshot_take(period=timezone_today().replace(day=1))
     assert IndicatorSnapshot.objects.filter(division="990101", occupation="truck_driver").exists()
     scope = scope_for(_organizer(django_user_model, world["street_a"], "trendstreet"))
@@ -170,13 +176,9 @@ def test_the_trend_line_of_a_hidden_cell_is_a_gap(world, django_user_model):  # 
 @pytest.mark.django_db
 def test_a_pilot_by_occupation_hides_the_same_cells(world, django_user_model):  # noqa: F811
     """The pilots page reads a pilot seen from outside by occupation with the rest of its table too."""
-    from xinye.people.models import Person
     from xinye.reports.models import Pilot
 
-    for occupation in ("courier", "ride_hailing_driver", "delivery_rider", "other"):
-        for i in range(10):
-            Person.objects.create(name=f"{occupation}{i}", occupation=occupation, work_community=world["b1"],
-                                  union_name="试验工会" if i < 5 else "")  # fmt: skip
+    _ten_of_each_occupation_in_street_b(world)
     this_month = timezone_today().replace(day=1)
     services.indicator_snapshot_take(period=this_month)
     last = (this_month - dt.timedelta(days=1)).replace(day=1)
@@ -240,9 +242,8 @@ def test_the_worker_counts_the_home_pages_ahead(world, django_user_model, settin
     reads its counts without counting."""
     from django.core.cache import cache
 
-    from xinye.common.schedules import planned
-
     from xinye.accounts.models import Role, RoleKind
+    from xinye.common.schedules import planned
 
     # the demo's organizers and administrators out of the way (rolled back after the test)
     Role.objects.filter(kind__in=[RoleKind.ORGANIZER, RoleKind.ADMIN]).delete()
