@@ -34,10 +34,17 @@ def test_one_hidden_cell_with_nothing_left_over_hides_the_next_smallest():
 
 
 def test_a_large_rest_protects_the_hidden_cell_by_itself():
-    # 20 records in no cell (no occupation): the margin less the cells shown is 3 + 20
-    cells = _cells({(None, ""): (10, 43), (None, "a"): (0, 3), (None, "b"): (5, 10), (None, "c"): (5, 10),
+    # 20 records in no cell (no occupation), 5 of them counted: the margin less the cells shown is 3 + 20
+    cells = _cells({(None, ""): (15, 43), (None, "a"): (0, 3), (None, "b"): (5, 10), (None, "c"): (5, 10),
                     "hidden": [(None, "a")]})  # fmt: skip
     assert secondary_cells(cells) == set()
+
+
+def test_a_hidden_cell_shown_to_hold_nobody_is_not_left_alone():
+    # the margin less the cells shown is 0 counted: the hidden cell and the rest would hold nobody counted
+    cells = _cells({(None, ""): (10, 43), (None, "a"): (0, 3), (None, "b"): (5, 10), (None, "c"): (5, 10),
+                    "hidden": [(None, "a")]})  # fmt: skip
+    assert secondary_cells(cells) == {(None, "b")}
 
 
 def test_cells_are_hidden_until_together_they_are_not_small():

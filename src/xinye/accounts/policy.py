@@ -1168,15 +1168,18 @@ def indicator_figures(
     taken_out: Iterable[tuple[int, int]] | None = None,
     hide: bool = False,
 ):
-    """What of an indicator's counts the viewer sees: `(numerator, denominator, value_shown)`, each count through
-    `suppress_small`. Outside the viewer's area the figure computed from them (a share, a mean) is shown only
-    when no count behind it is small, and for a share neither is the rest (denominator - numerator): 97 of 100
-    would name the 3 not covered; the numerator is then rounded ("≈95"). A numerator that is a sum (of
-    ratings, of minutes; `numerator_counts` False) is shown only when its denominator is.
+    """What of an indicator's counts the viewer sees: `(numerator, denominator, value_shown)`. Inside the viewer's
+    area, as they are. Outside it, a figure is either exact (its counts and the share or mean computed from them)
+    or hidden: then every count is rounded to the nearest multiple of 5 ("≈0", "≈5", "≈95") and the figure is not
+    shown. It is hidden when a count behind it is small, from 0 to 4: the denominator, and for a share the
+    numerator and the rest (97 of 100 would name the 3 not covered). Zero counts as small and small counts are
+    rounded like any other (third outsider review, 2026-12-04): a "<5" that never stood for 0 next to a "0"
+    shown, or an "≈5" that never stood for 3 or 4, gave lower bounds that pinned counts down across tables. A
+    numerator that is a sum (of ratings, of minutes; `numerator_counts` False) is not shown when hidden.
 
     `own`: the counts of the viewer's own divisions inside this one (`own_divisions_inside`), which they see
-    exactly. The rest of the division is then a subtraction away, so a rest that is small (1 to 4 counted, or
-    not counted) is protected like a small count: the figure is not shown and the counts are rounded. A list:
+    exactly. The rest of the division is then a subtraction away, so a rest that is small (0 to 4 counted, or
+    not counted) is protected like a small count: the figure is hidden. A list:
     the counts of each set of divisions inside this one that the viewer sees exactly (`known_cuts`: their own
     divisions, or the divisions between, such as the district around their street inside the city), each a
     subtraction away.
@@ -1188,39 +1191,34 @@ def indicator_figures(
     2026-12-04).
 
     `hide`: the figure is hidden as a cell of a table whose other cells and margins would give a hidden cell
-    away (`indicator_table`); its counts are then rounded as for a small rest."""
+    away (`indicator_table`)."""
     from xinye.common import disclosure
 
+    access = indicator_access(scope, division_code)
+    if access == INSIDE:
+        return numerator, suppress_small(scope, division_code, denominator), True
+    if access is None:
+        suppress_small(scope, division_code, denominator)  # PermissionDenied
+
+    def small(value: int) -> bool:
+        return 0 <= value < disclosure.THRESHOLD
+
     def small_part(num: int, den: int) -> bool:
-        return disclosure.is_small(den) or (
-            numerator_counts and (disclosure.is_small(num) or disclosure.is_small(den - num))
-        )
+        return small(den) or (numerator_counts and (small(num) or small(den - num)))
 
-    if (hide or own is not None or taken_out is not None) and indicator_access(scope, division_code) == OUTSIDE:
-        owns = [] if own is None else [own] if isinstance(own, tuple) else list(own)
-        small = hide or any(small_part(numerator - n, denominator - d) for n, d in owns)
-        parts = [p for p in (taken_out or ()) if p != (0, 0)]
-        total = (sum(n for n, _d in parts), sum(d for _n, d in parts))
-        small = small or any(small_part(*p) for p in parts) or (len(parts) > 1 and small_part(*total))
-        if small:
-            shown_den = disclosure.round_total(denominator, in_scope=False, part_hidden=True)
-            if not numerator_counts:
-                return None, shown_den, False
-            return disclosure.round_total(numerator, in_scope=False, part_hidden=True), shown_den, False
-
-    den = suppress_small(scope, division_code, denominator)
-    if indicator_access(scope, division_code) == INSIDE:
-        return numerator, den, True
-    if den != denominator:
-        return (suppress_small(scope, division_code, numerator) if numerator_counts else None), den, False
-    if not numerator_counts:
-        return numerator, den, True
-    num = suppress_small(scope, division_code, numerator)
-    if num != numerator:
-        return num, den, False
-    if disclosure.is_small(denominator - numerator):
-        return disclosure.round_total(numerator, in_scope=False, part_hidden=True), den, False
-    return num, den, True
+    owns = [] if own is None else [own] if isinstance(own, tuple) else list(own)
+    parts = [p for p in (taken_out or ()) if p != (0, 0)]
+    total = (sum(n for n, _d in parts), sum(d for _n, d in parts))
+    hidden = (
+        hide
+        or small_part(numerator, denominator)
+        or any(small_part(numerator - n, denominator - d) for n, d in owns)
+        or any(small_part(*p) for p in parts)
+        or (len(parts) > 1 and small_part(*total))
+    )
+    if not hidden:
+        return numerator, denominator, True
+    return (disclosure.round_to(numerator) if numerator_counts else None), disclosure.round_to(denominator), False
 
 
 def indicator_table(

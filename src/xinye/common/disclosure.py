@@ -63,6 +63,12 @@ def round_total(value: int, *, in_scope: bool, part_hidden: bool, threshold: int
     return f"≈{threshold * round(value / threshold)}"
 
 
+def round_to(value, threshold: int = THRESHOLD) -> str:
+    """A hidden count as shown: the nearest multiple of `threshold`, "≈0", "≈5", "≈95" (0 to 2 is "≈0", 3 to 7
+    "≈5"): the same band for every count, whatever hid it."""
+    return f"≈{threshold * round(value / threshold)}"
+
+
 Key = tuple  # a cell of a two-way table: (row, column)
 
 
@@ -119,7 +125,10 @@ def secondary_cells(
                 if not known(total, q):
                     continue
                 rest = value(total, q, way) - sum(value(m, q, way) for m in members if known(m, q))
-                if not is_small(rest, threshold):
+                some_hidden = any(not known(m, q) for m in members)
+                # what the hidden cells and the rest hold together: 1 to 4, or 0 when a cell is hidden (it would
+                # say the hidden cells hold nobody)
+                if not (is_small(rest, threshold) or (rest == 0 and some_hidden)):
                     continue
                 shown = sorted((value(m, q, way), str(m), m) for m in members if known(m, q) and value(m, q, way) > 0)
                 if shown:

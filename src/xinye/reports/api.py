@@ -1,5 +1,6 @@
 """`GET /api/indicators/`: a division's indicators as the caller may see them (the same figures as the page, the
-same policy: small counts outside the caller's area come as "<5"), with their monthly series and definitions."""
+same policy: outside the caller's area a hidden figure's counts come rounded, "≈5"), with their monthly series
+and definitions."""
 
 from __future__ import annotations
 
@@ -35,7 +36,11 @@ class IndicatorQuery(serializers.Serializer):
 
 
 @extend_schema_field(
-    {"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True, "description": "a count or '<5' / '≈95'"}
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "nullable": True,
+        "description": "a count, or a hidden figure's count rounded ('≈95')",
+    }
 )
 class CountField(serializers.Field):
     def to_representation(self, value):

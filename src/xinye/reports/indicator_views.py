@@ -39,7 +39,7 @@ def _reader(request):
 
 
 def _number(value) -> str:
-    """A count as shown: grouped digits, or the policy's "<5" / "≈95" as they are."""
+    """A count as shown: grouped digits, or the policy's "≈95" as it is."""
     if isinstance(value, int):
         return f"{value:,}"
     return "" if value is None else str(value)
@@ -285,7 +285,7 @@ def _definition(i: Indicator) -> dict:
 
 
 def _csv(data: dict, flt: dict) -> HttpResponse:
-    """The page's figures and the chosen indicator by division, as the viewer sees them (the policy's "<5"
+    """The page's figures and the chosen indicator by division, as the viewer sees them (the policy's "≈5"
     kept), through the inert writer."""
     buf = io.StringIO()
     w = csv_writer(buf, lineterminator="\n")

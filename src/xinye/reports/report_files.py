@@ -51,7 +51,7 @@ def _title(data: MonthlyData) -> str:
 
 
 def _shown(count):
-    """A count as the policy gave it: a number, "<5" or "≈95" (text), or nothing."""
+    """A count as the policy gave it: a number, "≈95" (text), or nothing."""
     return "" if count is None else count
 
 
@@ -222,8 +222,8 @@ def _axis(indicator: Indicator) -> dict:
 
 def _outside_note() -> str:
     return _(
-        "This division takes in people outside your own area: counts of 1 to 4 are shown as “<5”, and a figure "
-        "resting on such a count is not shown."
+        "This division takes in people outside your own area: a figure resting on a count from 0 to 4 is not "
+        "shown, and its counts are rounded to the nearest 5 (“≈5”)."
     )
 
 
