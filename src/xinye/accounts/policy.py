@@ -1170,12 +1170,12 @@ def indicator_figures(
 ):
     """What of an indicator's counts the viewer sees: `(numerator, denominator, value_shown)`. Inside the viewer's
     area, as they are. Outside it, a figure is either exact (its counts and the share or mean computed from them)
-    or hidden: then every count is rounded to the nearest multiple of 5 ("≈0", "≈5", "≈95") and the figure is not
-    shown. It is hidden when a count behind it is small, from 0 to 4: the denominator, and for a share the
-    numerator and the rest (97 of 100 would name the 3 not covered). Zero counts as small and small counts are
-    rounded like any other (third outsider review, 2026-12-04): a "<5" that never stood for 0 next to a "0"
-    shown, or an "≈5" that never stood for 3 or 4, gave lower bounds that pinned counts down across tables. A
-    numerator that is a sum (of ratings, of minutes; `numerator_counts` False) is not shown when hidden.
+    or hidden: then neither its counts nor the figure are shown (None). It is hidden when a count behind it is
+    small, from 0 to 4: the denominator, and for a share the
+    numerator and the rest (97 of 100 would name the 3 not covered). Zero counts as small (third outsider review,
+    2026-12-04): "<5" that never stood for 0 beside a "0" shown gave lower bounds that pinned counts down across
+    tables; and rounded counts ("≈5", 3 to 7) of a hidden figure did the same beside an exact margin or total,
+    so a hidden figure shows no count at all.
 
     `own`: the counts of the viewer's own divisions inside this one (`own_divisions_inside`), which they see
     exactly. The rest of the division is then a subtraction away, so a rest that is small (0 to 4 counted, or
@@ -1218,7 +1218,7 @@ def indicator_figures(
     )
     if not hidden:
         return numerator, denominator, True
-    return (disclosure.round_to(numerator) if numerator_counts else None), disclosure.round_to(denominator), False
+    return None, None, False
 
 
 def indicator_table(

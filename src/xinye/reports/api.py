@@ -1,5 +1,5 @@
 """`GET /api/indicators/`: a division's indicators as the caller may see them (the same figures as the page, the
-same policy: outside the caller's area a hidden figure's counts come rounded, "≈5"), with their monthly series
+same policy: outside the caller's area a hidden figure's counts are null), with their monthly series
 and definitions."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class IndicatorQuery(serializers.Serializer):
     {
         "oneOf": [{"type": "integer"}, {"type": "string"}],
         "nullable": True,
-        "description": "a count, or a hidden figure's count rounded ('≈95')",
+        "description": "a count; null: hidden (outside the caller's area) or not counted",
     }
 )
 class CountField(serializers.Field):

@@ -39,7 +39,7 @@ def _reader(request):
 
 
 def _number(value) -> str:
-    """A count as shown: grouped digits, or the policy's "≈95" as it is."""
+    """A count as shown: grouped digits, or nothing for a hidden count."""
     if isinstance(value, int):
         return f"{value:,}"
     return "" if value is None else str(value)
@@ -66,6 +66,8 @@ def counts_text(f: selectors.Figure) -> str:
     """The counts behind a figure, in words of its unit."""
     if not f.counted:
         return _("not counted by occupation")
+    if f.suppressed and f.denominator is None:
+        return _("not shown")
     if f.denominator in (0, None):
         return _("nothing to count")
     unit = f.indicator.unit
@@ -285,7 +287,7 @@ def _definition(i: Indicator) -> dict:
 
 
 def _csv(data: dict, flt: dict) -> HttpResponse:
-    """The page's figures and the chosen indicator by division, as the viewer sees them (the policy's "≈5"
+    """The page's figures and the chosen indicator by division, as the viewer sees them (hidden counts
     kept), through the inert writer."""
     buf = io.StringIO()
     w = csv_writer(buf, lineterminator="\n")

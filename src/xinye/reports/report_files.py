@@ -51,7 +51,7 @@ def _title(data: MonthlyData) -> str:
 
 
 def _shown(count):
-    """A count as the policy gave it: a number, "≈95" (text), or nothing."""
+    """A count as the policy gave it: a number, or nothing (hidden)."""
     return "" if count is None else count
 
 
@@ -223,7 +223,7 @@ def _axis(indicator: Indicator) -> dict:
 def _outside_note() -> str:
     return _(
         "This division takes in people outside your own area: a figure resting on a count from 0 to 4 is not "
-        "shown, and its counts are rounded to the nearest 5 (“≈5”)."
+        "shown, and neither are its counts."
     )
 
 
