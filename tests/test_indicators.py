@@ -508,6 +508,11 @@ def test_a_pilot_is_compared_with_the_rest_with_the_counts_behind_every_figure(w
     IndicatorSnapshot.objects.filter(period=apr, division="990101").update(numerator=6)
     c3 = selectors.pilot_comparison(scope=own, pilot=pilot, indicator=ind.BY_CODE["liaison_paired"])
     assert c3["table"]["rest_after"]["numerator"] is None and c3["table"]["rest_after"]["value"] is None
+    # the pilots page says a hidden cell is not shown, never "nothing to count"
+    from xinye.reports.indicator_views import _comparison_rows
+
+    rows = _comparison_rows(own, pilot, ind.BY_CODE["liaison_paired"], None, "")
+    assert rows["cells"]["rest_after"]["counts"] in ("not shown", "不予显示")
     assert c3["table"]["rest_change"] is None and c3["table"]["difference"] is None
     assert c3["table"]["pilot_change"] is not None
     full = selectors.pilot_comparison(scope=admin, pilot=pilot, indicator=ind.BY_CODE["liaison_paired"])

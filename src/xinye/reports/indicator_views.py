@@ -342,8 +342,9 @@ def _comparison_rows(scope, pilot, chosen, platform, occupation) -> dict:
         for key in ("pilot_before", "pilot_after", "rest_before", "rest_after"):
             t = table[key]
             f = selectors.Figure(
-                indicator=chosen, division="", numerator=t["numerator"], denominator=t["denominator"], value=t["value"]
-            )
+                indicator=chosen, division="", numerator=t["numerator"], denominator=t["denominator"],
+                value=t["value"], suppressed=not t["visible"],
+            )  # fmt: skip
             cells[key] = {"value": value_text(chosen, t["value"]), "counts": counts_text(f)}
         for key in ("pilot_change", "rest_change", "difference"):
             v = table[key]
